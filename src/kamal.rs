@@ -1,0 +1,1 @@
+//! Placeholder: the Kamal editor is being written (issue 3).
