@@ -278,9 +278,12 @@ fn parse_destroy(p: &mut lexopt::Parser) -> Result<Command> {
 }
 
 fn set_name(slot: &mut Option<String>, v: OsString, help: &'static str) -> Result<()> {
-    let v = v
-        .into_string()
-        .map_err(|v| Error::usage(format!("'{}' is not valid UTF-8", v.to_string_lossy()), help))?;
+    let v = v.into_string().map_err(|v| {
+        Error::usage(
+            format!("'{}' is not valid UTF-8", v.to_string_lossy()),
+            help,
+        )
+    })?;
     if let Some(first) = slot {
         return Err(Error::usage(
             format!("unexpected argument '{v}' (the NAME is already '{first}')"),
@@ -298,7 +301,10 @@ fn value(p: &mut lexopt::Parser, name: &str, help: &'static str) -> Result<Strin
     let v = p.value().map_err(|_| missing())?;
     let v = v.into_string().map_err(|v| {
         Error::usage(
-            format!("the value of '{name}' is not valid UTF-8: '{}'", v.to_string_lossy()),
+            format!(
+                "the value of '{name}' is not valid UTF-8: '{}'",
+                v.to_string_lossy()
+            ),
             help,
         )
     })?;
@@ -446,8 +452,7 @@ fn label_part_ok(s: &str, empty_ok: bool) -> bool {
     s.len() <= 63
         && edge(s.chars().next())
         && edge(s.chars().last())
-        && s
-            .chars()
+        && s.chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
 }
 
@@ -486,8 +491,19 @@ mod tests {
 
     #[test]
     fn options_before_and_after_the_name() {
-        let c = create(&["-t", "cpx22", "web1", "--image=debian-12", "-lhel1", "--json"]).unwrap();
-        assert_eq!((c.server_type.as_str(), c.image.as_str()), ("cpx22", "debian-12"));
+        let c = create(&[
+            "-t",
+            "cpx22",
+            "web1",
+            "--image=debian-12",
+            "-lhel1",
+            "--json",
+        ])
+        .unwrap();
+        assert_eq!(
+            (c.server_type.as_str(), c.image.as_str()),
+            ("cpx22", "debian-12")
+        );
         assert_eq!(c.location, "hel1");
         assert!(c.json);
     }
@@ -502,8 +518,10 @@ mod tests {
 
     #[test]
     fn labels_repeat_and_later_wins() {
-        let c = create(&["web1", "--label", "env=prod", "--label", "team=a", "--label", "env=dev"])
-            .unwrap();
+        let c = create(&[
+            "web1", "--label", "env=prod", "--label", "team=a", "--label", "env=dev",
+        ])
+        .unwrap();
         assert_eq!(
             c.labels,
             vec![("team".into(), "a".into()), ("env".into(), "dev".into())]
@@ -524,19 +542,28 @@ mod tests {
         assert!(usage_msg(create(&["web1"]).and(parse(["bogus"]))).contains("unknown command"));
         assert!(usage_msg(parse(Vec::<&str>::new())).contains("no command given"));
         let msg = usage_msg(create(&["web1", "-x"]));
-        assert!(msg.ends_with("Run 'pegasus server create --help' for usage."), "{msg}");
+        assert!(
+            msg.ends_with("Run 'pegasus server create --help' for usage."),
+            "{msg}"
+        );
     }
 
     #[test]
     fn help_and_version() {
         assert_eq!(parse(["--help"]).unwrap(), Command::Help(USAGE));
         assert_eq!(parse(["-V"]).unwrap(), Command::Version);
-        assert_eq!(parse(["server", "-h"]).unwrap(), Command::Help(SERVER_USAGE));
+        assert_eq!(
+            parse(["server", "-h"]).unwrap(),
+            Command::Help(SERVER_USAGE)
+        );
         assert_eq!(
             parse(["server", "create", "--help"]).unwrap(),
             Command::Help(CREATE_USAGE)
         );
-        assert_eq!(parse(["server", "list", "-h"]).unwrap(), Command::Help(LIST_USAGE));
+        assert_eq!(
+            parse(["server", "list", "-h"]).unwrap(),
+            Command::Help(LIST_USAGE)
+        );
         assert_eq!(
             parse(["server", "destroy", "x", "--help"]).unwrap(),
             Command::Help(DESTROY_USAGE)
@@ -550,20 +577,41 @@ mod tests {
         }
         let long_total = vec!["a".repeat(63); 4].join(".");
         for bad in [
-            "", "bad_name", "-web", "web-", ".web", "web.", "a..b", "we b", "wéb",
-            &"a".repeat(64), &long_total,
+            "",
+            "bad_name",
+            "-web",
+            "web-",
+            ".web",
+            "web.",
+            "a..b",
+            "we b",
+            "wéb",
+            &"a".repeat(64),
+            &long_total,
         ] {
-            assert!(matches!(validate_hostname(bad), Err(Error::Invalid(_))), "{bad}");
+            assert!(
+                matches!(validate_hostname(bad), Err(Error::Invalid(_))),
+                "{bad}"
+            );
         }
     }
 
     #[test]
     fn label_rules() {
-        assert_eq!(parse_label("env=prod").unwrap(), ("env".into(), "prod".into()));
+        assert_eq!(
+            parse_label("env=prod").unwrap(),
+            ("env".into(), "prod".into())
+        );
         assert_eq!(parse_label("empty=").unwrap(), ("empty".into(), "".into()));
         assert!(parse_label("example.com/tier=web").is_ok());
         for bad in [
-            "novalue", "=x", "-a=b", "a=-b", "a=b c", "managed-by=me", "hetzner.cloud/x=y",
+            "novalue",
+            "=x",
+            "-a=b",
+            "a=-b",
+            "a=b c",
+            "managed-by=me",
+            "hetzner.cloud/x=y",
             "/a=b",
         ] {
             assert!(matches!(parse_label(bad), Err(Error::Invalid(_))), "{bad}");
@@ -574,10 +622,16 @@ mod tests {
     #[test]
     fn kamal_flags() {
         let c = create(&["web1", "-c", "deploy/config/deploy.yml", "-d", "staging"]).unwrap();
-        assert_eq!(c.kamal.config_file, Some(PathBuf::from("deploy/config/deploy.yml")));
+        assert_eq!(
+            c.kamal.config_file,
+            Some(PathBuf::from("deploy/config/deploy.yml"))
+        );
         assert_eq!(c.kamal.destination.as_deref(), Some("staging"));
         assert!(create(&["web1", "--no-kamal", "-d", "x"]).is_err());
-        assert!(matches!(create(&["web1", "-d", "../x"]), Err(Error::Invalid(_))));
+        assert!(matches!(
+            create(&["web1", "-d", "../x"]),
+            Err(Error::Invalid(_))
+        ));
     }
 
     #[test]

@@ -56,11 +56,17 @@ impl Error {
     }
 
     pub fn io(what: impl Into<String>, err: io::Error) -> Error {
-        Error::Io { what: what.into(), err }
+        Error::Io {
+            what: what.into(),
+            err,
+        }
     }
 
     pub fn usage(msg: impl Into<String>, help: &'static str) -> Error {
-        Error::Usage { msg: msg.into(), help }
+        Error::Usage {
+            msg: msg.into(),
+            help,
+        }
     }
 
     /// The API error, when this is one.

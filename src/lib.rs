@@ -1,8 +1,33 @@
 //! pegasus: provision a Hetzner Cloud server for Kamal and point the Kamal config at it.
 //!
-//! Data flows one way: arguments (`cli`) → plan (local checks) → API calls (`hetzner`)
-//! → output (`ui`) → Kamal edit (`kamal`). `main.rs` only maps the result to an exit code.
+//! Data flows one way: arguments (`cli`) → plan (local checks in `commands`) → API
+//! calls (`hetzner` over `http`) → output (`ui`) → Kamal edit (`kamal_config`, `kamal`).
+//! `main.rs` only maps the result to an exit code.
 
 pub mod cli;
+pub mod commands;
+pub mod credentials;
 pub mod error;
+pub mod fsutil;
+pub mod hetzner;
+pub mod http;
 pub mod kamal;
+pub mod kamal_config;
+pub mod session;
+pub mod ssh_keys;
+pub mod timefmt;
+pub mod tls;
+pub mod ui;
+
+/// Parse the arguments, run the command, and return the exit code.
+pub fn main_exit_code() -> i32 {
+    let ui = ui::Ui::from_env();
+    let result = cli::parse_env().and_then(|cmd| commands::run(cmd, &ui));
+    match result {
+        Ok(()) => 0,
+        Err(err) => {
+            ui.error(&err);
+            err.exit_code()
+        }
+    }
+}

@@ -1,1 +1,8 @@
-fn main() {}
+//! The `pegasus` binary: everything happens in the library; this maps the outcome to
+//! the process's exit code.
+
+fn main() {
+    let code = pegasus::main_exit_code();
+    // `exit` skips destructors: `main_exit_code` has already stopped any spinner.
+    std::process::exit(code);
+}

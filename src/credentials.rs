@@ -1,0 +1,202 @@
+//! The API token: where it comes from, and the saved copy in
+//! `~/.pegasus/hetzner_credentials` (0600 from the first byte, replaced atomically).
+//!
+//! The token's text never reaches any output: [`Token`]'s `Debug` hides it, and no
+//! message in this module includes it.
+
+use std::fmt;
+use std::fs;
+use std::io;
+use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+
+use crate::error::{Error, Result};
+use crate::fsutil;
+
+pub const ENV_TOKEN: &str = "HETZNER_API_TOKEN";
+pub const ENV_HCLOUD: &str = "HCLOUD_TOKEN";
+
+/// Where a token came from, so a rejection can name it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Source {
+    Env(&'static str),
+    File(PathBuf),
+    Prompt,
+}
+
+impl fmt::Display for Source {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Source::Env(var) => write!(f, "the token in {var}"),
+            Source::File(path) => write!(f, "the saved token in {}", path.display()),
+            Source::Prompt => write!(f, "the token you entered"),
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct Token {
+    secret: String,
+    pub source: Source,
+}
+
+impl fmt::Debug for Token {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Token(<hidden>, {:?})", self.source)
+    }
+}
+
+impl Token {
+    /// Check the text can be a token (it goes into an HTTP header) and wrap it.
+    pub fn new(text: &str, source: Source) -> Result<Token> {
+        let t = text.trim();
+        if t.is_empty() {
+            return Err(Error::Failed(format!("{source} is empty")));
+        }
+        if !t.chars().all(|c| c.is_ascii_graphic()) {
+            return Err(Error::Failed(format!(
+                "{source} contains characters an API token cannot have (spaces or non-ASCII)"
+            )));
+        }
+        Ok(Token {
+            secret: t.to_string(),
+            source,
+        })
+    }
+
+    /// The token's text, for the Authorization header only.
+    pub fn secret(&self) -> &str {
+        &self.secret
+    }
+}
+
+/// The credentials file under a home folder.
+pub fn credentials_path(home: &Path) -> PathBuf {
+    home.join(".pegasus").join("hetzner_credentials")
+}
+
+/// The token from the environment, if one is set (empty counts as unset).
+pub fn from_env(get: &dyn Fn(&str) -> Option<String>) -> Result<Option<Token>> {
+    for var in [ENV_TOKEN, ENV_HCLOUD] {
+        if let Some(v) = get(var).filter(|v| !v.trim().is_empty()) {
+            return Token::new(&v, Source::Env(var)).map(Some);
+        }
+    }
+    Ok(None)
+}
+
+/// The saved token, if the file exists and holds more than whitespace.
+pub fn from_file(path: &Path) -> Result<Option<Token>> {
+    match fs::read(path) {
+        Ok(bytes) => {
+            let text = String::from_utf8_lossy(&bytes);
+            let first = text.lines().map(str::trim).find(|l| !l.is_empty());
+            match first {
+                None => Ok(None),
+                Some(line) => Token::new(line, Source::File(path.to_path_buf())).map(Some),
+            }
+        }
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(Error::io(format!("cannot read {}", path.display()), e)),
+    }
+}
+
+/// Save the token (and a newline): `~/.pegasus` 0700 (tightened if looser), the file
+/// 0600 from its first byte, replaced atomically.
+pub fn save(path: &Path, token: &Token) -> Result<()> {
+    if let Some(dir) = path.parent() {
+        match fs::metadata(dir) {
+            Ok(meta) => {
+                if meta.permissions().mode() & 0o077 != 0 {
+                    fs::set_permissions(dir, fs::Permissions::from_mode(0o700)).map_err(|e| {
+                        Error::io(format!("cannot restrict {} to mode 0700", dir.display()), e)
+                    })?;
+                }
+            }
+            Err(_) => {
+                fs::DirBuilder::new()
+                    .recursive(true)
+                    .mode(0o700)
+                    .create(dir)
+                    .map_err(|e| Error::io(format!("cannot create {}", dir.display()), e))?;
+            }
+        }
+    }
+    let content = format!("{}\n", token.secret());
+    fsutil::write_atomic(path, content.as_bytes(), Some(0o600))
+        .map_err(|e| Error::io(format!("cannot save the token to {}", path.display()), e))
+}
+
+pub const HOW_TO_GET_A_TOKEN: &str = "\
+pegasus needs a Hetzner Cloud API token. To create one:
+  1. Open https://console.hetzner.cloud and choose your project.
+  2. Go to Security → API Tokens → Generate API token.
+  3. Give it Read & Write permission and copy it.
+(Or set HETZNER_API_TOKEN and run again.)";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn env_order_and_empty_values() {
+        let env = |pairs: &'static [(&'static str, &'static str)]| {
+            move |k: &str| {
+                pairs
+                    .iter()
+                    .find(|(n, _)| *n == k)
+                    .map(|(_, v)| v.to_string())
+            }
+        };
+        let t = from_env(&env(&[(ENV_TOKEN, "aaa"), (ENV_HCLOUD, "bbb")]))
+            .unwrap()
+            .unwrap();
+        assert_eq!((t.secret(), &t.source), ("aaa", &Source::Env(ENV_TOKEN)));
+        let t = from_env(&env(&[(ENV_TOKEN, "  "), (ENV_HCLOUD, "bbb\n")]))
+            .unwrap()
+            .unwrap();
+        assert_eq!((t.secret(), &t.source), ("bbb", &Source::Env(ENV_HCLOUD)));
+        assert!(from_env(&env(&[])).unwrap().is_none());
+        let e = from_env(&env(&[(ENV_TOKEN, "a b")]))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("HETZNER_API_TOKEN") && !e.contains("a b"), "{e}");
+    }
+
+    #[test]
+    fn debug_hides_the_token() {
+        let t = Token::new("s3cr3t-token", Source::Prompt).unwrap();
+        assert!(!format!("{t:?}").contains("s3cr3t"));
+    }
+
+    #[test]
+    fn save_then_read_back_with_modes() {
+        let home = tempfile::tempdir().unwrap();
+        let path = credentials_path(home.path());
+        let t = Token::new("tok123", Source::Prompt).unwrap();
+        save(&path, &t).unwrap();
+        assert_eq!(fs::read_to_string(&path).unwrap(), "tok123\n");
+        let mode = |p: &Path| fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&path), 0o600);
+        assert_eq!(mode(path.parent().unwrap()), 0o700);
+        let back = from_file(&path).unwrap().unwrap();
+        assert_eq!(back.secret(), "tok123");
+        assert_eq!(back.source, Source::File(path.clone()));
+    }
+
+    #[test]
+    fn loose_folder_is_tightened_and_whitespace_file_is_missing() {
+        let home = tempfile::tempdir().unwrap();
+        let dir = home.path().join(".pegasus");
+        fs::create_dir(&dir).unwrap();
+        fs::set_permissions(&dir, fs::Permissions::from_mode(0o755)).unwrap();
+        let path = credentials_path(home.path());
+        fs::write(&path, " \n\t\n").unwrap();
+        assert!(from_file(&path).unwrap().is_none());
+        save(&path, &Token::new("x", Source::Prompt).unwrap()).unwrap();
+        assert_eq!(
+            fs::metadata(&dir).unwrap().permissions().mode() & 0o777,
+            0o700
+        );
+    }
+}

@@ -1,0 +1,130 @@
+//! Atomic file replacement: temp file in the same folder, fsync, rename.
+//!
+//! Used for the saved token (mode 0600 from the first byte) and for the Kamal
+//! config (its existing permissions kept). A reader never sees a half-written file,
+//! and a failure leaves the old file as it was.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Write};
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+
+/// Replace `path` with `bytes`. The new file gets `mode`, or the mode of the file it
+/// replaces when `mode` is `None`. A symlink at `path` is followed, so the link stays
+/// and its target is replaced.
+pub fn write_atomic(path: &Path, bytes: &[u8], mode: Option<u32>) -> io::Result<()> {
+    let target = match fs::canonicalize(path) {
+        Ok(p) => p,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => path.to_path_buf(),
+        Err(e) => return Err(e),
+    };
+    let mode = match mode {
+        Some(m) => m,
+        None => match fs::metadata(&target) {
+            Ok(meta) => meta.permissions().mode() & 0o7777,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => 0o644,
+            Err(e) => return Err(e),
+        },
+    };
+    let dir = match target.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let file_name = target
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "file".into());
+
+    let (tmp_path, mut file) = create_temp(&dir, &file_name, mode)?;
+    let result = (|| {
+        file.write_all(bytes)?;
+        // The umask may have narrowed the mode given at creation; set it exactly.
+        file.set_permissions(fs::Permissions::from_mode(mode))?;
+        file.sync_all()?;
+        drop(file);
+        fs::rename(&tmp_path, &target)?;
+        // Make the rename durable; not every file system supports fsync on a folder.
+        if let Ok(d) = File::open(&dir) {
+            let _ = d.sync_all();
+        }
+        Ok(())
+    })();
+    if result.is_err() {
+        let _ = fs::remove_file(&tmp_path);
+    }
+    result
+}
+
+/// Create a new temp file beside the target, with `mode` from the first byte.
+fn create_temp(dir: &Path, name: &str, mode: u32) -> io::Result<(PathBuf, File)> {
+    let pid = std::process::id();
+    let mut last_err = None;
+    for n in 0..100u32 {
+        let tmp = dir.join(format!(".{name}.pegasus-{pid}-{n}.tmp"));
+        match OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(mode)
+            .open(&tmp)
+        {
+            Ok(f) => return Ok((tmp, f)),
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => last_err = Some(e),
+            Err(e) => return Err(e),
+        }
+    }
+    Err(last_err.unwrap_or_else(|| io::Error::other("could not create a temp file")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn mode_of(p: &Path) -> u32 {
+        fs::metadata(p).unwrap().permissions().mode() & 0o7777
+    }
+
+    #[test]
+    fn replaces_content_and_keeps_mode() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("deploy.yml");
+        fs::write(&p, "old").unwrap();
+        fs::set_permissions(&p, fs::Permissions::from_mode(0o640)).unwrap();
+        write_atomic(&p, b"new", None).unwrap();
+        assert_eq!(fs::read_to_string(&p).unwrap(), "new");
+        assert_eq!(mode_of(&p), 0o640);
+        // No temp file left behind.
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn new_file_gets_the_given_mode() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("cred");
+        write_atomic(&p, b"x\n", Some(0o600)).unwrap();
+        assert_eq!(mode_of(&p), 0o600);
+    }
+
+    #[test]
+    fn symlink_target_is_replaced_and_link_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let real = dir.path().join("real.yml");
+        let link = dir.path().join("link.yml");
+        fs::write(&real, "a").unwrap();
+        std::os::unix::fs::symlink(&real, &link).unwrap();
+        write_atomic(&link, b"b", None).unwrap();
+        assert!(
+            fs::symlink_metadata(&link)
+                .unwrap()
+                .file_type()
+                .is_symlink()
+        );
+        assert_eq!(fs::read_to_string(&real).unwrap(), "b");
+    }
+
+    #[test]
+    fn failure_leaves_old_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let missing_dir = dir.path().join("nope").join("x.yml");
+        assert!(write_atomic(&missing_dir, b"b", None).is_err());
+    }
+}

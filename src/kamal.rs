@@ -1,1 +1,0 @@
-//! Placeholder: the Kamal editor is being written (issue 3).

@@ -1,0 +1,425 @@
+//! The Kamal config editor: points `config/deploy.yml` at a new server without disturbing
+//! anything else in the file (SPEC §6).
+//!
+//! The text is never re-emitted. The file is ERB-masked ([`erb`]), parsed into a node tree
+//! with byte positions ([`doc`]), the host scalars are found the way Kamal reads them
+//! ([`hosts`]), and only their bytes are replaced or a list entry inserted ([`splice`]).
+//! The result is parsed again and must give the same events except the intended scalars;
+//! otherwise the edit is refused. Pure: no I/O, no printing, no panics on any input.
+
+mod doc;
+mod erb;
+mod hints;
+mod hosts;
+mod splice;
+mod verify;
+
+use std::fmt;
+use std::ops::Range;
+
+use yaml_rust2::scanner::{ScanError, TScalarStyle};
+
+use doc::{Doc, NodeId};
+use erb::Masked;
+use hints::{Blocked, Manual};
+use hosts::WebRole;
+use splice::Splice;
+use verify::Expectation;
+
+/// One edited host, as reported to the user (`changes` in the JSON output).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Change {
+    /// Where the host is, e.g. `servers.web.hosts[0]`, `accessories.db.host`, or
+    /// `servers.web[0]` for the key of a tagged host.
+    pub path: String,
+    /// 1-based line: in the original text for a replaced host, in the new text for an
+    /// appended one.
+    pub line: usize,
+    /// The previous value; `None` for an appended host.
+    pub old: Option<String>,
+    pub new: String,
+}
+
+/// What [`edit`] decided.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Edit {
+    /// The new text and what changed (never empty, `text` differs from the input).
+    Updated { text: String, changes: Vec<Change> },
+    /// The host is already where it would go: nothing to write.
+    Unchanged,
+    /// Nothing could be edited safely; `reason` tells the user what to edit by hand (without
+    /// the file path) and `line` is the 1-based line to point at, when there is one.
+    Manual { reason: String, line: Option<usize> },
+}
+
+/// The file is not YAML (after ERB masking): where and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParseError {
+    /// 1-based.
+    pub line: usize,
+    /// 1-based, in characters.
+    pub col: usize,
+    pub message: String,
+}
+
+impl fmt::Display for ParseError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "line {}, column {}: {}",
+            self.line, self.col, self.message
+        )
+    }
+}
+
+impl std::error::Error for ParseError {}
+
+/// A place where the config still names a host (for `server destroy`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reference {
+    pub path: String,
+    /// 1-based.
+    pub line: usize,
+    /// The line's content, trimmed.
+    pub text: String,
+}
+
+/// Parses the file (ERB masked) without deciding anything: the early check done before
+/// the server is created.
+///
+/// # Errors
+/// [`ParseError`] when the masked text is not YAML (or holds a NUL byte).
+pub fn check(text: &str) -> Result<(), ParseError> {
+    Source::parse(text).map(|_| ())
+}
+
+/// Decides and performs the edit for a new server whose address is `new_host` (an IPv4
+/// address like `203.0.113.10` or an IPv6 address like `2001:db8:1::1`).
+///
+/// # Errors
+/// [`ParseError`] when the file does not parse; the caller leaves it untouched.
+pub fn edit(text: &str, new_host: &str) -> Result<Edit, ParseError> {
+    let source = Source::parse(text)?;
+    Ok(source.edit(new_host).unwrap_or_else(Edit::from))
+}
+
+/// Every place the config still names `host`: host entries equal to it and any other
+/// scalar containing it (e.g. `builder.remote: ssh://root@IP`). Comments are not scanned.
+/// Sorted by line.
+///
+/// # Errors
+/// [`ParseError`] when the file does not parse.
+pub fn references(text: &str, host: &str) -> Result<Vec<Reference>, ParseError> {
+    let source = Source::parse(text)?;
+    Ok(source.references(host))
+}
+
+/// The input split into BOM and body, the masked body, and its parse.
+struct Source<'a> {
+    bom: &'a str,
+    body: &'a str,
+    masked: Masked,
+    doc: Doc,
+}
+
+/// A host scalar found in the tree, with what is needed to replace it.
+struct Host {
+    node: NodeId,
+    value: String,
+    style: TScalarStyle,
+    span: Range<usize>,
+}
+
+impl<'a> Source<'a> {
+    fn parse(text: &'a str) -> Result<Self, ParseError> {
+        let (bom, body) = match text.strip_prefix('\u{feff}') {
+            Some(body) => (text.get(..3).unwrap_or(""), body),
+            None => ("", text),
+        };
+        if let Some(at) = body.find('\0') {
+            return Err(nul_error(body, at));
+        }
+        let masked = erb::mask(body);
+        let doc = doc::parse(&masked.text).map_err(|e| parse_error(&e))?;
+        Ok(Self {
+            bom,
+            body,
+            masked,
+            doc,
+        })
+    }
+
+    fn edit(&self, new_host: &str) -> Result<Edit, Manual> {
+        if new_host.is_empty() || new_host.chars().any(|c| c.is_control() || c == ' ') {
+            return Err(hints::bad_host(new_host));
+        }
+        if self.doc.documents > 1 {
+            return Err(hints::multi_document(new_host));
+        }
+        let root = self.doc.root.filter(|root| self.doc.is_map(*root));
+        let Some(root) = root else {
+            let empty = self.doc.root.is_none_or(|root| self.doc.is_null(root));
+            return Err(hints::not_a_config(empty, new_host));
+        };
+        let (list, path) = match hosts::web_role(&self.doc, root) {
+            WebRole::List { list, path } => (list, path),
+            other => {
+                let destination = hosts::requires_destination(&self.doc, root);
+                return Err(hints::no_list(other, destination, new_host));
+            }
+        };
+        let entries: Vec<NodeId> = self.doc.items(list).to_vec();
+        match entries.as_slice() {
+            [] => Err(hints::empty_list(self.doc.line(list), &path, new_host)),
+            [only] => self.replace_single(root, *only, &path, new_host),
+            _ => self.append(list, &entries, &path, new_host),
+        }
+    }
+
+    /// One web host H: replace it, and every other role or accessory host equal to H.
+    fn replace_single(
+        &self,
+        root: NodeId,
+        entry: NodeId,
+        path: &str,
+        new_host: &str,
+    ) -> Result<Edit, Manual> {
+        let Some(web) = hosts::host_of_entry(&self.doc, entry) else {
+            return Err(hints::odd_entry(self.doc.line(entry), path, new_host));
+        };
+        let web = self
+            .host(web)
+            .map_err(|b| self.blocked_hint(b, web, new_host))?;
+        if web.value == new_host {
+            return Ok(Edit::Unchanged);
+        }
+        let mut targets = Vec::new();
+        for node in hosts::all_hosts(&self.doc, root) {
+            if self.doc.text_of(node) != web.value {
+                continue;
+            }
+            let target = self.host(node);
+            targets.push(target.map_err(|b| self.blocked_hint(b, node, new_host))?);
+        }
+        self.finish_replace(&targets, new_host)
+    }
+
+    fn finish_replace(&self, targets: &[Host], new_host: &str) -> Result<Edit, Manual> {
+        let mut splices = Vec::new();
+        let mut replaced = Vec::new();
+        let mut changes = Vec::new();
+        for target in targets {
+            let (text, style) = splice::render(new_host, target.style);
+            let node = self.doc.node(target.node);
+            splices.push(Splice {
+                range: target.span.clone(),
+                text,
+                scalar_at: 0,
+            });
+            replaced.push((node.map_or(0, |n| n.first_event), new_host, style));
+            changes.push(Change {
+                path: self.doc.display_path(target.node),
+                line: self.doc.line(target.node),
+                old: Some(target.value.clone()),
+                new: new_host.to_owned(),
+            });
+        }
+        changes.sort_by_key(|c| c.line);
+        let expected = Expectation {
+            old: &self.doc.events,
+            replaced,
+            appended: None,
+        };
+        let first = changes.first().map_or(0, |c| c.line);
+        let lines: Vec<String> = changes.iter().map(|c| c.line.to_string()).collect();
+        let what = format!("the host(s) on line(s) {}", lines.join(", "));
+        let text = self
+            .splice_and_verify(&splices, &expected)
+            .ok_or_else(|| hints::unverified(first, &what, new_host))?;
+        Ok(Edit::Updated { text, changes })
+    }
+
+    /// Several web hosts: add the new one at the end of the list, unless it is there.
+    fn append(
+        &self,
+        list: NodeId,
+        entries: &[NodeId],
+        path: &str,
+        new_host: &str,
+    ) -> Result<Edit, Manual> {
+        let hosts: Vec<NodeId> = entries
+            .iter()
+            .filter_map(|e| hosts::host_of_entry(&self.doc, *e))
+            .collect();
+        if hosts.iter().any(|h| self.doc.text_of(*h) == new_host) {
+            return Ok(Edit::Unchanged);
+        }
+        let mut blocked = hosts
+            .iter()
+            .filter_map(|h| self.host(*h).err().map(|b| (*h, b)))
+            .collect::<Vec<_>>();
+        if blocked.len() == entries.len() && !blocked.is_empty() {
+            let (first, why) = blocked.swap_remove(0);
+            return Err(self.blocked_hint(why, first, new_host));
+        }
+        let (entry, style) = splice::render(new_host, TScalarStyle::Plain);
+        let line = self.doc.line(list);
+        let splice = splice::append(&self.doc, &self.masked.text, list, &entry)
+            .ok_or_else(|| hints::cannot_append(line, path, new_host))?;
+        let list_start = self.doc.node(list).and_then(|n| n.start).unwrap_or(0);
+        if self.erb_statement_in(list_start..splice.range.start) {
+            return Err(hints::erb_list(line, path, new_host));
+        }
+        let end_event = self.doc.node(list).map_or(0, |n| n.last_event);
+        let expected = Expectation {
+            old: &self.doc.events,
+            replaced: Vec::new(),
+            appended: Some((end_event, new_host, style)),
+        };
+        let text = self
+            .splice_and_verify(std::slice::from_ref(&splice), &expected)
+            .ok_or_else(|| hints::unverified(line, &format!("the list `{path}`"), new_host))?;
+        let at = self.bom.len() + splice.range.start + splice.scalar_at;
+        let change = Change {
+            path: format!("{path}[{}]", entries.len()),
+            line: doc::LineTable::new(&text).line_of(at),
+            old: None,
+            new: new_host.to_owned(),
+        };
+        Ok(Edit::Updated {
+            text,
+            changes: vec![change],
+        })
+    }
+
+    /// Applies the splices to the original body and re-parses the result, which must give
+    /// the `expected` events. Returns the full new text (BOM included).
+    fn splice_and_verify(&self, splices: &[Splice], expected: &Expectation<'_>) -> Option<String> {
+        let body = splice::apply(self.body, splices)?;
+        let masked = erb::mask(&body);
+        let same_erb = masked.tags.len() == self.masked.tags.len();
+        let sound = same_erb && body != self.body && verify::verify(&masked.text, expected);
+        sound.then(|| format!("{}{body}", self.bom))
+    }
+
+    /// A host scalar that can be replaced, or why not.
+    fn host(&self, node: NodeId) -> Result<Host, Blocked> {
+        let (value, style, span) = self.doc.scalar(node).ok_or(Blocked::Unprovable)?;
+        if self.doc.is_null(node) {
+            return Err(Blocked::Empty);
+        }
+        let start = self.doc.node(node).and_then(|n| n.start);
+        let extent = span.clone().or_else(|| start.map(|s| s..self.line_end(s)));
+        if let Some(tag) = extent.and_then(|e| self.masked.tag_overlapping(&e)) {
+            return Err(Blocked::Erb(self.body.get(tag).unwrap_or("").to_owned()));
+        }
+        let span = span.ok_or(Blocked::Unprovable)?;
+        Ok(Host {
+            node,
+            value: value.to_owned(),
+            style,
+            span,
+        })
+    }
+
+    /// Whether an ERB statement (`<% if %>`, `<% end %>`, …) sits inside `range`: then the
+    /// list is assembled by ERB and an appended entry could land in the wrong branch.
+    fn erb_statement_in(&self, range: Range<usize>) -> bool {
+        self.masked.tags.iter().any(|tag| {
+            let text = self.body.get(tag.clone()).unwrap_or("");
+            let statement = !text.starts_with("<%=") && !text.starts_with("<%#");
+            statement && tag.start < range.end && range.start < tag.end
+        })
+    }
+
+    fn blocked_hint(&self, blocked: Blocked, node: NodeId, new_host: &str) -> Manual {
+        let path = self.doc.display_path(node);
+        hints::blocked(blocked, self.doc.line(node), &path, new_host)
+    }
+
+    fn line_end(&self, at: usize) -> usize {
+        let line = self.doc.lines.line_of(at);
+        self.doc
+            .lines
+            .line_range(&self.masked.text, line)
+            .map_or(at, |r| r.end)
+    }
+
+    fn references(&self, host: &str) -> Vec<Reference> {
+        if host.is_empty() {
+            return Vec::new();
+        }
+        let mut found: Vec<(usize, usize, Reference)> = Vec::new();
+        for (id, node) in self.doc.nodes.iter().enumerate() {
+            let Some((value, _, span)) = self.doc.scalar(id) else {
+                continue;
+            };
+            let raw = span.and_then(|s| self.body.get(s)).unwrap_or("");
+            if !(names(value, host) || names(raw, host)) {
+                continue;
+            }
+            let path = self.doc.display_path(id);
+            let text = self.line_text(node.line);
+            found.push((
+                node.line,
+                node.start.unwrap_or(0),
+                Reference {
+                    path,
+                    line: node.line,
+                    text,
+                },
+            ));
+        }
+        found.sort_by_key(|(line, start, _)| (*line, *start));
+        found.dedup_by(|a, b| a.2 == b.2);
+        found.into_iter().map(|(_, _, r)| r).collect()
+    }
+
+    fn line_text(&self, line: usize) -> String {
+        let range = self.doc.lines.line_range(self.body, line);
+        range
+            .and_then(|r| self.body.get(r))
+            .unwrap_or("")
+            .trim()
+            .to_owned()
+    }
+}
+
+fn parse_error(error: &ScanError) -> ParseError {
+    let mark = error.marker();
+    ParseError {
+        line: mark.line().max(1),
+        col: mark.col() + 1,
+        message: error.info().to_owned(),
+    }
+}
+
+fn nul_error(body: &str, at: usize) -> ParseError {
+    let lines = doc::LineTable::new(body);
+    let line = lines.line_of(at);
+    let start = lines.line_range(body, line).map_or(0, |r| r.start);
+    ParseError {
+        line,
+        col: body.get(start..at).map_or(0, |s| s.chars().count()) + 1,
+        message: "the file contains a NUL byte, so it is not a text file".to_owned(),
+    }
+}
+
+/// Whether `text` names `host`: equal, or containing it with no host-like character
+/// (letter, digit, `.`, and `:` for an IPv6 host) right before or after.
+fn names(text: &str, host: &str) -> bool {
+    if text == host {
+        return true;
+    }
+    let ipv6 = host.contains(':');
+    let joins =
+        |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric() || c == '.' || (ipv6 && c == ':'));
+    text.match_indices(host).any(|(at, _)| {
+        let before = text.get(..at).and_then(|s| s.chars().next_back());
+        let after = text.get(at + host.len()..).and_then(|s| s.chars().next());
+        !joins(before) && !joins(after)
+    })
+}
+
+#[cfg(test)]
+mod tests;

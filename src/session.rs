@@ -1,0 +1,135 @@
+//! From "no token yet" to a working API client (SPEC §4 step 4–5): the token from the
+//! environment, the saved file or a prompt, proven by the command's first API call.
+
+use std::path::{Path, PathBuf};
+
+use crate::credentials::{self, Source, Token};
+use crate::error::{Error, Result};
+use crate::hetzner::Client;
+use crate::http::{Endpoint, Http, Timing};
+use crate::ui::Ui;
+
+const TRIES: u32 = 3;
+
+/// `$HOME`, when set and not empty.
+pub fn home_dir() -> Option<PathBuf> {
+    std::env::var_os("HOME")
+        .filter(|h| !h.is_empty())
+        .map(PathBuf::from)
+}
+
+pub fn no_home(what: &str) -> Error {
+    Error::Failed(format!("HOME is not set, so pegasus cannot find {what}"))
+}
+
+/// A client with a token Hetzner accepted, the answer of `first` (the call that proved
+/// it), and where the token came from. A rejected environment token is an error naming the variable; a rejected
+/// saved token leads to the prompt; a typed token is saved once accepted.
+pub fn connect<'a, T>(
+    ui: &'a Ui,
+    endpoint: &Endpoint,
+    home: Option<&Path>,
+    first: &dyn Fn(&Client) -> Result<T>,
+) -> Result<(Client<'a>, T, Source)> {
+    let env = |k: &str| std::env::var(k).ok();
+    if let Some(token) = credentials::from_env(&env)? {
+        return match attempt(ui, endpoint, &token, first)? {
+            Some((c, v)) => Ok((c, v, token.source)),
+            None => Err(Error::Failed(format!(
+                "{} was rejected by Hetzner (unauthorized); check it, or unset it to use the saved token",
+                token.source
+            ))),
+        };
+    }
+    let Some(home) = home else {
+        return Err(no_home(
+            "a saved API token; set HETZNER_API_TOKEN, or set HOME",
+        ));
+    };
+    let path = credentials::credentials_path(home);
+    if let Some(token) = credentials::from_file(&path)? {
+        if let Some((c, v)) = attempt(ui, endpoint, &token, first)? {
+            return Ok((c, v, token.source));
+        }
+        ui.warn(&format!(
+            "{} was rejected by Hetzner (unauthorized); enter a new one",
+            token.source
+        ));
+    } else {
+        ui.note(credentials::HOW_TO_GET_A_TOKEN);
+    }
+    for n in 1..=TRIES {
+        let Some(answer) = ui.ask_secret("Hetzner API token: ")? else {
+            return Err(Error::Failed(format!(
+                "no API token given (stdin ended); set {} to run without a prompt",
+                credentials::ENV_TOKEN
+            )));
+        };
+        let token = match Token::new(&answer, Source::Prompt) {
+            Ok(t) => t,
+            Err(e) => {
+                ui.warn(&e.to_string());
+                continue;
+            }
+        };
+        if let Some((c, v)) = attempt(ui, endpoint, &token, first)? {
+            credentials::save(&path, &token)?;
+            ui.note(&format!("Saved the token to {}", tilde(&path, home)));
+            return Ok((c, v, Source::File(path)));
+        }
+        if n < TRIES {
+            ui.warn("Hetzner rejected that token (unauthorized); try again");
+        }
+    }
+    Err(Error::Failed(format!(
+        "Hetzner rejected {TRIES} tokens; nothing was changed. Check the token in the console \
+         (Security → API Tokens) or set {}",
+        credentials::ENV_TOKEN
+    )))
+}
+
+/// `Some` if the token works, `None` if Hetzner says it is not valid.
+fn attempt<'a, T>(
+    ui: &'a Ui,
+    endpoint: &Endpoint,
+    token: &Token,
+    first: &dyn Fn(&Client) -> Result<T>,
+) -> Result<Option<(Client<'a>, T)>> {
+    let http = Http::new(
+        endpoint.clone(),
+        token.secret().to_string(),
+        Timing::for_endpoint(endpoint),
+        ui,
+    )?;
+    let client = Client::new(http);
+    match first(&client) {
+        Ok(v) => Ok(Some((client, v))),
+        Err(Error::Api(api))
+            if api.code() == "unauthorized"
+                || (api.status == 401 && api.code() != "token_readonly") =>
+        {
+            Ok(None)
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// Explain an API error that is about the token's permission.
+pub fn explain_readonly(err: Error, source: &Source) -> Error {
+    match &err {
+        Error::Api(api) if api.code() == "token_readonly" => Error::Failed(format!(
+            "{source} is read-only: Hetzner refused to change anything (token_readonly). \
+             Create a token with Read & Write permission (console → Security → API Tokens) \
+             and use it instead"
+        )),
+        _ => err,
+    }
+}
+
+/// `~/.ssh/x` for paths under the home folder, for messages.
+pub fn tilde(path: &Path, home: &Path) -> String {
+    match path.strip_prefix(home) {
+        Ok(rest) => format!("~/{}", rest.display()),
+        Err(_) => path.display().to_string(),
+    }
+}

@@ -1,0 +1,299 @@
+//! Everything the user sees and types: terminal detection, prompts, the spinner or
+//! plain progress lines, colour, and writes that never panic.
+//!
+//! Results go to stdout; prompts, progress, notes and errors go to stderr (SPEC §8).
+
+use std::cell::RefCell;
+use std::io::{self, BufRead, IsTerminal, Write};
+use std::time::{Duration, Instant};
+
+use spinners::{Spinner, Spinners, Stream};
+
+use crate::error::{Error, Result};
+use crate::http::Observer;
+
+pub struct Ui {
+    stdin_tty: bool,
+    spin: bool,
+    color_err: bool,
+    color_out: bool,
+    state: RefCell<Progress>,
+}
+
+#[derive(Default)]
+struct Progress {
+    spinner: Option<Spinner>,
+    /// The step shown last, and when it started.
+    step: Option<(String, Instant)>,
+    /// When the whole wait started.
+    started: Option<Instant>,
+}
+
+impl Ui {
+    pub fn from_env() -> Ui {
+        let stderr_tty = io::stderr().is_terminal();
+        let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+        let dumb = std::env::var("TERM").is_ok_and(|t| t == "dumb");
+        Ui {
+            stdin_tty: io::stdin().is_terminal(),
+            spin: stderr_tty && !dumb,
+            color_err: stderr_tty && !no_color && !dumb,
+            color_out: io::stdout().is_terminal() && !no_color && !dumb,
+            state: RefCell::new(Progress::default()),
+        }
+    }
+
+    pub fn stdin_is_terminal(&self) -> bool {
+        self.stdin_tty
+    }
+
+    /// A line on stderr (the spinner is stopped first). Errors writing are ignored.
+    pub fn note(&self, msg: &str) {
+        self.stop_spinner();
+        let _ = writeln!(io::stderr(), "{msg}");
+    }
+
+    pub fn warn(&self, msg: &str) {
+        let label = self.paint_err("warning:", "33");
+        self.note(&format!("{label} {msg}"));
+    }
+
+    pub fn error(&self, err: &Error) {
+        let label = self.paint_err("error:", "31");
+        self.note(&format!("{label} {err}"));
+    }
+
+    fn paint_err(&self, text: &str, code: &str) -> String {
+        paint(self.color_err, text, code)
+    }
+
+    /// Colour for stdout text (diff lines), when stdout is a terminal.
+    pub fn paint_out(&self, text: &str, code: &str) -> String {
+        paint(self.color_out, text, code)
+    }
+
+    /// Show the state of a wait: a spinner with the step, percentage and elapsed seconds
+    /// on a terminal; one plain line per step otherwise.
+    pub fn progress(&self, title: &str, step: &str, percent: Option<u32>) {
+        let mut st = self.state.borrow_mut();
+        let now = Instant::now();
+        let started = *st.started.get_or_insert(now);
+        let new_step = st.step.as_ref().is_none_or(|(s, _)| s != step);
+        if new_step {
+            st.step = Some((step.to_string(), now));
+        }
+        if !self.spin {
+            if new_step {
+                let _ = writeln!(io::stderr(), "{title}: {step} ...");
+            }
+            return;
+        }
+        let pct = percent.map(|p| format!(" {p:>3}%")).unwrap_or_default();
+        let secs = now.duration_since(started).as_secs();
+        // `\x1b[K` clears what a longer earlier message left on the line.
+        let msg = format!("{title}: {step}{pct} ({secs}s)\x1b[K");
+        if let Some(mut s) = st.spinner.take() {
+            s.stop();
+        }
+        st.spinner = Some(Spinner::with_stream(Spinners::Dots, msg, Stream::Stderr));
+    }
+
+    /// End a wait: stop the spinner and clear its line; say how long it took.
+    pub fn progress_done(&self, title: &str, outcome: &str) {
+        let elapsed = {
+            let mut st = self.state.borrow_mut();
+            let e = st.started.take().map(|s| s.elapsed());
+            st.step = None;
+            e
+        };
+        let secs = elapsed
+            .map(|e| format!(" after {}s", e.as_secs()))
+            .unwrap_or_default();
+        self.note(&format!("{title}: {outcome}{secs}"));
+    }
+
+    fn stop_spinner(&self) {
+        let mut st = self.state.borrow_mut();
+        if let Some(mut s) = st.spinner.take() {
+            s.stop();
+            let _ = write!(io::stderr(), "\r\x1b[2K");
+            let _ = io::stderr().flush();
+        }
+    }
+
+    /// Ask a question and read one answer. On a terminal it is asked interactively; from
+    /// a pipe it is one line of stdin. `None` at end of input.
+    pub fn ask(&self, question: &str) -> Result<Option<String>> {
+        self.stop_spinner();
+        let _ = write!(io::stderr(), "{question}");
+        let _ = io::stderr().flush();
+        read_line()
+    }
+
+    /// Like [`ask`](Self::ask), but the answer is not echoed on a terminal.
+    pub fn ask_secret(&self, question: &str) -> Result<Option<String>> {
+        self.stop_spinner();
+        if !self.stdin_tty {
+            let _ = write!(io::stderr(), "{question}");
+            let _ = io::stderr().flush();
+            return read_line();
+        }
+        // Echo goes off before the question shows, so nothing typed is ever echoed.
+        let guard = echo::EchoOff::new();
+        let _ = write!(io::stderr(), "{question}");
+        let _ = io::stderr().flush();
+        let answer = read_line();
+        drop(guard);
+        let _ = writeln!(io::stderr());
+        answer
+    }
+}
+
+impl Drop for Ui {
+    fn drop(&mut self) {
+        self.stop_spinner();
+    }
+}
+
+impl Observer for Ui {
+    fn retrying(&self, reason: &str, wait: Duration) {
+        let secs = wait.as_secs_f64();
+        let when = if secs < 1.0 {
+            "trying again".to_string()
+        } else {
+            format!("trying again in {secs:.0}s")
+        };
+        self.note(&format!("{reason}; {when}"));
+    }
+}
+
+fn paint(on: bool, text: &str, code: &str) -> String {
+    if on {
+        format!("\x1b[{code}m{text}\x1b[0m")
+    } else {
+        text.to_string()
+    }
+}
+
+/// One line of stdin without its line ending; `None` at end of input. Reads through
+/// std's shared buffer, so successive prompts read successive lines.
+fn read_line() -> Result<Option<String>> {
+    let mut line = String::new();
+    match io::stdin().lock().read_line(&mut line) {
+        Ok(0) => Ok(None),
+        Ok(_) => Ok(Some(line.trim_end_matches(['\n', '\r']).to_string())),
+        Err(e) => Err(Error::io("cannot read from stdin", e)),
+    }
+}
+
+/// Print to stdout. A closed pipe (`| head`) is not an error worth a message: the
+/// caller ends quietly.
+pub fn out(text: &str) -> io::Result<()> {
+    let mut stdout = io::stdout().lock();
+    stdout.write_all(text.as_bytes())?;
+    stdout.flush()
+}
+
+/// Turning terminal echo off for a hidden answer. Linux only (the termios layout below
+/// is Linux's); elsewhere the answer is echoed.
+mod echo {
+    #[cfg(target_os = "linux")]
+    mod imp {
+        use std::sync::Mutex;
+
+        #[repr(C)]
+        #[derive(Clone, Copy)]
+        pub struct Termios {
+            iflag: u32,
+            oflag: u32,
+            cflag: u32,
+            lflag: u32,
+            line: u8,
+            cc: [u8; 32],
+            ispeed: u32,
+            ospeed: u32,
+        }
+
+        const ECHO: u32 = 0o10;
+        const TCSANOW: i32 = 0;
+        const SIGINT: i32 = 2;
+        const SIGTERM: i32 = 15;
+
+        unsafe extern "C" {
+            fn tcgetattr(fd: i32, t: *mut Termios) -> i32;
+            fn tcsetattr(fd: i32, action: i32, t: *const Termios) -> i32;
+            fn signal(sig: i32, handler: usize) -> usize;
+            fn _exit(code: i32) -> !;
+        }
+
+        /// The settings to put back if the user interrupts while echo is off.
+        static SAVED: Mutex<Option<Termios>> = Mutex::new(None);
+
+        extern "C" fn restore_and_exit(sig: i32) {
+            if let Ok(guard) = SAVED.try_lock() {
+                if let Some(t) = *guard {
+                    // SAFETY: restoring settings read from fd 0 by tcgetattr.
+                    unsafe { tcsetattr(0, TCSANOW, &t) };
+                }
+            }
+            // SAFETY: async-signal-safe exit with the conventional 128+signal code.
+            unsafe { _exit(128 + sig) }
+        }
+
+        pub struct EchoOff(Option<Termios>);
+
+        impl EchoOff {
+            pub fn new() -> EchoOff {
+                let mut t = std::mem::MaybeUninit::<Termios>::uninit();
+                // SAFETY: tcgetattr fills the struct when it returns 0; we only read it then.
+                let old = unsafe {
+                    if tcgetattr(0, t.as_mut_ptr()) != 0 {
+                        return EchoOff(None);
+                    }
+                    t.assume_init()
+                };
+                if let Ok(mut g) = SAVED.lock() {
+                    *g = Some(old);
+                }
+                let mut quiet = old;
+                quiet.lflag &= !ECHO;
+                let handler = restore_and_exit as extern "C" fn(i32) as usize;
+                // SAFETY: plain libc calls with valid pointers and a handler of the right ABI.
+                unsafe {
+                    signal(SIGINT, handler);
+                    signal(SIGTERM, handler);
+                    tcsetattr(0, TCSANOW, &quiet);
+                }
+                EchoOff(Some(old))
+            }
+        }
+
+        impl Drop for EchoOff {
+            fn drop(&mut self) {
+                if let Some(old) = self.0 {
+                    // SAFETY: restores the settings read in `new`; SIG_DFL is 0.
+                    unsafe {
+                        tcsetattr(0, TCSANOW, &old);
+                        signal(SIGINT, 0);
+                        signal(SIGTERM, 0);
+                    }
+                }
+                if let Ok(mut g) = SAVED.lock() {
+                    *g = None;
+                }
+            }
+        }
+    }
+
+    #[cfg(not(target_os = "linux"))]
+    mod imp {
+        pub struct EchoOff;
+        impl EchoOff {
+            pub fn new() -> EchoOff {
+                EchoOff
+            }
+        }
+    }
+
+    pub use imp::EchoOff;
+}
