@@ -664,3 +664,30 @@ fn labels_are_sent_with_the_managed_by_label() {
     assert_eq!(labels["team"], "web");
     assert_eq!(labels["managed-by"], "pegasus");
 }
+
+/// Run the binary with fd 2 (or 1) closed, through `sh` (`2>&-`).
+fn run_with_closed(p: &Project, fd: &str, args: &[&str]) -> Run {
+    let inner = p.command(args);
+    let script = format!("exec \"$0\" \"$@\" {fd}>&-");
+    let mut cmd = std::process::Command::new("/bin/sh");
+    cmd.arg("-c").arg(script).arg(BIN).args(args);
+    cmd.env_clear().current_dir(p.dir.path());
+    for (k, v) in inner.get_envs() {
+        if let Some(v) = v {
+            cmd.env(k, v);
+        }
+    }
+    run_command(cmd, "")
+}
+
+#[test]
+fn closed_stderr_or_stdout_never_crashes() {
+    let p = Project::new();
+    let run = run_with_closed(&p, "2", &["server", "create", "web1", "--json"]);
+    assert_exit(&run, 0);
+    assert_eq!(run.json()["server"]["name"], "web1");
+    let run = run_with_closed(&p, "1", &["server", "create", "web2", "--json"]);
+    assert_exit(&run, 0);
+    assert!(!run.stderr.contains("panicked"), "{}", run.dump());
+    assert_eq!(p.fake.server_names(), ["web1", "web2"]);
+}

@@ -703,13 +703,13 @@ fn combined_action_poll_and_knobs() {
 #[test]
 fn action_duration_finishes_by_clock() {
     let fake = Fake::start();
-    fake.set_action_duration(Some(Duration::from_millis(60)));
+    fake.set_action_duration(Some(Duration::from_millis(200)));
     let v = create(&fake, web1()).json();
     let a = action(&fake, &v["action"]["id"]);
     assert_eq!(a["status"], "running");
     assert!(a["progress"].as_u64().unwrap() < 100);
-    thread::sleep(Duration::from_millis(150));
-    // No polls needed: create and start (60 ms after create) are both done by now.
+    thread::sleep(Duration::from_millis(450));
+    // No polls needed: create (200 ms) and start (200 ms after it) are both done by now.
     assert_eq!(fake.server_json("web1").unwrap()["status"], "running");
     assert_eq!(
         action(&fake, &v["next_actions"][0]["id"])["status"],

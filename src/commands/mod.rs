@@ -30,7 +30,10 @@ pub fn run(cmd: Command, ui: &Ui) -> Result<()> {
 fn print(text: &str) -> Result<()> {
     match crate::ui::out(text) {
         Ok(()) => Ok(()),
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        // EPIPE: the reader left; EBADF: stdout was closed (`>&-`). Nobody is reading.
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe || e.raw_os_error() == Some(9) => {
+            Ok(())
+        }
         Err(e) => Err(crate::error::Error::io("cannot write to stdout", e)),
     }
 }

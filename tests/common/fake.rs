@@ -39,7 +39,7 @@ use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread;
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 /// The read-write API token the fake accepts (64 characters).
 pub const TOKEN: &str = "FakeRWy5bLycBAhkdyYkmCRyQKODdE5HKS8Zm8y2pD1j9vMBEI979M75XTe20oAF";
@@ -66,6 +66,8 @@ pub struct Request {
     pub body: String,
     /// Raw `Authorization` header value.
     pub authorization: Option<String>,
+    /// When the fake had read the request head (for timing figures, e.g. `make bench`).
+    pub at: Instant,
 }
 
 /// A failure to inject into matching requests (see [`Fake::inject`]).
@@ -286,6 +288,7 @@ struct RawRequest {
     headers: Vec<(String, String)>,
     body: Vec<u8>,
     chunked: bool,
+    at: Instant,
 }
 
 impl RawRequest {
@@ -341,6 +344,7 @@ fn read_request(stream: &mut TcpStream, buf: &mut Vec<u8>) -> Result<RawRequest,
         }
         fill(stream, buf)?;
     };
+    let at = Instant::now();
     let head = String::from_utf8_lossy(&buf[..head_end]).into_owned();
     buf.drain(..head_end + 4);
     let mut lines = head.split("\r\n");
@@ -368,6 +372,7 @@ fn read_request(stream: &mut TcpStream, buf: &mut Vec<u8>) -> Result<RawRequest,
         headers,
         body: Vec::new(),
         chunked: false,
+        at,
     };
     if req
         .header("transfer-encoding")
@@ -476,6 +481,7 @@ fn serve(mut stream: TcpStream, shared: Arc<Shared>) {
             query: query.to_string(),
             body: String::from_utf8_lossy(&raw.body).into_owned(),
             authorization: raw.header("authorization").map(str::to_string),
+            at: raw.at,
         };
         let fault = shared.lock().record(req.clone());
         let close = !raw.keep_alive() || raw.chunked;

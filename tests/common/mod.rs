@@ -4,7 +4,9 @@
 #![allow(dead_code)]
 
 pub mod fake;
+pub mod proxy;
 pub mod pty;
+pub mod tls_relay;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};

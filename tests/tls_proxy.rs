@@ -1,0 +1,235 @@
+//! TLS trust and proxies (SPEC §3, §7; issue 5): the real binary talks https to the fake
+//! API through a TLS relay whose certificate comes from a CA made at test time, directly
+//! or through a CONNECT proxy. Everything listens on 127.0.0.1; nothing connects out.
+
+mod common;
+
+use std::path::PathBuf;
+
+use common::proxy::{ConnectProxy, dead_port};
+use common::tls_relay::{TestCa, TlsRelay};
+use common::*;
+
+/// A project whose `HCLOUD_ENDPOINT` is `https://localhost:PORT/v1` (the TLS relay in
+/// front of the fake), with the test CA written to a file (not trusted until a test
+/// sets `SSL_CERT_FILE`).
+struct Tls {
+    p: Project,
+    relay: TlsRelay,
+    ca_file: PathBuf,
+}
+
+impl Tls {
+    fn new() -> Tls {
+        let mut p = Project::new();
+        let ca = TestCa::new();
+        let relay = TlsRelay::start(&ca, p.fake.addr());
+        let ca_file = ca.write_pem(p.home.path());
+        p.set_env("HCLOUD_ENDPOINT", Some(&relay.endpoint()));
+        Tls { p, relay, ca_file }
+    }
+
+    fn trust_ca(&mut self) {
+        let ca = self.ca_file.to_str().unwrap().to_string();
+        self.p.set_env("SSL_CERT_FILE", Some(&ca));
+    }
+
+    fn create(&self, name: &str) -> Run {
+        self.p.run(&["server", "create", name, "--json"])
+    }
+}
+
+/// A successful `--json` create of `name`: one object on stdout, one POST, one server.
+#[track_caller]
+fn assert_created(p: &Project, run: &Run, name: &str) {
+    assert_exit(run, 0);
+    let v = run.json();
+    assert_eq!(v["server"]["name"], name, "{}", run.dump());
+    assert_eq!(v["server"]["status"], "running", "{}", run.dump());
+    assert_eq!(p.fake.count("POST", "/v1/servers"), 1);
+    assert_eq!(p.fake.server_names(), vec![name.to_string()]);
+    // The token went to the fake (through TLS) on every request.
+    let want = format!("Bearer {TOKEN}");
+    assert!(
+        p.fake
+            .requests()
+            .iter()
+            .all(|r| r.authorization.as_deref() == Some(want.as_str()))
+    );
+    assert_no_secret(run, TOKEN);
+}
+
+/// The one line of stderr that holds `needle`; it must be the only line that mentions
+/// it, and no Rust debug output may appear anywhere.
+#[track_caller]
+fn error_line(run: &Run, needle: &str) -> String {
+    let lines: Vec<&str> = run.stderr.lines().filter(|l| l.contains(needle)).collect();
+    assert_eq!(
+        lines.len(),
+        1,
+        "want one line with {needle:?}\n{}",
+        run.dump()
+    );
+    for dump in [
+        "Rustls(",
+        "InvalidCertificate",
+        "UnknownIssuer)",
+        "Io(",
+        "Os {",
+        "kind:",
+        "Custom {",
+        "ConnectProxyFailed",
+        "Error {",
+        "panicked",
+    ] {
+        assert!(
+            !run.stderr.contains(dump),
+            "debug dump {dump:?} in stderr\n{}",
+            run.dump()
+        );
+    }
+    lines[0].to_string()
+}
+
+#[test]
+fn https_with_the_test_ca_in_ssl_cert_file_creates_the_server() {
+    let mut t = Tls::new();
+    t.trust_ca();
+    let run = t.create("web1");
+    assert_created(&t.p, &run, "web1");
+    // It really went through TLS, with the name of the endpoint as SNI.
+    let handshakes = t.relay.handshakes();
+    assert!(!handshakes.is_empty());
+    assert!(
+        handshakes.iter().all(|h| h == "localhost"),
+        "{handshakes:?}"
+    );
+    assert!(t.relay.failures().is_empty(), "{:?}", t.relay.failures());
+}
+
+#[test]
+fn untrusted_certificate_is_one_clear_line_with_the_hint() {
+    let t = Tls::new();
+    let run = t.create("web1");
+    assert_exit(&run, 1);
+    let line = error_line(&run, "TLS certificate not trusted");
+    assert!(
+        line.contains("TLS certificate not trusted for localhost"),
+        "{line}"
+    );
+    assert!(line.contains("SSL_CERT_FILE"), "{line}");
+    assert_no_secret(&run, TOKEN);
+    // The client refused the handshake: nothing reached the fake, and no retry.
+    assert!(t.p.fake.requests().is_empty(), "{:?}", t.p.fake.requests());
+    assert_eq!(t.relay.connections(), 1);
+    assert!(t.relay.handshakes().is_empty());
+    assert_eq!(t.relay.failures().len(), 1, "{:?}", t.relay.failures());
+}
+
+#[test]
+fn ssl_cert_file_missing_or_without_a_certificate_is_named() {
+    let mut t = Tls::new();
+    let missing = t.p.home.path().join("no-such-ca.pem");
+    t.p.set_env("SSL_CERT_FILE", Some(missing.to_str().unwrap()));
+    let run = t.create("web1");
+    assert_exit(&run, 1);
+    let line = error_line(&run, "SSL_CERT_FILE");
+    assert!(line.contains(missing.to_str().unwrap()), "{line}");
+    assert!(line.contains("cannot be read: no such file"), "{line}");
+
+    let junk = t.p.home.path().join("junk.pem");
+    std::fs::write(&junk, "this is not a certificate\n").unwrap();
+    t.p.set_env("SSL_CERT_FILE", Some(junk.to_str().unwrap()));
+    let run = t.create("web1");
+    assert_exit(&run, 1);
+    let line = error_line(&run, "SSL_CERT_FILE");
+    assert!(line.contains(junk.to_str().unwrap()), "{line}");
+    assert!(line.contains("holds no PEM certificate"), "{line}");
+
+    // Both failed before any connection.
+    assert!(t.p.fake.requests().is_empty());
+    assert_eq!(t.relay.connections(), 0);
+}
+
+/// Create through a CONNECT proxy named by `var`, to `https://api.test/v1`: a name that
+/// does not resolve here, so success proves the proxy was asked to resolve it.
+fn create_through_proxy(var: &str) {
+    let mut t = Tls::new();
+    t.trust_ca();
+    let proxy = ConnectProxy::start(t.relay.addr());
+    t.p.set_env(var, Some(&proxy.url()));
+    t.p.set_env("HCLOUD_ENDPOINT", Some("https://api.test/v1"));
+    // Not a loopback endpoint, so the test knobs are ignored and polls take real time:
+    // let actions finish at the first poll.
+    t.p.fake.set_action_polls(0);
+    let run = t.create("web1");
+    assert_created(&t.p, &run, "web1");
+    let targets = proxy.targets();
+    assert!(!targets.is_empty(), "{}", run.dump());
+    assert!(targets.iter().all(|x| x == "api.test:443"), "{targets:?}");
+    // The TLS session inside the tunnel was for api.test (SNI and certificate name).
+    let handshakes = t.relay.handshakes();
+    assert_eq!(handshakes.len(), targets.len(), "{handshakes:?}");
+    assert!(handshakes.iter().all(|h| h == "api.test"), "{handshakes:?}");
+}
+
+#[test]
+fn https_proxy_tunnels_and_lets_the_proxy_resolve_the_host() {
+    create_through_proxy("HTTPS_PROXY");
+}
+
+#[test]
+fn all_proxy_is_honoured_too() {
+    create_through_proxy("ALL_PROXY");
+}
+
+#[test]
+fn no_proxy_goes_direct_past_a_dead_proxy() {
+    let mut t = Tls::new();
+    t.trust_ca();
+    t.p.set_env(
+        "HTTPS_PROXY",
+        Some(&format!("http://127.0.0.1:{}", dead_port())),
+    );
+    t.p.set_env("NO_PROXY", Some("localhost"));
+    let run = t.create("web1");
+    assert_created(&t.p, &run, "web1");
+    assert!(t.relay.connections() >= 1);
+    assert!(t.relay.handshakes().iter().all(|h| h == "localhost"));
+}
+
+#[test]
+fn dead_proxy_is_named_without_a_dump_or_the_token() {
+    let mut t = Tls::new();
+    t.trust_ca();
+    let port = dead_port();
+    t.p.set_env("HTTPS_PROXY", Some(&format!("http://127.0.0.1:{port}")));
+    let run = t.create("web1");
+    assert_exit(&run, 1);
+    let proxy = format!("127.0.0.1:{port}");
+    let line = error_line(&run, &proxy);
+    assert!(line.contains("proxy"), "{line}");
+    assert!(line.contains("connection refused"), "{line}");
+    assert_no_secret(&run, TOKEN);
+    // Nothing went direct.
+    assert_eq!(t.relay.connections(), 0);
+    assert!(t.p.fake.requests().is_empty());
+}
+
+#[test]
+fn a_proxy_that_forbids_the_tunnel_is_named() {
+    let mut t = Tls::new();
+    t.trust_ca();
+    let proxy = ConnectProxy::start_forbidding();
+    t.p.set_env("HTTPS_PROXY", Some(&proxy.url()));
+    let run = t.create("web1");
+    assert_exit(&run, 1);
+    let name = proxy.addr().to_string();
+    let line = error_line(&run, &name);
+    assert!(line.contains("proxy"), "{line}");
+    assert!(line.contains("localhost"), "{line}");
+    assert_no_secret(&run, TOKEN);
+    assert_eq!(proxy.targets()[0], format!("localhost:{}", t.relay.port()));
+    assert_eq!(t.relay.connections(), 0);
+    assert!(t.p.fake.requests().is_empty());
+}

@@ -1,0 +1,2 @@
+//! Placeholder while it is written.
+fn main() {}

@@ -1,0 +1,100 @@
+//! `make demo`: the whole flow on a machine with no Hetzner account.
+//!
+//! Starts the fake Hetzner API from the tests on 127.0.0.1, makes a throwaway HOME with
+//! an SSH key and a project with a SaaS Pegasus style `config/deploy.yml`, then runs
+//! the real binary (path in argv[1]): create, list, destroy.
+
+#[path = "../common/fake.rs"]
+mod fake;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn main() {
+    let bin = std::env::args()
+        .nth(1)
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("target/release/pegasus"));
+    let bin =
+        std::fs::canonicalize(&bin).unwrap_or_else(|e| fail(&format!("{}: {e}", bin.display())));
+    let api = fake::Fake::start();
+    api.set_action_polls(4);
+    let home = tempfile::tempdir().unwrap_or_else(|e| fail(&e.to_string()));
+    let project = tempfile::tempdir().unwrap_or_else(|e| fail(&e.to_string()));
+    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
+
+    let key_note = make_key(home.path(), manifest);
+    let config = project.path().join("config/deploy.yml");
+    std::fs::create_dir_all(config.parent().unwrap_or(project.path()))
+        .unwrap_or_else(|e| fail(&e.to_string()));
+    std::fs::copy(manifest.join("fixtures/pegasus/deploy.yml"), &config)
+        .unwrap_or_else(|e| fail(&e.to_string()));
+
+    banner(&format!(
+        "A fake Hetzner API runs at {} (no account, nothing leaves this machine).\n\
+         HOME is {} with {key_note};\n\
+         the project is {} with a SaaS Pegasus style config/deploy.yml (<IP-ADDRESS> x5).",
+        api.endpoint(),
+        home.path().display(),
+        project.path().display()
+    ));
+    let run = |args: &[&str]| {
+        println!("\n$ pegasus {}", args.join(" "));
+        let status = Command::new(&bin)
+            .args(args)
+            .current_dir(project.path())
+            .env("HOME", home.path())
+            .env("HCLOUD_ENDPOINT", api.endpoint())
+            .env("HETZNER_API_TOKEN", fake::TOKEN)
+            .env_remove("HCLOUD_TOKEN")
+            .status()
+            .unwrap_or_else(|e| fail(&format!("cannot run {}: {e}", bin.display())));
+        if !status.success() {
+            fail(&format!("pegasus {} failed ({status})", args.join(" ")));
+        }
+    };
+    run(&["server", "create", "web1"]);
+    println!("\n$ grep -n '203.0.113' config/deploy.yml");
+    let text = std::fs::read_to_string(&config).unwrap_or_default();
+    for (n, line) in text.lines().enumerate() {
+        if line.contains("203.0.113.") {
+            println!("{}:{line}", n + 1);
+        }
+    }
+    run(&["server", "list"]);
+    run(&["server", "create", "worker1", "--no-kamal", "--json"]);
+    run(&["server", "destroy", "worker1", "--yes"]);
+    banner(
+        "Done: the server was created, config/deploy.yml points at it, and ssh root@<ip> is what you would run next.",
+    );
+}
+
+/// A key made by ssh-keygen when it is installed, else the test fixture's public key.
+fn make_key(home: &Path, manifest: &Path) -> String {
+    let ssh = home.join(".ssh");
+    std::fs::create_dir_all(&ssh).unwrap_or_else(|e| fail(&e.to_string()));
+    let key = ssh.join("id_ed25519");
+    let made = Command::new("ssh-keygen")
+        .args(["-q", "-t", "ed25519", "-N", "", "-C", "demo@pegasus", "-f"])
+        .arg(&key)
+        .status()
+        .is_ok_and(|s| s.success());
+    if made {
+        return "a key just made by ssh-keygen".into();
+    }
+    std::fs::copy(
+        manifest.join("fixtures/keys/id_ed25519.pub"),
+        ssh.join("id_ed25519.pub"),
+    )
+    .unwrap_or_else(|e| fail(&e.to_string()));
+    "the test key from fixtures/ (ssh-keygen is not installed)".into()
+}
+
+fn banner(text: &str) {
+    println!("\n==> {}", text.replace('\n', "\n    "));
+}
+
+fn fail(msg: &str) -> ! {
+    eprintln!("demo failed: {msg}");
+    std::process::exit(1)
+}
