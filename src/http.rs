@@ -189,16 +189,6 @@ pub enum Method {
     Delete,
 }
 
-impl Method {
-    fn as_str(self) -> &'static str {
-        match self {
-            Method::Get => "GET",
-            Method::Post => "POST",
-            Method::Delete => "DELETE",
-        }
-    }
-}
-
 /// Why a request failed, for a caller that must know whether it may have happened.
 #[derive(Debug)]
 pub enum Failure {
@@ -348,13 +338,13 @@ impl<'a> Http<'a> {
 
     fn judge_network(&self, method: Method, attempt: u32, err: ureq::Error) -> Verdict {
         let net = NetError::classify(&err, &self.endpoint, self.agent.config().proxy());
-        let error = Error::Network(net.message);
+        let error = Error::Network(net.message.clone());
         if !net.retryable {
             return Verdict::Stop(Failure::Clear(error));
         }
         match method {
             Method::Get | Method::Delete => {
-                let why = format!("{} failed", method.as_str());
+                let why = net.message.clone();
                 Verdict::Retry(self.timing.backoff_for(attempt), why, error)
             }
             Method::Post if net.not_sent => Verdict::Stop(Failure::Clear(error)),
@@ -472,6 +462,11 @@ fn field_message(f: &serde_json::Value) -> Option<String> {
     }
 }
 
+/// The rustls error inside an io::Error, if that is what it is.
+fn tls_error(e: &std::io::Error) -> Option<&rustls::Error> {
+    e.get_ref()?.downcast_ref::<rustls::Error>()
+}
+
 /// A transport error in words, and what it means for retrying.
 struct NetError {
     message: String,
@@ -497,6 +492,17 @@ impl NetError {
             Some(p) => format!("the proxy {p} (from the *_PROXY environment)"),
             None => host.to_string(),
         };
+        // A failed handshake comes as an io::Error wrapping the rustls error (the
+        // handshake runs inside the first read or write), not as Error::Rustls.
+        if let ureq::Error::Io(e) = err {
+            if let Some(tls_err) = tls_error(e) {
+                return NetError {
+                    message: tls::describe_error(tls_err, host),
+                    retryable: false,
+                    not_sent: true,
+                };
+            }
+        }
         let (message, retryable, not_sent) = match err {
             ureq::Error::HostNotFound => (
                 format!("could not resolve host {host} (DNS lookup failed)"),
@@ -554,14 +560,23 @@ impl NetError {
             ureq::Error::ConnectionFailed => (format!("could not connect to {target}"), true, true),
             ureq::Error::Rustls(e) => (tls::describe_error(e, host), false, true),
             ureq::Error::Tls(e) => (format!("TLS error talking to {host}: {e}"), false, true),
-            ureq::Error::ConnectProxyFailed(m) => (
-                format!(
-                    "the proxy {} refused the connection to {host}: {m}",
-                    proxy_name.as_deref().unwrap_or("")
-                ),
-                false,
-                true,
-            ),
+            ureq::Error::ConnectProxyFailed(m) => {
+                let proxy = proxy_name
+                    .as_deref()
+                    .unwrap_or("from the *_PROXY environment");
+                // ureq says "proxy server responded 403/403" or "... did not respond".
+                let message = match m.strip_prefix("proxy server responded ") {
+                    Some(status) => format!(
+                        "the proxy {proxy} refused the connection to {host} (HTTP {})",
+                        status.split('/').next().unwrap_or(status)
+                    ),
+                    None => format!(
+                        "the proxy {proxy} did not open a connection to {host}: {}",
+                        m.strip_prefix("proxy server ").unwrap_or(m)
+                    ),
+                };
+                (message, false, true)
+            }
             ureq::Error::InvalidProxyUrl => (
                 "the proxy URL in HTTPS_PROXY/ALL_PROXY is not valid".into(),
                 false,

@@ -54,10 +54,20 @@ fn load_pem_certs(path: &std::path::Path) -> Result<Vec<Certificate<'static>>> {
 pub fn describe_error(err: &dyn std::fmt::Display, host: &str) -> String {
     let text = err.to_string();
     if text.contains("certificate") {
+        let detail = text.trim_start_matches("invalid peer certificate: ");
+        // rustls names the reasons like Rust variants; say them in words.
+        let why = match detail {
+            "UnknownIssuer" => "issued by an unknown certificate authority",
+            "NotValidForName" => "not valid for this host name",
+            "Expired" => "expired",
+            "NotValidYet" => "not valid yet",
+            "Revoked" => "revoked",
+            "BadSignature" => "bad signature",
+            other => other,
+        };
         format!(
-            "TLS certificate not trusted for {host} ({}); if a proxy inspects TLS on this \
-             network, set SSL_CERT_FILE to a PEM file with its CA certificate",
-            text.trim_start_matches("invalid peer certificate: ")
+            "TLS certificate not trusted for {host} ({why}); if a proxy inspects TLS on this \
+             network, set SSL_CERT_FILE to a PEM file with its CA certificate"
         )
     } else {
         format!("TLS error talking to {host}: {text}")
@@ -71,7 +81,9 @@ mod tests {
     #[test]
     fn certificate_errors_get_the_hint() {
         let msg = describe_error(&"invalid peer certificate: UnknownIssuer", "api.example");
-        assert!(msg.starts_with("TLS certificate not trusted for api.example (UnknownIssuer)"));
+        assert!(msg.starts_with(
+            "TLS certificate not trusted for api.example (issued by an unknown certificate authority)"
+        ));
         assert!(msg.contains("SSL_CERT_FILE"));
         let msg = describe_error(&"handshake failure", "h");
         assert_eq!(msg, "TLS error talking to h: handshake failure");

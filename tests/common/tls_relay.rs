@@ -9,8 +9,9 @@
 use std::io::{ErrorKind, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Condvar, Mutex};
 use std::thread;
+use std::time::{Duration, Instant};
 
 use rcgen::{
     BasicConstraints, CertificateParams, CertifiedIssuer, DnType, ExtendedKeyUsagePurpose, IsCa,
@@ -89,14 +90,16 @@ struct Log {
     connections: usize,
     /// The SNI name of each completed handshake (`""` when the client sent none).
     handshakes: Vec<String>,
-    /// Handshakes that failed, in rustls' words (e.g. the client rejected the cert).
+    /// Handshakes that failed (e.g. the client rejected the certificate).
     failures: Vec<String>,
+    /// Connections whose client side is still being served.
+    active: usize,
 }
 
 /// A TLS-terminating relay in front of a plain TCP backend (the fake API).
 pub struct TlsRelay {
     addr: SocketAddr,
-    log: Arc<Mutex<Log>>,
+    log: Arc<(Mutex<Log>, Condvar)>,
 }
 
 impl TlsRelay {
@@ -106,17 +109,25 @@ impl TlsRelay {
         let listener = TcpListener::bind("127.0.0.1:0").expect("tls relay: bind");
         let addr = listener.local_addr().unwrap();
         let config = ca.server_config();
-        let log = Arc::new(Mutex::new(Log::default()));
+        let log = Arc::new((Mutex::new(Log::default()), Condvar::new()));
         let accept_log = Arc::clone(&log);
         thread::Builder::new()
             .name("tls-relay-accept".into())
             .spawn(move || {
                 for stream in listener.incoming() {
                     let Ok(stream) = stream else { continue };
-                    lock(&accept_log).connections += 1;
+                    {
+                        let mut l = lock(&accept_log.0);
+                        l.connections += 1;
+                        l.active += 1;
+                    }
                     let config = Arc::clone(&config);
                     let log = Arc::clone(&accept_log);
-                    thread::spawn(move || relay(stream, config, backend, log));
+                    thread::spawn(move || {
+                        relay(stream, config, backend, &log.0);
+                        lock(&log.0).active -= 1;
+                        log.1.notify_all();
+                    });
                 }
             })
             .unwrap();
@@ -136,19 +147,41 @@ impl TlsRelay {
         format!("https://localhost:{}/v1", self.port())
     }
 
+    /// Wait (at most 10 s) until every accepted connection has been closed by its
+    /// client and fully handled. Call it after the client process exited: every
+    /// connection it made was accepted (its TLS handshake needed this side), so then
+    /// the log below is complete.
+    pub fn wait_idle(&self) {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let (m, cv) = &*self.log;
+        let mut l = lock(m);
+        while l.active > 0 {
+            let left = deadline.saturating_duration_since(Instant::now());
+            assert!(
+                !left.is_zero(),
+                "tls relay: connections still open after 10 s"
+            );
+            l = cv
+                .wait_timeout(l, left)
+                .unwrap_or_else(|e| e.into_inner())
+                .0;
+        }
+    }
+
     /// Connections accepted so far.
     pub fn connections(&self) -> usize {
-        lock(&self.log).connections
+        lock(&self.log.0).connections
     }
 
     /// The SNI name of every completed handshake, in order.
     pub fn handshakes(&self) -> Vec<String> {
-        lock(&self.log).handshakes.clone()
+        lock(&self.log.0).handshakes.clone()
     }
 
-    /// Failed handshakes, in rustls' words.
+    /// Failed handshakes: rustls' words for an alert or a bad message, or a note that
+    /// the client hung up before the handshake was done.
     pub fn failures(&self) -> Vec<String> {
-        lock(&self.log).failures.clone()
+        lock(&self.log.0).failures.clone()
     }
 }
 
@@ -163,7 +196,7 @@ fn relay(
     client: TcpStream,
     config: Arc<rustls::ServerConfig>,
     backend: SocketAddr,
-    log: Arc<Mutex<Log>>,
+    log: &Mutex<Log>,
 ) {
     let Ok(conn) = ServerConnection::new(config) else {
         return;
@@ -210,14 +243,15 @@ fn relay(
             }
             if let Some(why) = failed {
                 if !recorded {
-                    lock(&log).failures.push(why);
+                    lock(log).failures.push(why);
+                    recorded = true;
                 }
                 break;
             }
             if !recorded && !c.is_handshaking() {
                 recorded = true;
                 let sni = c.server_name().unwrap_or("").to_string();
-                lock(&log).handshakes.push(sni);
+                lock(log).handshakes.push(sni);
             }
         }
         if !recorded && plain.is_empty() {
@@ -240,6 +274,12 @@ fn relay(
                 break;
             }
         }
+    }
+    if !recorded {
+        // A client that rejects the certificate may just hang up without an alert.
+        lock(log)
+            .failures
+            .push("the client closed the connection during the handshake".into());
     }
     // The client is gone (or failed): let the backend see the end of the requests.
     if let Some(b) = backend_w {

@@ -1,2 +1,740 @@
-//! Placeholder while it is written.
-fn main() {}
+//! `make bench`: the performance figures of issue 6, each next to its budget.
+//!
+//! `cargo run --release --example bench -- [--strict] [PEGASUS_BINARY]` (default
+//! `target/x86_64-unknown-linux-musl/release/pegasus`, what `make static` builds).
+//! Everything runs on this machine: the fake Hetzner API from the tests serves the
+//! creates on 127.0.0.1, with the CLI's real poll timing (no `PEGASUS_TEST_*`).
+//!
+//! | figure              | how                                                            |
+//! |---------------------|----------------------------------------------------------------|
+//! | start-up            | `pegasus --version`, 10 warm-up runs then 200 timed ones, wall |
+//! |                     | time from spawn to `wait4`; median (and p90)                   |
+//! | binary size         | size of the file given (the static musl build)                 |
+//! | requests per create | a create with the key already on the fake (same blob) and each |
+//! |                     | action finishing on its 4th poll; every request is counted and |
+//! |                     | the polls (`GET /v1/actions…`) split out; budget 5 + polls     |
+//! | overshoot           | clock mode: create_server takes D, start_server D after it, so |
+//! |                     | T = (the fake read the `POST /v1/servers` head) + 2D = 3 s;    |
+//! |                     | figure = the moment `wait4` returns for the CLI minus T;       |
+//! |                     | median of 5 runs (min, max shown)                              |
+//! | peak memory         | `ru_maxrss` of the create above, read by a helper (this program |
+//! |                     | re-run with `--wait4`) so the bench's own memory stays out      |
+//! | Kamal edit          | `pegasus::kamal::edit(text, "203.0.113.10")` over every `*.yml` |
+//! |                     | of `../shared/corpus/kamal/`, in process; thread CPU time of   |
+//! |                     | 100 passes (after one warm-up pass) divided by 100             |
+//!
+//! Why a helper for the memory: at `exec` Linux keeps the old address space's RSS high-water
+//! mark in the new program's `ru_maxrss`, and with `posix_spawn`/`fork` that old address
+//! space is the parent's. Spawned straight from this program (a few MiB, the fake's threads),
+//! the figure would be this program's size, not the CLI's. The helper is small when it
+//! spawns the CLI; its own size is printed as the floor of what can be measured.
+//!
+//! Exit status: 0 when every figure was measured (misses included, they are in the
+//! table), 1 when a measurement could not be made, or with `--strict` when a figure misses.
+
+#[path = "../common/fake.rs"]
+mod fake;
+
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+const DEFAULT_BIN: &str = "target/x86_64-unknown-linux-musl/release/pegasus";
+const STARTUP_RUNS: usize = 200;
+const STARTUP_WARMUP: usize = 10;
+const ACTION_POLLS: u32 = 4;
+/// Clock mode: create_server and start_server take T/2 each, one after the other, so both
+/// are done T after the POST; T starts here and grows by the step from run to run.
+const OVERSHOOT_T: Duration = Duration::from_millis(3000);
+const OVERSHOOT_STEP: Duration = Duration::from_millis(100);
+const OVERSHOOT_RUNS: usize = 5;
+const KAMAL_PASSES: u32 = 100;
+const NEW_HOST: &str = "203.0.113.10";
+/// A create that takes longer than this is killed (the bench must not hang).
+const CHILD_LIMIT: Duration = Duration::from_secs(60);
+const MIB: f64 = 1024.0 * 1024.0;
+
+/// One line of the table. `ok: None` means the figure was skipped.
+struct Row {
+    figure: &'static str,
+    measured: String,
+    budget: String,
+    ok: Option<bool>,
+    how: String,
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match args.first().map(String::as_str) {
+        Some("--wait4") => helper(&args[1..]),
+        Some("--noop") => return,
+        _ => {}
+    }
+    let strict = args.iter().any(|a| a == "--strict");
+    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let bin = args
+        .iter()
+        .find(|a| !a.starts_with("--"))
+        .map(PathBuf::from)
+        .unwrap_or_else(|| manifest.join(DEFAULT_BIN));
+    let bin = std::fs::canonicalize(&bin).unwrap_or_else(|e| {
+        fail(&format!(
+            "{}: {e} (build it with `make static`)",
+            bin.display()
+        ))
+    });
+    let me = std::env::current_exe().unwrap_or_else(|e| fail(&format!("current_exe: {e}")));
+    let began = Instant::now();
+
+    let mut notes = Vec::new();
+    let mut rows = vec![startup(&bin), size(&bin)];
+    let (requests, memory) = requests_and_memory(&bin, &me, manifest, &mut notes);
+    rows.push(requests);
+    rows.push(overshoot(&bin, manifest, &mut notes));
+    rows.push(memory);
+    rows.push(kamal(manifest, &mut notes));
+
+    let shown: Vec<String> = std::env::args().collect();
+    println!("$ {}", shown.join(" "));
+    println!(
+        "pegasus binary: {} ({})",
+        bin.display(),
+        version(&bin).unwrap_or_else(|| "version unknown".into())
+    );
+    println!();
+    print_table(&rows);
+    println!();
+    for n in &notes {
+        println!("* {n}");
+    }
+    let misses: Vec<&str> = rows
+        .iter()
+        .filter(|r| r.ok == Some(false))
+        .map(|r| r.figure)
+        .collect();
+    let skipped = rows.iter().filter(|r| r.ok.is_none()).count();
+    println!();
+    match misses.len() {
+        0 => println!(
+            "All measured figures are within budget{} ({:.1} s).",
+            if skipped > 0 { " (some skipped)" } else { "" },
+            began.elapsed().as_secs_f64()
+        ),
+        n => println!(
+            "{n} figure(s) miss the budget: {} ({:.1} s).",
+            misses.join(", "),
+            began.elapsed().as_secs_f64()
+        ),
+    }
+    if strict && !misses.is_empty() {
+        std::process::exit(1);
+    }
+}
+
+fn print_table(rows: &[Row]) {
+    let header = ["figure", "measured", "budget", "ok", "how"];
+    let cells: Vec<[String; 5]> = rows
+        .iter()
+        .map(|r| {
+            let ok = match r.ok {
+                Some(true) => "ok",
+                Some(false) => "MISS",
+                None => "skipped",
+            };
+            [
+                r.figure.to_string(),
+                r.measured.clone(),
+                r.budget.clone(),
+                ok.to_string(),
+                r.how.clone(),
+            ]
+        })
+        .collect();
+    let width = |i: usize| {
+        cells
+            .iter()
+            .map(|c| c[i].chars().count())
+            .chain([header[i].len()])
+            .max()
+            .unwrap_or(0)
+    };
+    let widths: Vec<usize> = (0..5).map(width).collect();
+    let line = |c: &[String]| {
+        let padded: Vec<String> = c
+            .iter()
+            .zip(&widths)
+            .map(|(s, w)| format!("{s}{}", " ".repeat(w - s.chars().count())))
+            .collect();
+        println!("| {} |", padded.join(" | "));
+    };
+    line(&header.map(String::from));
+    let rule: Vec<String> = widths.iter().map(|w| "-".repeat(*w)).collect();
+    println!("|-{}-|", rule.join("-|-"));
+    for c in &cells {
+        line(c);
+    }
+}
+
+// ---------------------------------------------------------------------------
+// The figures
+
+fn startup(bin: &Path) -> Row {
+    let run = || {
+        let mut cmd = Command::new(bin);
+        cmd.arg("--version")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        let began = Instant::now();
+        let exit =
+            spawn_wait(&mut cmd).unwrap_or_else(|e| fail(&format!("pegasus --version: {e}")));
+        if !exit.success() {
+            fail(&format!("pegasus --version failed ({})", exit.describe()));
+        }
+        exit.at - began
+    };
+    for _ in 0..STARTUP_WARMUP {
+        run();
+    }
+    let mut times: Vec<Duration> = (0..STARTUP_RUNS).map(|_| run()).collect();
+    times.sort();
+    let median = percentile(&times, 50);
+    let p90 = percentile(&times, 90);
+    Row {
+        figure: "start-up",
+        measured: format!("{} (p90 {})", ms(median), ms(p90)),
+        budget: "≤ 1 ms".into(),
+        ok: Some(median <= Duration::from_millis(1)),
+        how: format!(
+            "median wall time of `pegasus --version`, spawn to wait4, {STARTUP_RUNS} runs"
+        ),
+    }
+}
+
+fn size(bin: &Path) -> Row {
+    let bytes = std::fs::metadata(bin)
+        .unwrap_or_else(|e| fail(&format!("{}: {e}", bin.display())))
+        .len();
+    let budget = 2.5 * MIB;
+    Row {
+        figure: "binary size",
+        measured: format!("{:.2} MiB ({bytes} bytes)", bytes as f64 / MIB),
+        budget: format!("≤ 2.5 MiB ({} bytes)", budget as u64),
+        ok: Some(bytes as f64 <= budget),
+        how: "file size of the binary measured (`make static`: musl, static)".into(),
+    }
+}
+
+fn requests_and_memory(
+    bin: &Path,
+    me: &Path,
+    manifest: &Path,
+    notes: &mut Vec<String>,
+) -> (Row, Row) {
+    let api = fake::Fake::start();
+    api.set_action_polls(ACTION_POLLS);
+    let project = Project::new(manifest, &api);
+    let mut cmd = Command::new(me);
+    cmd.arg("--wait4").arg(project.dir.path().join("rusage"));
+    cmd.arg(bin);
+    project.create_command(&mut cmd, &api, "bench1");
+    let exit = spawn_wait(&mut cmd).unwrap_or_else(|e| fail(&format!("bench helper: {e}")));
+    if !exit.success() {
+        fail(&format!("bench helper failed ({})", exit.describe()));
+    }
+    let child = read_helper(&project.dir.path().join("rusage"));
+    project.check(&child, "create with polls");
+
+    let requests = api.requests();
+    let is_poll = |r: &fake::Request| r.method == "GET" && r.path.starts_with("/v1/actions");
+    let polls = requests.iter().filter(|r| is_poll(r)).count();
+    let others: Vec<String> = requests
+        .iter()
+        .filter(|r| !is_poll(r))
+        .map(|r| {
+            let q = if r.query.is_empty() {
+                String::new()
+            } else {
+                format!("?{}", r.query)
+            };
+            format!("{} {}{q}", r.method, r.path)
+        })
+        .collect();
+    notes.push(format!(
+        "requests per create: `{}` — the {} requests that are not polls: {}",
+        project.shown_command("bench1"),
+        others.len(),
+        others.join(", ")
+    ));
+    let budget = 5 + polls;
+    let requests_row = Row {
+        figure: "requests per create",
+        measured: format!("{} ({} + {polls} polls)", requests.len(), others.len()),
+        budget: format!("≤ 5 + polls (= {budget})"),
+        ok: Some(requests.len() <= budget),
+        how: format!("key already on the fake, each action done on its {ACTION_POLLS}th poll"),
+    };
+
+    notes.push(format!(
+        "peak memory: the helper reads {} KiB for a trivial child (`true`), the floor of this \
+         method; the create used {} user + {} sys CPU",
+        floor_rss(me),
+        ms(child.user),
+        ms(child.sys)
+    ));
+    let budget_kib = 8 * 1024;
+    let memory_row = Row {
+        figure: "peak memory",
+        measured: format!(
+            "{:.2} MiB ({} KiB)",
+            child.maxrss_kib as f64 / 1024.0,
+            child.maxrss_kib
+        ),
+        budget: format!("≤ 8 MiB ({budget_kib} KiB)"),
+        ok: Some(child.maxrss_kib <= budget_kib),
+        how: "ru_maxrss of the create above, read by wait4 in a small helper process".into(),
+    };
+    (requests_row, memory_row)
+}
+
+fn overshoot(bin: &Path, manifest: &Path, notes: &mut Vec<String>) -> Row {
+    let mut runs = Vec::new();
+    for n in 0..OVERSHOOT_RUNS {
+        // T = 3.0, 3.1, … 3.4 s: one finish per 100 ms of the CLI's 500 ms poll grid.
+        let t = OVERSHOOT_T + OVERSHOOT_STEP * n as u32;
+        let api = fake::Fake::start();
+        api.set_action_duration(Some(t / 2));
+        let project = Project::new(manifest, &api);
+        let name = format!("bench{}", n + 2);
+        let mut cmd = Command::new(bin);
+        project.create_command(&mut cmd, &api, &name);
+        let exit = spawn_wait(&mut cmd).unwrap_or_else(|e| fail(&format!("pegasus: {e}")));
+        project.check(&exit, "create by the clock");
+        let requests = api.requests();
+        let Some(post) = requests
+            .iter()
+            .find(|r| r.method == "POST" && r.path == "/v1/servers")
+        else {
+            fail("overshoot: the fake saw no POST /v1/servers");
+        };
+        let done_at = post.at + t;
+        // The first request at or after T is the poll that saw both actions done.
+        let first_after = requests.iter().find(|r| r.at >= done_at).map(|r| r.at);
+        runs.push(Overshoot {
+            t,
+            total: signed(exit.at, done_at),
+            lag: first_after.map(|a| signed(a, done_at)),
+            tail: first_after.map(|a| signed(exit.at, a)),
+        });
+    }
+    let mut totals: Vec<f64> = runs.iter().map(|r| r.total).collect();
+    totals.sort_by(f64::total_cmp);
+    let median = totals[totals.len() / 2];
+    let show = |v: Option<f64>| v.map_or("-".to_string(), |s| format!("{:.0}", s * 1e3));
+    let each: Vec<String> = runs
+        .iter()
+        .map(|r| {
+            format!(
+                "T={}: {:.0} ms ({} + {})",
+                secs(r.t),
+                r.total * 1e3,
+                show(r.lag),
+                show(r.tail)
+            )
+        })
+        .collect();
+    notes.push(format!(
+        "overshoot: T = the moment the fake read the head of POST /v1/servers + T, with \
+         create_server taking T/2 and start_server T/2 after it (clock mode); T = {} + k·{} for \
+         k = 0..{} samples the 500 ms poll grid evenly, so the median is a typical finish and the \
+         max the worst; per run, CLI exit − T (= first request after T − T + exit − that \
+         request): {}",
+        secs(OVERSHOOT_T),
+        secs(OVERSHOOT_STEP),
+        OVERSHOOT_RUNS - 1,
+        each.join(", ")
+    ));
+    Row {
+        figure: "overshoot",
+        measured: format!(
+            "{:.0} ms (min {:.0}, max {:.0})",
+            median * 1e3,
+            totals[0] * 1e3,
+            totals[totals.len() - 1] * 1e3
+        ),
+        budget: "≤ 600 ms".into(),
+        ok: Some(median <= 0.6),
+        how: format!(
+            "CLI exit minus T (both actions done T = {}…{} after the POST), median of {OVERSHOOT_RUNS}",
+            secs(OVERSHOOT_T),
+            secs(OVERSHOOT_T + OVERSHOOT_STEP * (OVERSHOOT_RUNS as u32 - 1))
+        ),
+    }
+}
+
+struct Overshoot {
+    t: Duration,
+    total: f64,
+    lag: Option<f64>,
+    tail: Option<f64>,
+}
+
+fn kamal(manifest: &Path, notes: &mut Vec<String>) -> Row {
+    let dir = manifest.join("../shared/corpus/kamal");
+    let files = match corpus(&dir) {
+        Ok(f) if !f.is_empty() => f,
+        Ok(_) | Err(_) => {
+            return Row {
+                figure: "Kamal edit",
+                measured: format!("skipped: no corpus at {}", dir.display()),
+                budget: "≤ 5 ms".into(),
+                ok: None,
+                how: "the editor over every corpus file, total CPU time".into(),
+            };
+        }
+    };
+    let bytes: usize = files.iter().map(|(_, t)| t.len()).sum();
+    let edit = |text: &str| {
+        let out = pegasus::kamal::edit(std::hint::black_box(text), NEW_HOST);
+        matches!(
+            std::hint::black_box(out),
+            Ok(pegasus::kamal::Edit::Updated { .. })
+        )
+    };
+    let pass = || files.iter().filter(|(_, t)| edit(t)).count();
+    let updated = pass();
+    let cpu0 = thread_cpu();
+    let wall0 = Instant::now();
+    for _ in 0..KAMAL_PASSES {
+        std::hint::black_box(pass());
+    }
+    let cpu = (thread_cpu() - cpu0) / KAMAL_PASSES;
+    let wall = wall0.elapsed() / KAMAL_PASSES;
+    // Where the time goes: each file on its own, the same number of times.
+    let mut each: Vec<(Duration, &str, usize)> = files
+        .iter()
+        .map(|(name, text)| {
+            let c0 = thread_cpu();
+            for _ in 0..KAMAL_PASSES {
+                edit(text);
+            }
+            (
+                (thread_cpu() - c0) / KAMAL_PASSES,
+                name.as_str(),
+                text.len(),
+            )
+        })
+        .collect();
+    each.sort_by(|a, b| b.0.cmp(&a.0));
+    let top: Vec<String> = each
+        .iter()
+        .take(4)
+        .map(|(d, name, len)| format!("{name} {} ({len} bytes)", ms(*d)))
+        .collect();
+    let per_kib = cpu.as_secs_f64() * 1e6 / (bytes as f64 / 1024.0);
+    notes.push(format!(
+        "Kamal edit: {} files, {bytes} bytes, from {}; {updated} give `Updated`, the rest \
+         `Unchanged`/`Manual`/a parse error; per pass {} CPU, {} wall, {per_kib:.0} µs per KiB \
+         (mean of {KAMAL_PASSES} passes after a warm-up pass); slowest files: {}",
+        files.len(),
+        dir.display(),
+        ms(cpu),
+        ms(wall),
+        top.join(", ")
+    ));
+    Row {
+        figure: "Kamal edit",
+        measured: format!("{} CPU", ms(cpu)),
+        budget: "≤ 5 ms".into(),
+        ok: Some(cpu <= Duration::from_millis(5)),
+        how: format!(
+            "edit(text, {NEW_HOST}) over all {} corpus files, thread CPU time, mean of {KAMAL_PASSES} passes",
+            files.len()
+        ),
+    }
+}
+
+/// `(file name, text)` of every `*.yml`/`*.yaml` file in `dir` (not its README), by name.
+fn corpus(dir: &Path) -> std::io::Result<Vec<(String, String)>> {
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "yml" || x == "yaml"))
+        .collect();
+    paths.sort();
+    paths
+        .iter()
+        .map(|p| {
+            let name = p.file_name().map(|n| n.to_string_lossy().into_owned());
+            Ok((name.unwrap_or_default(), std::fs::read_to_string(p)?))
+        })
+        .collect()
+}
+
+// ---------------------------------------------------------------------------
+// A create against the fake
+
+/// A throwaway HOME with the public key, and a project with a SaaS Pegasus style
+/// `config/deploy.yml`, so a create does all it does for a user, Kamal edit included.
+struct Project {
+    home: tempfile::TempDir,
+    dir: tempfile::TempDir,
+    key: PathBuf,
+}
+
+impl Project {
+    fn new(manifest: &Path, api: &fake::Fake) -> Project {
+        let home = tempfile::tempdir().unwrap_or_else(|e| fail(&e.to_string()));
+        let dir = tempfile::tempdir().unwrap_or_else(|e| fail(&e.to_string()));
+        let line = fake::test_public_key("bench", "bench@pegasus");
+        let key = home.path().join("bench_ed25519.pub");
+        std::fs::write(&key, format!("{line}\n")).unwrap_or_else(|e| fail(&e.to_string()));
+        api.add_ssh_key("bench", &line);
+        let config = dir.path().join("config/deploy.yml");
+        std::fs::create_dir_all(dir.path().join("config")).unwrap_or_else(|e| fail(&e.to_string()));
+        std::fs::copy(manifest.join("fixtures/pegasus/deploy.yml"), &config)
+            .unwrap_or_else(|e| fail(&format!("fixtures/pegasus/deploy.yml: {e}")));
+        Project { home, dir, key }
+    }
+
+    fn args<'a>(&'a self, name: &'a str) -> [&'a str; 6] {
+        let key = self
+            .key
+            .to_str()
+            .unwrap_or_else(|| fail("temp path is not UTF-8"));
+        ["server", "create", name, "--json", "-k", key]
+    }
+
+    fn shown_command(&self, name: &str) -> String {
+        format!("pegasus {}", self.args(name).join(" "))
+    }
+
+    /// `cmd` runs the CLI (directly or through the helper): add the create's arguments,
+    /// environment and output files.
+    fn create_command(&self, cmd: &mut Command, api: &fake::Fake, name: &str) {
+        let out =
+            File::create(self.dir.path().join("stdout")).unwrap_or_else(|e| fail(&e.to_string()));
+        let err =
+            File::create(self.dir.path().join("stderr")).unwrap_or_else(|e| fail(&e.to_string()));
+        cmd.args(self.args(name))
+            .current_dir(self.dir.path())
+            .env("HOME", self.home.path())
+            .env("HCLOUD_ENDPOINT", api.endpoint())
+            .env("HETZNER_API_TOKEN", fake::TOKEN)
+            .env_remove("HCLOUD_TOKEN")
+            .env_remove("PEGASUS_TEST_POLL_MS")
+            .env_remove("PEGASUS_TEST_BACKOFF_MS")
+            .env_remove("PEGASUS_TEST_WAIT_LIMIT_MS")
+            .stdin(Stdio::null())
+            .stdout(out)
+            .stderr(err);
+    }
+
+    /// The create succeeded, used the key already there, and edited the config.
+    fn check(&self, exit: &Exit, what: &str) {
+        let read = |f: &str| std::fs::read_to_string(self.dir.path().join(f)).unwrap_or_default();
+        if !exit.success() {
+            fail(&format!(
+                "{what}: pegasus {} ({}): {}",
+                exit.describe(),
+                what,
+                read("stderr").trim()
+            ));
+        }
+        let out: serde_json::Value = serde_json::from_str(&read("stdout")).unwrap_or_else(|e| {
+            fail(&format!(
+                "{what}: stdout is not JSON ({e}): {}",
+                read("stdout")
+            ))
+        });
+        if out["ssh_key"]["uploaded"] != serde_json::Value::Bool(false) {
+            fail(&format!(
+                "{what}: the key was uploaded although the fake had it: {out}"
+            ));
+        }
+        if out["server"]["status"] != "running" {
+            fail(&format!("{what}: the server is not running: {out}"));
+        }
+        if !read("config/deploy.yml").contains(&format!(
+            "{}",
+            out["server"]["ipv4"].as_str().unwrap_or("?")
+        )) {
+            fail(&format!(
+                "{what}: config/deploy.yml was not pointed at the server: {out}"
+            ));
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Processes
+
+/// How a child ended, when `wait4` returned, and its resource use.
+struct Exit {
+    status: i32,
+    at: Instant,
+    maxrss_kib: i64,
+    user: Duration,
+    sys: Duration,
+}
+
+impl Exit {
+    fn success(&self) -> bool {
+        libc::WIFEXITED(self.status) && libc::WEXITSTATUS(self.status) == 0
+    }
+
+    fn describe(&self) -> String {
+        if libc::WIFEXITED(self.status) {
+            format!("exit status {}", libc::WEXITSTATUS(self.status))
+        } else if libc::WIFSIGNALED(self.status) {
+            format!("killed by signal {}", libc::WTERMSIG(self.status))
+        } else {
+            format!("wait status {:#x}", self.status)
+        }
+    }
+}
+
+/// Spawn and reap with `wait4`, which gives the child's own rusage. A child still running
+/// after [`CHILD_LIMIT`] is killed.
+fn spawn_wait(cmd: &mut Command) -> std::io::Result<Exit> {
+    let child = cmd.spawn()?;
+    let pid = child.id() as libc::pid_t;
+    let (done, watch) = mpsc::channel::<()>();
+    let watchdog = std::thread::spawn(move || {
+        if watch.recv_timeout(CHILD_LIMIT) == Err(mpsc::RecvTimeoutError::Timeout) {
+            // SAFETY: `pid` is our child, not yet reaped (we are still in wait4).
+            unsafe { libc::kill(pid, libc::SIGKILL) };
+        }
+    });
+    let mut status = 0;
+    // SAFETY: rusage is plain data; all-zero is a valid value.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    let result = loop {
+        // SAFETY: valid pointers to locals; `pid` is our child.
+        let r = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+        let at = Instant::now();
+        if r == pid {
+            break Ok(at);
+        }
+        let err = std::io::Error::last_os_error();
+        if err.kind() != std::io::ErrorKind::Interrupted {
+            break Err(err);
+        }
+    };
+    let _ = done.send(());
+    let _ = watchdog.join();
+    let tv = |t: libc::timeval| Duration::new(t.tv_sec as u64, t.tv_usec as u32 * 1000);
+    Ok(Exit {
+        status,
+        at: result?,
+        maxrss_kib: usage.ru_maxrss,
+        user: tv(usage.ru_utime),
+        sys: tv(usage.ru_stime),
+    })
+}
+
+/// `bench --wait4 RESULT PROGRAM ARGS...`: run PROGRAM (stdio, cwd and environment
+/// inherited), then write `status maxrss_kib user_us sys_us` to RESULT and exit 0.
+fn helper(args: &[String]) -> ! {
+    let [result, program, rest @ ..] = args else {
+        fail("usage: bench --wait4 RESULT PROGRAM [ARGS...]");
+    };
+    let exit = spawn_wait(Command::new(program).args(rest))
+        .unwrap_or_else(|e| fail(&format!("{program}: {e}")));
+    let line = format!(
+        "{} {} {} {}\n",
+        exit.status,
+        exit.maxrss_kib,
+        exit.user.as_micros(),
+        exit.sys.as_micros()
+    );
+    std::fs::write(result, line).unwrap_or_else(|e| fail(&format!("{result}: {e}")));
+    std::process::exit(0)
+}
+
+fn read_helper(path: &Path) -> Exit {
+    let text =
+        std::fs::read_to_string(path).unwrap_or_else(|e| fail(&format!("{}: {e}", path.display())));
+    let f: Vec<i64> = text
+        .split_whitespace()
+        .filter_map(|w| w.parse().ok())
+        .collect();
+    let [status, maxrss_kib, user, sys] = f[..] else {
+        fail(&format!("bench helper wrote {text:?}"));
+    };
+    Exit {
+        status: status as i32,
+        at: Instant::now(),
+        maxrss_kib,
+        user: Duration::from_micros(user as u64),
+        sys: Duration::from_micros(sys as u64),
+    }
+}
+
+/// What the helper reads for a trivial child (`/bin/true`, else this program's `--noop`):
+/// the helper's own pages count in its child's `ru_maxrss`, so this is the floor of the method.
+fn floor_rss(me: &Path) -> i64 {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| fail(&e.to_string()));
+    let result = dir.path().join("floor");
+    let mut cmd = Command::new(me);
+    cmd.arg("--wait4").arg(&result);
+    match ["/bin/true", "/usr/bin/true"]
+        .into_iter()
+        .find(|p| Path::new(p).exists())
+    {
+        Some(t) => cmd.arg(t),
+        None => cmd.arg(me).arg("--noop"),
+    };
+    let helper = spawn_wait(cmd.stdout(Stdio::null()).stderr(Stdio::null()))
+        .unwrap_or_else(|e| fail(&format!("bench helper: {e}")));
+    if !helper.success() {
+        return 0;
+    }
+    read_helper(&result).maxrss_kib
+}
+
+fn version(bin: &Path) -> Option<String> {
+    let out = Command::new(bin).arg("--version").output().ok()?;
+    Some(String::from_utf8_lossy(&out.stdout).trim().to_string())
+}
+
+// ---------------------------------------------------------------------------
+// Small things
+
+fn thread_cpu() -> Duration {
+    // SAFETY: timespec is plain data; clock_gettime writes it.
+    let mut ts: libc::timespec = unsafe { std::mem::zeroed() };
+    // SAFETY: valid pointer to a local.
+    if unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) } != 0 {
+        fail("clock_gettime(CLOCK_THREAD_CPUTIME_ID) failed");
+    }
+    Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
+}
+
+/// `a - b` in seconds, negative when `a` is earlier.
+fn signed(a: Instant, b: Instant) -> f64 {
+    match a.checked_duration_since(b) {
+        Some(d) => d.as_secs_f64(),
+        None => -(b - a).as_secs_f64(),
+    }
+}
+
+/// The `pct`th percentile of sorted values (nearest rank).
+fn percentile(sorted: &[Duration], pct: usize) -> Duration {
+    let rank = (sorted.len() * pct).div_ceil(100).max(1);
+    sorted[rank - 1]
+}
+
+fn ms(d: Duration) -> String {
+    format!("{:.3} ms", d.as_secs_f64() * 1e3)
+}
+
+fn secs(d: Duration) -> String {
+    format!("{} s", d.as_secs_f64())
+}
+
+fn fail(msg: &str) -> ! {
+    eprintln!("bench: {msg}");
+    std::process::exit(1)
+}
