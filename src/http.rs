@@ -40,6 +40,8 @@ pub struct Endpoint {
     pub base: String,
     /// Host as written (brackets removed for IPv6).
     pub host: String,
+    /// Host and port as written (`api.hetzner.cloud`, `127.0.0.1:8080`), for messages.
+    pub authority: String,
     /// `localhost`, `127.0.0.0/8` or `::1`.
     pub loopback: bool,
 }
@@ -109,6 +111,7 @@ impl Endpoint {
         Ok(Endpoint {
             base,
             host: host.to_string(),
+            authority: authority.to_string(),
             loopback,
         })
     }
@@ -490,7 +493,7 @@ impl NetError {
         // Where a refused or failed connection went: the proxy, if one is in use.
         let target = match &proxy_name {
             Some(p) => format!("the proxy {p} (from the *_PROXY environment)"),
-            None => host.to_string(),
+            None => ep.authority.clone(),
         };
         // A failed handshake comes as an io::Error wrapping the rustls error (the
         // handshake runs inside the first read or write), not as Error::Rustls.

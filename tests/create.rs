@@ -627,7 +627,10 @@ fn connection_refused_is_said_in_words() {
     );
     let run = p.run(&["server", "create", "web1"]);
     assert_exit(&run, 1);
-    assert_stderr(&run, "could not connect to 127.0.0.1: connection refused");
+    assert_stderr(
+        &run,
+        &format!("could not connect to 127.0.0.1:{port}: connection refused"),
+    );
     assert_stderr(&run, "(gave up after 5 tries)");
     assert!(
         !run.stderr.contains("Io(") && !run.stderr.contains("Os {"),

@@ -291,9 +291,13 @@ fn wait_until_running(
         }
         Waited::TimedOut => {
             ui.progress_done(&title, "still not running");
-            let minutes = client.http().timing.wait_limit.as_secs() / 60;
+            let limit = client.http().timing.wait_limit.as_secs();
+            let waited = match limit {
+                0..60 => format!("{limit} seconds"),
+                _ => format!("{} minutes", limit / 60),
+            };
             return Err(Error::Failed(format!(
-                "gave up waiting after {minutes} minutes. The server {name} (id {id}) exists and may still be starting: \
+                "gave up waiting after {waited}. The server {name} (id {id}) exists and may still be starting: \
                  look at it with `pegasus server list` or in the Hetzner console, and remove it with `pegasus server destroy {name}` if it is stuck"
             )));
         }
