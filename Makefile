@@ -57,7 +57,7 @@ demo: build
 	$(CARGO) run --quiet --release --example demo -- target/release/pegasus
 
 bench: static
-	$(CARGO) run --quiet --release --example bench -- $(STATIC_BIN)
+	$(CARGO) run --quiet --release --target $(MUSL) --example bench -- $(STATIC_BIN)
 
 clean:
 	$(CARGO) clean

@@ -19,6 +19,12 @@ pub mod timefmt;
 pub mod tls;
 pub mod ui;
 
+/// musl's own allocator is slow for the YAML parser's many small allocations (see
+/// Cargo.toml). Set here, in the library, so `make bench` measures what ships.
+#[cfg(target_env = "musl")]
+#[global_allocator]
+static GLOBAL: dlmalloc::GlobalDlmalloc = dlmalloc::GlobalDlmalloc;
+
 /// Parse the arguments, run the command, and return the exit code.
 pub fn main_exit_code() -> i32 {
     let ui = ui::Ui::from_env();
