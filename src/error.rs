@@ -68,14 +68,6 @@ impl Error {
             help,
         }
     }
-
-    /// The API error, when this is one.
-    pub fn api(&self) -> Option<&ApiError> {
-        match self {
-            Error::Api(e) => Some(e),
-            _ => None,
-        }
-    }
 }
 
 impl fmt::Display for ApiError {

@@ -8,7 +8,6 @@
 //! and decides (see `hetzner::Client::create_server`). No printing here: waits are
 //! reported to an [`Observer`].
 
-use std::cell::Cell;
 use std::net::{Ipv4Addr, Ipv6Addr};
 use std::time::Duration;
 
@@ -25,12 +24,6 @@ const BACKOFF_CAP: Duration = Duration::from_secs(30);
 /// Told about waits, so the user sees why nothing seems to happen.
 pub trait Observer {
     fn retrying(&self, reason: &str, wait: Duration);
-}
-
-/// An observer that says nothing (tests, benchmarks).
-pub struct Silent;
-impl Observer for Silent {
-    fn retrying(&self, _: &str, _: Duration) {}
 }
 
 /// The API base URL, checked.
@@ -223,7 +216,6 @@ pub struct Http<'a> {
     token: String,
     pub timing: Timing,
     observer: &'a dyn Observer,
-    requests: Cell<u32>,
 }
 
 /// What a failed try means.
@@ -255,17 +247,7 @@ impl<'a> Http<'a> {
             token,
             timing,
             observer,
-            requests: Cell::new(0),
         })
-    }
-
-    pub fn endpoint(&self) -> &Endpoint {
-        &self.endpoint
-    }
-
-    /// Requests sent so far (each try counts).
-    pub fn request_count(&self) -> u32 {
-        self.requests.get()
     }
 
     /// Send a request, retrying what may be retried, and return the 2xx body.
@@ -362,7 +344,6 @@ impl<'a> Http<'a> {
         url: &str,
         body: Option<&str>,
     ) -> Result<(u16, Option<i64>, String), ureq::Error> {
-        self.requests.set(self.requests.get() + 1);
         let auth = format!("Bearer {}", self.token);
         let response = match method {
             Method::Get => self
