@@ -694,3 +694,40 @@ fn closed_stderr_or_stdout_never_crashes() {
     assert!(!run.stderr.contains("panicked"), "{}", run.dump());
     assert_eq!(p.fake.server_names(), ["web1", "web2"]);
 }
+
+type Setup = Box<dyn Fn(&Project)>;
+
+#[test]
+fn the_token_never_appears_in_any_output() {
+    let scenarios: Vec<Setup> = vec![
+        Box::new(|_| {}),
+        Box::new(|p| p.fake.inject("GET", "/v1/ssh_keys", Fault::Status(429), 50)),
+        Box::new(|p| {
+            p.fake
+                .inject("GET", "/v1/server_types", Fault::Status(503), 50)
+        }),
+        Box::new(|p| p.fake.inject("POST", "/v1/servers", Fault::BadGateway, 50)),
+        Box::new(|p| p.fake.inject("GET", "/v1/actions", Fault::Drop, 50)),
+        Box::new(|p| p.fake.fail_action("start_server")),
+        Box::new(|p| {
+            p.fake.add_server("web1");
+        }),
+    ];
+    for (n, setup) in scenarios.iter().enumerate() {
+        let p = Project::new();
+        setup(&p);
+        for args in [
+            &["server", "create", "web1"][..],
+            &["server", "create", "web1", "--json"],
+            &["server", "list"],
+        ] {
+            let run = p.run(args);
+            assert_no_secret(&run, TOKEN);
+            assert!(
+                !run.stderr.contains("panicked"),
+                "scenario {n}: {}",
+                run.dump()
+            );
+        }
+    }
+}
