@@ -77,6 +77,14 @@ impl Server {
         Some(std::net::Ipv6Addr::from(segments).to_string())
     }
 
+    /// Its public addresses: IPv4 first, then IPv6.
+    pub fn addresses(&self) -> Vec<String> {
+        [self.ipv4().map(str::to_string), self.ipv6()]
+            .into_iter()
+            .flatten()
+            .collect()
+    }
+
     /// The address to reach it on: IPv4, else IPv6.
     pub fn address(&self) -> Option<String> {
         self.ipv4().map(str::to_string).or_else(|| self.ipv6())

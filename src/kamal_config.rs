@@ -257,13 +257,19 @@ pub fn human_lines(r: &Report, host: &str, paint: &dyn Fn(&str, &str) -> String)
     }
 }
 
-/// For `destroy`: the lines of the config that still name `host`.
-pub fn references(located: &Located, host: &str) -> Option<(String, Vec<kamal::Reference>)> {
+/// For `destroy`: the lines of the config that still name any of `hosts` (the file is
+/// read and parsed once), by line.
+pub fn references(located: &Located, hosts: &[String]) -> Option<(String, Vec<kamal::Reference>)> {
     let Located::Found(path) = located else {
         return None;
     };
     let text = read_text(path).ok()?;
-    let refs = kamal::references(&text, host).ok()?;
+    let mut refs = Vec::new();
+    for host in hosts {
+        refs.extend(kamal::references(&text, host).ok()?);
+    }
+    refs.sort_by_key(|r| r.line);
+    refs.dedup();
     (!refs.is_empty()).then(|| (path.display().to_string(), refs))
 }
 

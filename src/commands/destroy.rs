@@ -38,29 +38,20 @@ pub fn run(args: &DestroyArgs, ui: &Ui) -> Result<()> {
     })?;
     wait_until_gone(&client, &server, action.map(|a| a.id), ui)?;
 
-    let address_refs: Vec<(String, Vec<crate::kamal::Reference>)> =
-        [server.ipv4().map(str::to_string), server.ipv6()]
-            .into_iter()
-            .flatten()
-            .filter_map(|ip| kamal_config::references(&kamal, &ip))
-            .collect();
+    let still_named = kamal_config::references(&kamal, &server.addresses());
     if args.json {
-        let refs: Vec<serde_json::Value> = address_refs
-            .iter()
-            .flat_map(|(path, refs)| {
-                refs.iter().map(
-                    move |r| json!({"path": path, "line": r.line, "key": r.path, "text": r.text}),
-                )
-            })
-            .collect();
         let mut out = json!({"server": ServerOut::from(&server), "deleted": true});
-        if !refs.is_empty() {
+        if let Some((path, refs)) = &still_named {
+            let refs: Vec<serde_json::Value> = refs
+                .iter()
+                .map(|r| json!({"path": path, "line": r.line, "key": r.path, "text": r.text}))
+                .collect();
             out["kamal_references"] = serde_json::Value::Array(refs);
         }
         return print(&json_line(&out)?);
     }
     let mut text = format!("Server {name} is deleted.\n");
-    for (path, refs) in &address_refs {
+    if let Some((path, refs)) = &still_named {
         text.push_str(&format!(
             "\n{path} still points at the deleted server (not edited):\n"
         ));
@@ -75,10 +66,7 @@ fn describe(s: &Server) -> String {
     let age = timefmt::parse_rfc3339(&s.created)
         .map(|t| format!(", created {} ago", timefmt::age(timefmt::now_unix() - t)))
         .unwrap_or_default();
-    let ips: Vec<String> = [s.ipv4().map(str::to_string), s.ipv6()]
-        .into_iter()
-        .flatten()
-        .collect();
+    let ips = s.addresses();
     let ips = if ips.is_empty() {
         "no public IP".to_string()
     } else {
