@@ -1,0 +1,55 @@
+//! SSH keys: the project's keys and the upload.
+
+use serde::Deserialize;
+
+use super::{Client, decode};
+use crate::error::{Error, Result};
+use crate::http::{Failure, Method};
+
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+pub struct SshKey {
+    pub id: u64,
+    pub name: String,
+    pub public_key: String,
+}
+
+impl Client<'_> {
+    pub fn list_ssh_keys(&self) -> Result<Vec<SshKey>> {
+        self.get_all("/ssh_keys", "ssh_keys")
+    }
+
+    /// Upload a key. After a failure without a clear answer, or when Hetzner says the
+    /// key already exists, the key list is read again and the key found there is used.
+    pub fn create_ssh_key(
+        &self,
+        name: &str,
+        public_key: &str,
+        same_key: &dyn Fn(&SshKey) -> bool,
+    ) -> Result<SshKey> {
+        #[derive(Deserialize)]
+        struct Answer {
+            ssh_key: SshKey,
+        }
+        let body = serde_json::json!({
+            "name": name,
+            "public_key": public_key,
+            "labels": {"managed-by": "pegasus"},
+        })
+        .to_string();
+        let failure = match self.http.execute(Method::Post, "/ssh_keys", Some(&body)) {
+            Ok(text) => return Ok(decode::<Answer>(&text)?.ssh_key),
+            Err(f) => f,
+        };
+        let maybe_made = match &failure {
+            Failure::Unclear(_) => true,
+            Failure::Clear(Error::Api(api)) => api.code() == "uniqueness_error",
+            Failure::Clear(_) => false,
+        };
+        if maybe_made {
+            if let Some(key) = self.list_ssh_keys()?.into_iter().find(|k| same_key(k)) {
+                return Ok(key);
+            }
+        }
+        Err(failure.into_error())
+    }
+}

@@ -1,0 +1,261 @@
+//! Servers: the server object, listing and look-up, the safe create, the delete.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use super::actions::Action;
+use super::{Client, bad_answer, decode, query_escape};
+use crate::error::{Error, Result};
+use crate::http::{Failure, MAX_TRIES, Method};
+
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+pub struct Server {
+    pub id: u64,
+    pub name: String,
+    #[serde(default)]
+    pub status: String,
+    #[serde(default)]
+    pub created: String,
+    #[serde(default)]
+    pub public_net: PublicNet,
+    pub server_type: Option<Named>,
+    pub location: Option<Named>,
+    pub image: Option<Image>,
+    #[serde(default)]
+    pub labels: BTreeMap<String, String>,
+    #[serde(default)]
+    pub protection: Protection,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+pub struct PublicNet {
+    pub ipv4: Option<IpBlock>,
+    pub ipv6: Option<IpBlock>,
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+pub struct IpBlock {
+    pub ip: String,
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+pub struct Named {
+    pub id: u64,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+pub struct Image {
+    pub id: u64,
+    /// Only system images have a name.
+    pub name: Option<String>,
+    pub description: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+pub struct Protection {
+    #[serde(default)]
+    pub delete: bool,
+}
+
+impl Server {
+    pub fn ipv4(&self) -> Option<&str> {
+        self.public_net.ipv4.as_ref().map(|b| b.ip.as_str())
+    }
+
+    /// The server's own IPv6 address: the `::1` address of its /64, as the official CLI
+    /// prints it.
+    pub fn ipv6(&self) -> Option<String> {
+        let net = &self.public_net.ipv6.as_ref()?.ip;
+        let prefix = net.split('/').next().unwrap_or(net);
+        let addr: std::net::Ipv6Addr = prefix.parse().ok()?;
+        let mut segments = addr.segments();
+        segments[7] |= 1;
+        Some(std::net::Ipv6Addr::from(segments).to_string())
+    }
+
+    /// Its public addresses: IPv4 first, then IPv6.
+    pub fn addresses(&self) -> Vec<String> {
+        [self.ipv4().map(str::to_string), self.ipv6()]
+            .into_iter()
+            .flatten()
+            .collect()
+    }
+
+    /// The address to reach it on: IPv4, else IPv6.
+    pub fn address(&self) -> Option<String> {
+        self.ipv4().map(str::to_string).or_else(|| self.ipv6())
+    }
+
+    pub fn type_name(&self) -> &str {
+        self.server_type.as_ref().map_or("", |t| t.name.as_str())
+    }
+
+    pub fn location_name(&self) -> &str {
+        self.location.as_ref().map_or("", |l| l.name.as_str())
+    }
+
+    pub fn image_name(&self) -> String {
+        match &self.image {
+            Some(Image { name: Some(n), .. }) => n.clone(),
+            Some(Image { id, .. }) => id.to_string(),
+            None => String::new(),
+        }
+    }
+}
+
+/// The body of `POST /servers`.
+#[derive(Debug, Serialize)]
+pub struct NewServer<'a> {
+    pub name: &'a str,
+    pub server_type: &'a str,
+    pub image: &'a str,
+    pub location: &'a str,
+    pub ssh_keys: Vec<u64>,
+    pub labels: BTreeMap<String, String>,
+    pub start_after_create: bool,
+}
+
+/// A created server and the actions to wait for.
+#[derive(Debug)]
+pub struct Created {
+    pub server: Server,
+    /// `create_server` and its next actions; after a request that failed without a
+    /// clear answer, the server's running actions (none: wait for its status instead).
+    pub actions: Vec<Action>,
+    /// Found by name after a create request without a clear answer.
+    pub recovered: bool,
+}
+
+impl Client<'_> {
+    pub fn find_server(&self, name: &str) -> Result<Option<Server>> {
+        #[derive(Deserialize)]
+        struct Answer {
+            servers: Vec<Server>,
+        }
+        let a: Answer = self.get(&format!("/servers?name={}", query_escape(name)))?;
+        Ok(a.servers.into_iter().find(|s| s.name == name))
+    }
+
+    pub fn list_servers(&self) -> Result<Vec<Server>> {
+        let mut servers: Vec<Server> = self.get_all("/servers?sort=id:asc", "servers")?;
+        // Pages can overlap if servers are added while we read.
+        servers.dedup_by_key(|s| s.id);
+        Ok(servers)
+    }
+
+    /// `GET /servers/{id}`; `None` once it is gone.
+    pub fn get_server(&self, id: u64) -> Result<Option<Server>> {
+        #[derive(Deserialize)]
+        struct Answer {
+            server: Server,
+        }
+        match self.get::<Answer>(&format!("/servers/{id}")) {
+            Ok(a) => Ok(Some(a.server)),
+            Err(Error::Api(api)) if api.status == 404 || api.code() == "not_found" => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// `POST /servers`, never sent twice blindly. A failure without a clear answer (the
+    /// connection dropped, a timeout, a gateway error) is followed by a look-up by name:
+    /// if the server exists and carries our labels, carry on with it; if not, the POST
+    /// is tried again (a second server cannot appear: names are unique per project).
+    pub fn create_server(&self, new: &NewServer) -> Result<Created> {
+        #[derive(Deserialize)]
+        struct Answer {
+            server: Server,
+            action: Action,
+            #[serde(default)]
+            next_actions: Vec<Action>,
+        }
+        let body = serde_json::to_string(new).map_err(bad_answer)?;
+        let mut unclear_before = false;
+        let mut attempt = 1;
+        loop {
+            let failure = match self.http.execute(Method::Post, "/servers", Some(&body)) {
+                Ok(text) => {
+                    let a: Answer = decode(&text)?;
+                    let mut actions = vec![a.action];
+                    actions.extend(a.next_actions);
+                    return Ok(Created {
+                        server: a.server,
+                        actions,
+                        recovered: false,
+                    });
+                }
+                Err(f) => f,
+            };
+            let err = match failure {
+                Failure::Unclear(e) => e,
+                Failure::Clear(Error::Api(api))
+                    if unclear_before && api.code() == "uniqueness_error" =>
+                {
+                    Error::Api(api)
+                }
+                Failure::Clear(e) => return Err(e),
+            };
+            unclear_before = true;
+            if let Some(server) = self.find_server(new.name)? {
+                if new
+                    .labels
+                    .iter()
+                    .all(|(k, v)| server.labels.get(k) == Some(v))
+                {
+                    let actions = self.running_actions(server.id)?;
+                    return Ok(Created {
+                        server,
+                        actions,
+                        recovered: true,
+                    });
+                }
+                return Err(Error::Failed(format!(
+                    "a server named {} appeared while it was being created, but it is not \
+                     the one this run asked for; nothing else was created",
+                    new.name
+                )));
+            }
+            if attempt >= MAX_TRIES {
+                return Err(err);
+            }
+            let wait = self.http.timing.backoff_for(attempt);
+            attempt += 1;
+            std::thread::sleep(wait);
+        }
+    }
+
+    /// `DELETE /servers/{id}`: the delete action.
+    pub fn delete_server(&self, id: u64) -> Result<Option<Action>> {
+        #[derive(Deserialize)]
+        struct Answer {
+            action: Option<Action>,
+        }
+        let body = self
+            .http
+            .execute(Method::Delete, &format!("/servers/{id}"), None)?;
+        if body.trim().is_empty() {
+            return Ok(None);
+        }
+        Ok(decode::<Answer>(&body)?.action)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn server(json: &str) -> Server {
+        serde_json::from_str(json).unwrap()
+    }
+
+    #[test]
+    fn ipv6_address_is_the_first_of_the_net() {
+        let s = server(
+            r#"{"id":1,"name":"a","public_net":{"ipv4":null,"ipv6":{"ip":"2001:db8:1::/64"}},"server_type":null,"location":null,"image":null}"#,
+        );
+        assert_eq!(s.ipv6().as_deref(), Some("2001:db8:1::1"));
+        assert_eq!(s.address().as_deref(), Some("2001:db8:1::1"));
+        assert_eq!(s.ipv4(), None);
+    }
+}
