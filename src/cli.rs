@@ -50,8 +50,17 @@ Options:
                             or a choice when there are several)
       --label KEY=VALUE     extra server label, repeatable
                             (managed-by=pegasus is always added)
+      --firewall NAME       Hetzner Cloud Firewall to attach (default: pegasus-kamal,
+                            made when missing: SSH, 80, 443 and ICMP in)
+      --no-firewall         attach no firewall
+      --user-data FILE      cloud-init user data sent with the create (at most 32 KiB)
+      --ssh-port PORT       the port SSH answers on (default: Kamal's ssh.port, else 22)
+      --ssh-timeout SECONDS how long to wait for SSH to answer (default: 300; 0 skips)
   -c, --config-file PATH    Kamal config to update (default: config/deploy.yml)
   -d, --destination DEST    update config/deploy.DEST.yml instead
+      --append              Kamal: add the server to the web role, change nothing else
+      --replace             Kamal: put the server in place of the single web host
+      --dns                 point the Kamal proxy host names at the server in Hetzner DNS
       --no-kamal            do not touch any Kamal config
       --json                print one JSON object on stdout and nothing else there
   -h, --help                show this help
@@ -122,7 +131,43 @@ pub struct CreateArgs {
     pub labels: Vec<(String, String)>,
     pub kamal: KamalArgs,
     pub json: bool,
+    /// Which of type, image and location were given on the command line (a pick-up
+    /// compares only those with the existing server).
+    pub explicit: Explicit,
+    pub firewall: FirewallChoice,
+    /// `--user-data FILE`: the path as given (read and checked by the command).
+    pub user_data: Option<PathBuf>,
+    /// `--ssh-port`; `None`: Kamal's `ssh.port`, else 22.
+    pub ssh_port: Option<u16>,
+    /// `--ssh-timeout` in seconds; 0 skips the SSH wait.
+    pub ssh_timeout: u64,
+    /// `--append` / `--replace`; `None`: chosen by the rules of SPEC §6.
+    pub mode: Option<crate::kamal::Mode>,
+    /// `--dns`: set the proxy hosts' records in Hetzner DNS.
+    pub dns: bool,
 }
+
+/// Which of the server's settings the command line named explicitly.
+#[derive(Debug, Default, PartialEq, Clone, Copy)]
+pub struct Explicit {
+    pub server_type: bool,
+    pub image: bool,
+    pub location: bool,
+}
+
+/// The firewall to attach at creation.
+#[derive(Debug, PartialEq, Clone)]
+pub enum FirewallChoice {
+    /// `pegasus-kamal` (or `pegasus-kamal-<port>`), made when missing.
+    Default,
+    /// `--firewall NAME`: must exist.
+    Named(String),
+    /// `--no-firewall`.
+    None,
+}
+
+/// Default for `--ssh-timeout`, in seconds.
+pub const DEFAULT_SSH_TIMEOUT: u64 = 300;
 
 #[derive(Debug, PartialEq)]
 pub struct ListArgs {
@@ -196,10 +241,41 @@ fn parse_create(p: &mut lexopt::Parser) -> Result<Command> {
     let mut labels: Vec<(String, String)> = Vec::new();
     let mut kamal = KamalArgs::default();
     let mut json = false;
+    let mut firewall = None;
+    let mut no_firewall = false;
+    let mut user_data = None;
+    let mut ssh_port = None;
+    let mut ssh_timeout = DEFAULT_SSH_TIMEOUT;
+    let (mut append, mut replace, mut dns) = (false, false, false);
     while let Some(arg) = p.next().map_err(|e| usage_err(e, HELP))? {
         let typed = option_name(&arg);
         match arg {
             Short('h') | Long("help") => return Ok(Command::Help(CREATE_USAGE)),
+            Long("firewall") => firewall = Some(value(p, &typed, HELP)?),
+            Long("no-firewall") => no_firewall = true,
+            Long("user-data") => user_data = Some(PathBuf::from(value(p, &typed, HELP)?)),
+            Long("ssh-port") => {
+                let v = value(p, &typed, HELP)?;
+                match v.parse::<u16>() {
+                    Ok(port) if port > 0 => ssh_port = Some(port),
+                    _ => {
+                        return Err(Error::Invalid(format!(
+                            "invalid SSH port '{v}': use a number from 1 to 65535"
+                        )));
+                    }
+                }
+            }
+            Long("ssh-timeout") => {
+                let v = value(p, &typed, HELP)?;
+                ssh_timeout = v.parse::<u64>().map_err(|_| {
+                    Error::Invalid(format!(
+                        "invalid SSH timeout '{v}': use a whole number of seconds (0 skips the wait)"
+                    ))
+                })?;
+            }
+            Long("append") => append = true,
+            Long("replace") => replace = true,
+            Long("dns") => dns = true,
             Short('t') | Long("server-type") => server_type = Some(value(p, &typed, HELP)?),
             Short('i') | Long("image") => image = Some(value(p, &typed, HELP)?),
             Short('l') | Long("location") => location = Some(value(p, &typed, HELP)?),
@@ -222,6 +298,22 @@ fn parse_create(p: &mut lexopt::Parser) -> Result<Command> {
     let name = name.ok_or_else(|| Error::usage("missing the server NAME", HELP))?;
     validate_hostname(&name)?;
     check_kamal_args(&kamal, HELP)?;
+    let exclusive = |a: bool, b: bool, what: &str| match a && b {
+        true => Err(Error::usage(format!("{what} exclude each other"), HELP)),
+        false => Ok(()),
+    };
+    exclusive(append, replace, "--append and --replace")?;
+    exclusive(
+        firewall.is_some(),
+        no_firewall,
+        "--firewall and --no-firewall",
+    )?;
+    exclusive(dns, kamal.no_kamal, "--dns and --no-kamal")?;
+    let explicit = Explicit {
+        server_type: server_type.is_some(),
+        image: image.is_some(),
+        location: location.is_some(),
+    };
     Ok(Command::Create(CreateArgs {
         name,
         server_type: server_type.unwrap_or_else(|| DEFAULT_SERVER_TYPE.into()),
@@ -231,6 +323,21 @@ fn parse_create(p: &mut lexopt::Parser) -> Result<Command> {
         labels,
         kamal,
         json,
+        explicit,
+        firewall: match (firewall, no_firewall) {
+            (Some(name), _) => FirewallChoice::Named(name),
+            (None, true) => FirewallChoice::None,
+            (None, false) => FirewallChoice::Default,
+        },
+        user_data,
+        ssh_port,
+        ssh_timeout,
+        mode: match (append, replace) {
+            (true, _) => Some(crate::kamal::Mode::Append),
+            (_, true) => Some(crate::kamal::Mode::Replace),
+            _ => None,
+        },
+        dns,
     }))
 }
 
@@ -631,6 +738,62 @@ mod tests {
         assert!(matches!(
             create(&["web1", "-d", "../x"]),
             Err(Error::Invalid(_))
+        ));
+    }
+
+    #[test]
+    fn ready_for_kamal_flags() {
+        let c = create(&["web1"]).unwrap();
+        assert_eq!(c.firewall, FirewallChoice::Default);
+        assert_eq!(c.ssh_timeout, DEFAULT_SSH_TIMEOUT);
+        assert_eq!((c.ssh_port, c.mode, c.dns), (None, None, false));
+        assert_eq!(c.explicit, Explicit::default());
+        let c = create(&[
+            "web1",
+            "--firewall",
+            "strict",
+            "--ssh-port",
+            "2222",
+            "--ssh-timeout",
+            "0",
+            "--append",
+            "--dns",
+            "-l",
+            "fsn1",
+            "--user-data",
+            "cloud.yml",
+        ])
+        .unwrap();
+        assert_eq!(c.firewall, FirewallChoice::Named("strict".into()));
+        assert_eq!((c.ssh_port, c.ssh_timeout), (Some(2222), 0));
+        assert_eq!(c.mode, Some(crate::kamal::Mode::Append));
+        assert!(c.dns && c.explicit.location && !c.explicit.image);
+        assert_eq!(c.user_data, Some(PathBuf::from("cloud.yml")));
+        assert_eq!(
+            create(&["web1", "--no-firewall", "--replace"])
+                .unwrap()
+                .firewall,
+            FirewallChoice::None
+        );
+        for bad in [
+            &["web1", "--append", "--replace"][..],
+            &["web1", "--firewall", "x", "--no-firewall"],
+            &["web1", "--dns", "--no-kamal"],
+        ] {
+            assert!(
+                usage_msg(create(bad)).contains("exclude each other"),
+                "{bad:?}"
+            );
+        }
+        for bad in ["0", "65536", "x"] {
+            assert!(matches!(
+                create(&["web1", "--ssh-port", bad]),
+                Err(Error::Invalid(_))
+            ));
+        }
+        assert!(matches!(
+            create(&["web1", "--ssh-timeout", "-1"]),
+            Err(Error::Usage { .. })
         ));
     }
 

@@ -40,6 +40,16 @@ pub struct Change {
     pub new: String,
 }
 
+/// How the new host goes into the file (SPEC §6).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Mode {
+    /// The single web host H, and every other host equal to H, become the new host.
+    Replace,
+    /// The new host is added to the web role; nothing else changes.
+    Append,
+}
+
 /// What [`edit`] decided.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Edit {

@@ -1,0 +1,56 @@
+//! Step 8: wait until the server runs.
+
+use super::super::step_words;
+use crate::error::{Error, Result};
+use crate::hetzner::{self, Client, Server, Waited};
+use crate::ui::Ui;
+
+/// Step 8: wait for the create and start actions (or, after a recovered create, for the
+/// server's status), then fetch the server.
+pub fn until_running(
+    client: &Client,
+    created: &hetzner::Created,
+    name: &str,
+    ui: &Ui,
+) -> Result<Server> {
+    let title = format!("Server {name}");
+    let mut progress = |step: &str, pct: Option<u32>| ui.progress(&title, step_words(step), pct);
+    let id = created.server.id;
+    if created.recovered {
+        ui.note(&format!(
+            "The create request got no clear answer, but server {name} (id {id}) exists; carrying on with it"
+        ));
+    }
+    let waited = if created.actions.is_empty() {
+        client.wait_for_running(id, &mut progress)?
+    } else {
+        let ids: Vec<u64> = created.actions.iter().map(|a| a.id).collect();
+        client.wait_for_actions(&ids, &mut progress)?
+    };
+    match waited {
+        Waited::Done => ui.progress_done(&title, "running"),
+        Waited::Failed(why) => {
+            ui.progress_done(&title, "failed");
+            return Err(Error::Failed(format!(
+                "{why}. The server {name} exists in a failed state; remove it with `pegasus server destroy {name}`"
+            )));
+        }
+        Waited::TimedOut => {
+            ui.progress_done(&title, "still not running");
+            let limit = client.http().timing.wait_limit.as_secs();
+            let waited = match limit {
+                0..60 => format!("{limit} seconds"),
+                _ => format!("{} minutes", limit / 60),
+            };
+            return Err(Error::Failed(format!(
+                "gave up waiting after {waited}. The server {name} (id {id}) exists and may still be starting: \
+                 look at it with `pegasus server list` or in the Hetzner console, and remove it with `pegasus server destroy {name}` if it is stuck"
+            )));
+        }
+    }
+    client.get_server(id)?.ok_or_else(|| {
+        Error::Failed(format!(
+            "server {name} (id {id}) disappeared right after it was created"
+        ))
+    })
+}
