@@ -30,6 +30,9 @@ pub fn run(args: &DestroyArgs, ui: &Ui) -> Result<()> {
     if server.protection.delete {
         return Err(protected(name, "delete protection is enabled"));
     }
+    if let Some(lines) = kamal_config::lines_naming(&kamal, &server.addresses()) {
+        ui.note(&lines);
+    }
     confirm(args, ui)?;
 
     let action = client.delete_server(server.id).map_err(|e| match e {

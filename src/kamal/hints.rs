@@ -210,3 +210,13 @@ pub(super) fn unverified(line: usize, what: &str, new_host: &str) -> Manual {
         ),
     )
 }
+
+pub(super) fn several_for_replace(line: usize, path: &str, count: usize, new_host: &str) -> Manual {
+    let e = entry(new_host);
+    Manual::at(
+        line,
+        format!(
+            "`{path}` (line {line}) has {count} hosts, and replacing needs exactly one: replace the one you mean with {e} by hand, or add `- {e}` to the list."
+        ),
+    )
+}

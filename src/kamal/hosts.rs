@@ -144,6 +144,53 @@ pub(crate) fn all_hosts(doc: &Doc, root: NodeId) -> Vec<NodeId> {
     hosts
 }
 
+/// Who uses a host: a role of `servers`, or an accessory.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Holder {
+    Role(String),
+    Accessory(String),
+}
+
+/// Every host scalar with the role or accessory it belongs to, in file order. A scalar
+/// shared through an alias appears once per holder.
+pub(crate) fn holders(doc: &Doc, root: NodeId) -> Vec<(NodeId, Holder)> {
+    let mut found = Vec::new();
+    if let Lookup::Found { value: servers, .. } = get(doc, root, "servers") {
+        let hosts_of = |list: NodeId| -> Vec<NodeId> {
+            doc.items(list)
+                .iter()
+                .filter_map(|e| host_of_entry(doc, *e))
+                .collect()
+        };
+        if doc.is_seq(servers) {
+            let role = Holder::Role("web".to_owned());
+            found.extend(hosts_of(servers).into_iter().map(|h| (h, role.clone())));
+        }
+        for (key, role) in doc.pairs(servers) {
+            if is_merge_key(doc, *key) {
+                continue;
+            }
+            let Some(list) = role_list(doc, *role) else {
+                continue;
+            };
+            let name = Holder::Role(doc.text_of(*key).to_owned());
+            found.extend(hosts_of(list).into_iter().map(|h| (h, name.clone())));
+        }
+    }
+    if let Lookup::Found {
+        value: accessories, ..
+    } = get(doc, root, "accessories")
+    {
+        for (key, accessory) in doc.pairs(accessories) {
+            let name = Holder::Accessory(doc.text_of(*key).to_owned());
+            let hosts = accessory_hosts(doc, *accessory);
+            found.extend(hosts.into_iter().map(|h| (h, name.clone())));
+        }
+    }
+    found.sort_by_key(|(node, _)| *node);
+    found
+}
+
 fn accessory_hosts(doc: &Doc, accessory: NodeId) -> Vec<NodeId> {
     let mut hosts = Vec::new();
     if let Lookup::Found { value, .. } = get(doc, accessory, "host") {
@@ -280,7 +327,7 @@ fn duplicate(path: &str, line: usize) -> WebRole {
 }
 
 /// The role Kamal treats as primary: `primary_role` when it is a plain name, else `web`.
-fn primary_role(doc: &Doc, root: NodeId) -> String {
+pub(crate) fn primary_role(doc: &Doc, root: NodeId) -> String {
     match get(doc, root, "primary_role") {
         Lookup::Found { value, .. } => {
             let name = doc.text_of(value);

@@ -11,6 +11,7 @@ mod doc;
 mod erb;
 mod hints;
 mod hosts;
+mod mode;
 mod splice;
 mod verify;
 
@@ -22,7 +23,11 @@ use yaml_rust2::scanner::{ScanError, TScalarStyle};
 use doc::{Doc, NodeId};
 use erb::Masked;
 use hints::{Blocked, Manual};
-use hosts::WebRole;
+use hosts::{Holder, WebRole};
+pub use mode::{
+    Basis, Decision, KAMAL_SAMPLE, ProjectServer, SeveralHosts, WebHosts, decide,
+    is_placeholder, needs_project, owner,
+};
 use splice::Splice;
 use verify::Expectation;
 
@@ -54,12 +59,34 @@ pub enum Mode {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Edit {
     /// The new text and what changed (never empty, `text` differs from the input).
-    Updated { text: String, changes: Vec<Change> },
+    Updated {
+        text: String,
+        changes: Vec<Change>,
+        summary: Summary,
+    },
     /// The host is already where it would go: nothing to write.
     Unchanged,
     /// Nothing could be edited safely; `reason` tells the user what to edit by hand (without
     /// the file path) and `line` is the 1-based line to point at, when there is one.
     Manual { reason: String, line: Option<usize> },
+}
+
+/// What an update did, for the words around the diff.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Summary {
+    pub mode: Mode,
+    /// The replaced host (replace mode only).
+    pub replaced: Option<String>,
+    /// The web role's host list, e.g. `servers.web.hosts`.
+    pub web_path: String,
+    /// How many hosts the web role has now.
+    pub web_hosts: usize,
+    /// Append after a single web host: that host.
+    pub previous: Option<String>,
+    /// Replace: the roles and accessories whose host changed. Append after a single host H:
+    /// the other roles and the accessories that stay on H. In file order, each once.
+    pub roles: Vec<String>,
+    pub accessories: Vec<String>,
 }
 
 /// The file is not YAML (after ERB masking): where and why.
@@ -104,13 +131,14 @@ pub fn check(text: &str) -> Result<(), ParseError> {
 }
 
 /// Decides and performs the edit for a new server whose address is `new_host` (an IPv4
-/// address like `203.0.113.10` or an IPv6 address like `2001:db8:1::1`).
+/// address like `203.0.113.10` or an IPv6 address like `2001:db8:1::1`), in the mode
+/// [`decide`] picks without knowing the project's servers: several web hosts are
+/// appended to, a single one is replaced.
 ///
 /// # Errors
 /// [`ParseError`] when the file does not parse; the caller leaves it untouched.
 pub fn edit(text: &str, new_host: &str) -> Result<Edit, ParseError> {
-    let source = Source::parse(text)?;
-    Ok(source.edit(new_host).unwrap_or_else(Edit::from))
+    Ok(Config::parse(text)?.edit(new_host, None))
 }
 
 /// Every place the config still names `host`: host entries equal to it and any other
@@ -120,8 +148,65 @@ pub fn edit(text: &str, new_host: &str) -> Result<Edit, ParseError> {
 /// # Errors
 /// [`ParseError`] when the file does not parse.
 pub fn references(text: &str, host: &str) -> Result<Vec<Reference>, ParseError> {
-    let source = Source::parse(text)?;
-    Ok(source.references(host))
+    Ok(Config::parse(text)?.references(host))
+}
+
+/// A parsed config, to ask about it before editing it.
+pub struct Config<'a> {
+    source: Source<'a>,
+}
+
+impl<'a> Config<'a> {
+    /// # Errors
+    /// [`ParseError`] when the masked text is not YAML (or holds a NUL byte).
+    pub fn parse(text: &'a str) -> Result<Self, ParseError> {
+        Source::parse(text).map(|source| Self { source })
+    }
+
+    /// The web role's host list, `None` when the file has none.
+    pub fn web_hosts(&self) -> Option<WebHosts> {
+        self.source.web_hosts()
+    }
+
+    /// The edit for `new_host` in `mode`; `None` picks the mode as [`edit`] does.
+    pub fn edit(&self, new_host: &str, mode: Option<Mode>) -> Edit {
+        self.source
+            .edit(new_host, mode)
+            .unwrap_or_else(Edit::from)
+    }
+
+    /// See [`references`].
+    pub fn references(&self, host: &str) -> Vec<Reference> {
+        self.source.references(host)
+    }
+}
+
+/// For a file that does not parse: the lines (1-based, trimmed) that name any of `hosts`
+/// as text, or, with no host known, the lines holding an IPv4 address or a placeholder in
+/// angle brackets (`<IP-ADDRESS>`). Comment lines are skipped.
+pub fn host_lines(text: &str, hosts: &[String]) -> Vec<(usize, String)> {
+    let looks_like_host = |content: &str| {
+        content.contains("<IP-ADDRESS>")
+            || content
+                .split(|c: char| !(c.is_ascii_digit() || c == '.'))
+                .any(|word| word.parse::<std::net::Ipv4Addr>().is_ok())
+    };
+    text.split('\n')
+        .enumerate()
+        .filter_map(|(index, line)| {
+            let line = line.trim_end_matches('\r').trim();
+            if line.starts_with('#') || line.is_empty() {
+                return None;
+            }
+            let content = line.split(" #").next().unwrap_or(line);
+            let hit = if hosts.is_empty() {
+                looks_like_host(content)
+            } else {
+                hosts.iter().any(|h| !h.is_empty() && names(content, h))
+            };
+            hit.then(|| (index + 1, line.to_owned()))
+        })
+        .collect()
 }
 
 /// The input split into BOM and body, the masked body, and its parse.
@@ -159,15 +244,34 @@ impl<'a> Source<'a> {
         })
     }
 
-    fn edit(&self, new_host: &str) -> Result<Edit, Manual> {
+    fn root(&self) -> Option<NodeId> {
+        self.doc.root.filter(|root| self.doc.is_map(*root))
+    }
+
+    fn web_hosts(&self) -> Option<WebHosts> {
+        let WebRole::List { list, path } = hosts::web_role(&self.doc, self.root()?) else {
+            return None;
+        };
+        let hosts = self
+            .doc
+            .items(list)
+            .iter()
+            .map(|entry| {
+                let node = hosts::host_of_entry(&self.doc, *entry)?;
+                self.host(node).ok().map(|h| h.value)
+            })
+            .collect();
+        Some(WebHosts { path, hosts })
+    }
+
+    fn edit(&self, new_host: &str, mode: Option<Mode>) -> Result<Edit, Manual> {
         if new_host.is_empty() || new_host.chars().any(|c| c.is_control() || c == ' ') {
             return Err(hints::bad_host(new_host));
         }
         if self.doc.documents > 1 {
             return Err(hints::multi_document(new_host));
         }
-        let root = self.doc.root.filter(|root| self.doc.is_map(*root));
-        let Some(root) = root else {
+        let Some(root) = self.root() else {
             let empty = self.doc.root.is_none_or(|root| self.doc.is_null(root));
             return Err(hints::not_a_config(empty, new_host));
         };
@@ -179,11 +283,46 @@ impl<'a> Source<'a> {
             }
         };
         let entries: Vec<NodeId> = self.doc.items(list).to_vec();
-        match entries.as_slice() {
-            [] => Err(hints::empty_list(self.doc.line(list), &path, new_host)),
-            [only] => self.replace_single(root, *only, &path, new_host),
-            _ => self.append(list, &entries, &path, new_host),
+        let mode = mode.unwrap_or(if entries.len() > 1 {
+            Mode::Append
+        } else {
+            Mode::Replace
+        });
+        match (entries.as_slice(), mode) {
+            ([], _) => Err(hints::empty_list(self.doc.line(list), &path, new_host)),
+            ([only], Mode::Replace) => self.replace_single(root, *only, &path, new_host),
+            (_, Mode::Replace) => Err(hints::several_for_replace(
+                self.doc.line(list),
+                &path,
+                entries.len(),
+                new_host,
+            )),
+            (_, Mode::Append) => self.append(root, list, &entries, &path, new_host),
         }
+    }
+
+    /// The roles and accessories among `holders` (in order, each once), leaving out the
+    /// role `skip`.
+    fn names(
+        holders: &[(NodeId, Holder)],
+        keep: impl Fn(NodeId) -> bool,
+        skip: Option<&str>,
+    ) -> (Vec<String>, Vec<String>) {
+        let (mut roles, mut accessories) = (Vec::<String>::new(), Vec::<String>::new());
+        for (node, holder) in holders {
+            if !keep(*node) {
+                continue;
+            }
+            let (into, name) = match holder {
+                Holder::Role(name) if Some(name.as_str()) == skip => continue,
+                Holder::Role(name) => (&mut roles, name),
+                Holder::Accessory(name) => (&mut accessories, name),
+            };
+            if !into.contains(name) {
+                into.push(name.clone());
+            }
+        }
+        (roles, accessories)
     }
 
     /// One web host H: replace it, and every other role or accessory host equal to H.
@@ -211,10 +350,27 @@ impl<'a> Source<'a> {
             let target = self.host(node);
             targets.push(target.map_err(|b| self.blocked_hint(b, node, new_host))?);
         }
-        self.finish_replace(&targets, new_host)
+        let holders = hosts::holders(&self.doc, root);
+        let nodes: Vec<NodeId> = targets.iter().map(|t| t.node).collect();
+        let (roles, accessories) = Self::names(&holders, |n| nodes.contains(&n), None);
+        let summary = Summary {
+            mode: Mode::Replace,
+            replaced: Some(web.value.clone()),
+            web_path: path.to_owned(),
+            web_hosts: 1,
+            previous: None,
+            roles,
+            accessories,
+        };
+        self.finish_replace(&targets, new_host, summary)
     }
 
-    fn finish_replace(&self, targets: &[Host], new_host: &str) -> Result<Edit, Manual> {
+    fn finish_replace(
+        &self,
+        targets: &[Host],
+        new_host: &str,
+        summary: Summary,
+    ) -> Result<Edit, Manual> {
         let mut splices = Vec::new();
         let mut replaced = Vec::new();
         let mut changes = Vec::new();
@@ -246,12 +402,18 @@ impl<'a> Source<'a> {
         let text = self
             .splice_and_verify(&splices, &expected)
             .ok_or_else(|| hints::unverified(first, &what, new_host))?;
-        Ok(Edit::Updated { text, changes })
+        Ok(Edit::Updated {
+            text,
+            changes,
+            summary,
+        })
     }
 
-    /// Several web hosts: add the new one at the end of the list, unless it is there.
+    /// Add the new host at the end of the web list, unless it is there, written like the
+    /// entry before it (plain, single- or double-quoted).
     fn append(
         &self,
+        root: NodeId,
         list: NodeId,
         entries: &[NodeId],
         path: &str,
@@ -272,7 +434,12 @@ impl<'a> Source<'a> {
             let (first, why) = blocked.swap_remove(0);
             return Err(self.blocked_hint(why, first, new_host));
         }
-        let (entry, style) = splice::render(new_host, TScalarStyle::Plain);
+        let before = entries
+            .last()
+            .and_then(|e| hosts::host_of_entry(&self.doc, *e))
+            .and_then(|h| self.doc.scalar(h))
+            .map_or(TScalarStyle::Plain, |(_, style, _)| style);
+        let (entry, style) = splice::render(new_host, before);
         let line = self.doc.line(list);
         let splice = splice::append(&self.doc, &self.masked.text, list, &entry)
             .ok_or_else(|| hints::cannot_append(line, path, new_host))?;
@@ -299,7 +466,39 @@ impl<'a> Source<'a> {
         Ok(Edit::Updated {
             text,
             changes: vec![change],
+            summary: self.append_summary(root, &hosts, entries.len(), path),
         })
+    }
+
+    /// After a single web host H: the other roles and the accessories that stay on H.
+    fn append_summary(&self, root: NodeId, web: &[NodeId], before: usize, path: &str) -> Summary {
+        let previous = match web {
+            [only] if before == 1 => Some(self.doc.text_of(*only).to_owned()),
+            _ => None,
+        };
+        let (roles, accessories) = match web {
+            [only] if before == 1 => {
+                let old = self.doc.text_of(*only);
+                let holders = hosts::holders(&self.doc, root);
+                let web_role = hosts::primary_role(&self.doc, root);
+                let web_role = if path == "servers" { "web" } else { &web_role };
+                Self::names(
+                    &holders,
+                    |n| self.doc.text_of(n) == old,
+                    Some(web_role),
+                )
+            }
+            _ => (Vec::new(), Vec::new()),
+        };
+        Summary {
+            mode: Mode::Append,
+            replaced: None,
+            web_path: path.to_owned(),
+            web_hosts: before + 1,
+            previous,
+            roles,
+            accessories,
+        }
     }
 
     /// Applies the splices to the original body and re-parses the result, which must give

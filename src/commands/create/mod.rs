@@ -4,6 +4,7 @@
 //! This file orchestrates; each step lives in its own file: `key` (steps 2, 5, 7: the SSH
 //! key), `preflight` (step 6), `wait` (step 8).
 
+mod kamal;
 mod key;
 mod preflight;
 mod wait;
@@ -17,7 +18,7 @@ use crate::cli::{CreateArgs, MANAGED_BY};
 use crate::error::{Error, Result};
 use crate::hetzner::{NewServer, Server};
 use crate::http::Endpoint;
-use crate::kamal_config::{self, Located, Report};
+use crate::kamal_config::{self, Report};
 use crate::session;
 use crate::ui::Ui;
 
@@ -26,17 +27,13 @@ pub fn run(args: &CreateArgs, ui: &Ui) -> Result<()> {
     let endpoint = Endpoint::from_env()?;
     let home = session::home_dir();
     let key = key::choose(args, home.as_deref(), ui)?;
-    let kamal = kamal_config::locate(&args.kamal)?;
-    if let Located::Found(path) = &kamal {
-        if let Some(warning) = kamal_config::precheck(path) {
-            ui.warn(&warning);
-        }
-    }
+    let kamal = kamal::plan(args, ui)?;
 
     // The API: the key list also proves the token.
     let (client, keys, source) =
         session::connect(ui, &endpoint, home.as_deref(), &|c| c.list_ssh_keys())?;
     preflight::check(&client, args, ui)?;
+    let project = kamal::project_servers(&client, &kamal)?;
     let readonly = |e| session::explain_readonly(e, &source);
     let (ssh_key, uploaded) = key::find_or_upload(&client, &key, &keys, ui).map_err(readonly)?;
 
@@ -65,7 +62,7 @@ pub fn run(args: &CreateArgs, ui: &Ui) -> Result<()> {
             server.name
         )));
     };
-    let report = kamal_config::apply(&kamal, &address, args.kamal.destination.is_some());
+    let report = kamal::apply(&kamal, &address, &project, args.json, ui);
     let ssh = format!("ssh root@{address}");
     if args.json {
         let out = JsonOut {

@@ -1,0 +1,58 @@
+//! The Kamal steps of `create`: step 3 (find and read the config, refuse what cannot work,
+//! before any API call), the project's server list when the mode depends on it (step 6),
+//! and step 10 (the edit, and in `--json` mode the stderr line saying the file changed).
+
+use crate::cli::CreateArgs;
+use crate::error::Result;
+use crate::hetzner::Client;
+use crate::kamal::ProjectServer;
+use crate::kamal_config::{self, Plan, Report};
+use crate::ui::{Ui, escape};
+
+/// Step 3: the plan, with its notes and warnings shown on stderr.
+pub fn plan(args: &CreateArgs, ui: &Ui) -> Result<Plan> {
+    let plan = kamal_config::plan(&args.kamal, args.mode)?;
+    for note in &plan.notes {
+        ui.note(&escape(note));
+    }
+    for warning in &plan.warnings {
+        ui.warn(&escape(warning));
+    }
+    Ok(plan)
+}
+
+/// Step 6, only when the mode depends on it (one web host that is an address, no flag):
+/// the project's servers and their addresses. Otherwise no request is made.
+pub fn project_servers(client: &Client, plan: &Plan) -> Result<Vec<ProjectServer>> {
+    if !plan.needs_project() {
+        return Ok(Vec::new());
+    }
+    Ok(client
+        .list_servers()?
+        .into_iter()
+        .map(|s| ProjectServer {
+            addresses: [s.ipv4().map(str::to_owned), s.public_net.ipv6.map(|b| b.ip)]
+                .into_iter()
+                .flatten()
+                .collect(),
+            name: s.name,
+        })
+        .collect())
+}
+
+/// Step 10: edit the file; in `--json` mode say on stderr that it changed.
+pub fn apply(
+    plan: &Plan,
+    address: &str,
+    project: &[ProjectServer],
+    json: bool,
+    ui: &Ui,
+) -> Report {
+    let report = kamal_config::apply(plan, address, project);
+    if json {
+        for line in kamal_config::stderr_lines(&report) {
+            ui.note(&line);
+        }
+    }
+    report
+}

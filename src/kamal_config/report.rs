@@ -1,0 +1,298 @@
+//! The report of the Kamal step: the `kamal` object of `create --json`, the words around
+//! the diff (what moved, what stayed), the lines to edit by hand, and the stderr line that
+//! says the file changed in `--json` mode.
+
+use std::path::Path;
+
+use serde::Serialize;
+
+use crate::error::io_reason;
+use crate::kamal::{Basis, Change, KAMAL_SAMPLE, Mode, ParseError, Summary};
+use crate::ui::escape;
+
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    Updated,
+    Unchanged,
+    NotFound,
+    Skipped,
+    Manual,
+    Error,
+}
+
+/// The `kamal` object of `create --json` (keys in SPEC §4 order), and what the human
+/// output shows.
+#[derive(Debug, Serialize)]
+pub struct Report {
+    pub path: Option<String>,
+    pub status: Status,
+    /// `replace` or `append`; null when nothing was edited.
+    pub mode: Option<Mode>,
+    /// The host that was replaced (replace mode only).
+    pub replaced: Option<String>,
+    pub changes: Vec<Change>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hint: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// What moved or stayed, in words (human output; stderr in `--json` mode).
+    #[serde(skip)]
+    pub explanation: Option<String>,
+    /// Lines to edit by hand: (line, its text).
+    #[serde(skip)]
+    pub to_edit: Vec<(usize, String)>,
+    #[serde(skip)]
+    summary: Option<Summary>,
+}
+
+impl Report {
+    pub(super) fn new(path: Option<&Path>, status: Status) -> Report {
+        Report {
+            path: path.map(|p| p.display().to_string()),
+            status,
+            mode: None,
+            replaced: None,
+            changes: Vec::new(),
+            hint: None,
+            error: None,
+            explanation: None,
+            to_edit: Vec::new(),
+            summary: None,
+        }
+    }
+
+    pub(super) fn updated(
+        path: &Path,
+        changes: Vec<Change>,
+        summary: Summary,
+        basis: Option<Basis>,
+    ) -> Report {
+        let mut r = Report::new(Some(path), Status::Updated);
+        let new = changes.first().map(|c| c.new.clone()).unwrap_or_default();
+        r.mode = Some(summary.mode);
+        r.replaced = summary.replaced.clone();
+        r.explanation = basis.and_then(|b| explain(&b, &summary, &new));
+        r.changes = changes;
+        r.summary = Some(summary);
+        r
+    }
+
+    pub(super) fn error(path: &Path, error: String, host: &str) -> Report {
+        let mut r = Report::new(Some(path), Status::Error);
+        r.error = Some(format!("{error}; set the web host to {host} by hand"));
+        r
+    }
+
+    /// The edit was ready but the write failed: every line still to change, by hand.
+    pub(super) fn unwritten(
+        path: &Path,
+        e: &std::io::Error,
+        changes: Vec<Change>,
+        host: &str,
+    ) -> Report {
+        let shown = path.display();
+        let mut r = Report::new(Some(path), Status::Error);
+        let todo: Vec<String> = changes
+            .iter()
+            .map(|c| match &c.old {
+                Some(old) => format!("line {}: {old} → {host}", c.line),
+                None => format!("add {host} to {} (line {})", c.path, c.line),
+            })
+            .collect();
+        r.error = Some(format!(
+            "cannot write {shown}: {}; edit it by hand: {}",
+            io_reason(e),
+            todo.join("; ")
+        ));
+        r
+    }
+
+    pub(super) fn unparsable(
+        path: &Path,
+        e: &ParseError,
+        host: &str,
+        lines: Vec<(usize, String)>,
+    ) -> Report {
+        let shown = path.display();
+        let mut r = Report::new(Some(path), Status::Manual);
+        let which = if lines.is_empty() {
+            format!("set the web host (and any role or accessory on the same host) to {host} by hand")
+        } else {
+            let numbers: Vec<String> = lines.iter().map(|(n, _)| n.to_string()).collect();
+            format!(
+                "set the host on line{} {} to {host} by hand",
+                if lines.len() == 1 { "" } else { "s" },
+                numbers.join(", ")
+            )
+        };
+        r.hint = Some(format!(
+            "{shown} does not parse ({e}), so it was left untouched; {which}"
+        ));
+        r.to_edit = lines;
+        r
+    }
+
+    pub(super) fn manual(
+        path: &Path,
+        reason: &str,
+        line: Option<usize>,
+        destinations: &[String],
+    ) -> Report {
+        let shown = path.display().to_string();
+        let mut r = Report::new(Some(path), Status::Manual);
+        let at = line.map_or(shown.clone(), |l| format!("{shown}:{l}"));
+        let mut hint = format!("{at}: {reason}");
+        if !destinations.is_empty() {
+            hint.push_str(&format!(
+                " Destination files beside it: {} (pick one with -d DEST).",
+                destinations.join(", ")
+            ));
+        }
+        r.hint = Some(hint);
+        r
+    }
+}
+
+/// "web, celery and the accessories postgres and redis".
+fn holders(summary: &Summary) -> String {
+    let list = |names: &[String]| match names {
+        [] => String::new(),
+        [one] => one.clone(),
+        [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
+    };
+    let accessories = match summary.accessories.as_slice() {
+        [] => String::new(),
+        [one] => format!("the accessory {one}"),
+        many => format!("the accessories {}", list(many)),
+    };
+    match (summary.roles.is_empty(), accessories.is_empty()) {
+        (false, false) => format!("{} and {accessories}", list(&summary.roles)),
+        (false, true) => list(&summary.roles),
+        (true, _) => accessories,
+    }
+}
+
+/// The words for a mode and what it did (SPEC §6).
+fn explain(basis: &Basis, summary: &Summary, new: &str) -> Option<String> {
+    let who = holders(summary);
+    let web = &summary.web_path;
+    let count = summary.web_hosts;
+    match (summary.mode, basis) {
+        (Mode::Replace, Basis::Placeholder) => {
+            let old = summary.replaced.as_deref().unwrap_or("");
+            let what = if old == KAMAL_SAMPLE {
+                format!("{old} (the sample address from `kamal init`)")
+            } else {
+                format!("the placeholder {old}")
+            };
+            Some(format!("First server: {what} is now {new} for {who}."))
+        }
+        (Mode::Replace, Basis::Unplaced | Basis::Flag) => {
+            let old = summary.replaced.as_deref().unwrap_or("");
+            let why = if matches!(basis, Basis::Flag) {
+                "as --replace asked".to_owned()
+            } else if old.parse::<std::net::IpAddr>().is_ok() {
+                format!("{old} is not a server of this Hetzner project, so this counts as moving to a new server")
+            } else {
+                format!("{old} is a host name pegasus cannot match to a server of this Hetzner project, so this counts as moving to a new server")
+            };
+            Some(format!(
+                "Moved {who} from {old} to {new} ({why}). The data on {old} (databases, volumes) does not move with them. To add a second web server instead, put {old} back and use --append, which adds the server and changes nothing else."
+            ))
+        }
+        (Mode::Append, Basis::ProjectServer { name }) => {
+            let old = stayed_host(summary);
+            let stay = if who.is_empty() {
+                "Nothing else changed.".to_owned()
+            } else {
+                format!("{who} stay on {name} ({old}).")
+            };
+            Some(format!(
+                "Adding a second web server: {old} is {name}, a server of this Hetzner project, so {new} was added next to it and `{web}` now has {count} hosts. {stay} (--replace would move everything to {new} instead.)"
+            ))
+        }
+        (Mode::Append, _) => {
+            let stay = match summary.previous.as_deref() {
+                Some(old) if !who.is_empty() => format!(" {who} stay on {old}."),
+                _ => String::new(),
+            };
+            Some(format!(
+                "Added {new} to `{web}`, which now has {count} hosts; nothing else changed.{stay}"
+            ))
+        }
+        (Mode::Replace, _) => None,
+    }
+}
+
+/// The single host the web role had before an append (the first change's neighbour).
+fn stayed_host(summary: &Summary) -> String {
+    summary.previous.clone().unwrap_or_default()
+}
+
+/// The report as lines for a person (stdout), with a small diff for updates. File text
+/// goes through [`escape`].
+pub fn human_lines(r: &Report, host: &str, paint: &dyn Fn(&str, &str) -> String) -> Vec<String> {
+    let shown = escape(r.path.as_deref().unwrap_or_default()).into_owned();
+    match r.status {
+        Status::Skipped => Vec::new(),
+        Status::NotFound => vec![format!("Note: {}", r.hint.clone().unwrap_or_default())],
+        Status::Manual => {
+            let hint = escape(r.hint.as_deref().unwrap_or_default()).into_owned();
+            let mut lines = vec![format!("Kamal config not changed. {hint}")];
+            for (line, text) in &r.to_edit {
+                lines.push(format!("  {shown}:{line}  {}", escape(text)));
+            }
+            lines
+        }
+        Status::Error => vec![format!(
+            "Kamal config not changed: {}.",
+            escape(r.error.as_deref().unwrap_or_default())
+        )],
+        Status::Unchanged => vec![format!(
+            "{shown} already points at {host}; nothing to change."
+        )],
+        Status::Updated => {
+            let n = r.changes.len();
+            let mut lines = vec![format!(
+                "Updated {shown} ({n} host{}):",
+                if n == 1 { "" } else { "s" }
+            )];
+            for c in &r.changes {
+                if let Some(old) = &c.old {
+                    let old = escape(old);
+                    lines.push(paint(&format!("  {shown}:{}  - {old}", c.line), "31"));
+                }
+                lines.push(paint(&format!("  {shown}:{}  + {}", c.line, c.new), "32"));
+            }
+            if let Some(words) = &r.explanation {
+                lines.push(escape(words).into_owned());
+            }
+            lines
+        }
+    }
+}
+
+/// `--json` mode: the lines for stderr, so a one-liner still tells that the file changed
+/// (`Updated config/deploy.yml: 5 hosts now 203.0.113.10`) and what moved.
+pub fn stderr_lines(r: &Report) -> Vec<String> {
+    let (Status::Updated, Some(summary)) = (r.status, &r.summary) else {
+        return Vec::new();
+    };
+    let shown = escape(r.path.as_deref().unwrap_or_default()).into_owned();
+    let new = r.changes.first().map(|c| c.new.as_str()).unwrap_or_default();
+    let n = r.changes.len();
+    let first = match summary.mode {
+        Mode::Replace => format!(
+            "Updated {shown}: {n} host{} now {new}",
+            if n == 1 { "" } else { "s" }
+        ),
+        Mode::Append => format!(
+            "Updated {shown}: {new} added to {} ({} hosts now)",
+            summary.web_path, summary.web_hosts
+        ),
+    };
+    let mut lines = vec![first];
+    lines.extend(r.explanation.as_deref().map(|e| escape(e).into_owned()));
+    lines
+}
