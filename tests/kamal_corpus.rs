@@ -12,7 +12,7 @@
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
-use pegasus::kamal::{self, Change, Edit, Reference};
+use pegasus::kamal::{self, Change, Edit, Mode, Reference};
 use yaml_rust2::{Yaml, YamlLoader};
 
 const IP: &str = "203.0.113.10";
@@ -106,14 +106,21 @@ const CORPUS: &[(&str, Outcome)] = &[
     ("saaspegasus_template_kamal2.yml", Updated(5)),
 ];
 
+/// The corpus folder. Missing, the test fails, unless `PEGASUS_SKIP_CORPUS=1` says to skip
+/// it on purpose (a checkout without `../shared`).
 fn corpus_dir() -> Option<PathBuf> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/kamal");
     if dir.is_dir() {
-        Some(dir)
-    } else {
-        println!("skipped the corpus: ../shared/corpus/kamal not found");
-        None
+        return Some(dir);
     }
+    if std::env::var_os("PEGASUS_SKIP_CORPUS").is_some_and(|v| v == "1") {
+        println!("skipped the corpus: ../shared/corpus/kamal not found (PEGASUS_SKIP_CORPUS=1)");
+        return None;
+    }
+    panic!(
+        "{} not found: the corpus tests need it (set PEGASUS_SKIP_CORPUS=1 to skip them)",
+        dir.display()
+    );
 }
 
 fn fixture(name: &str) -> String {
@@ -125,6 +132,12 @@ fn fixture(name: &str) -> String {
 
 fn edit(text: &str, host: &str) -> Edit {
     kamal::edit(text, host).unwrap_or_else(|e| panic!("parse error: {e}"))
+}
+
+/// The edit in `mode` (`None`: as `kamal::edit` picks it).
+fn edit_in(text: &str, host: &str, mode: Option<Mode>) -> Edit {
+    let config = kamal::Config::parse(text).unwrap_or_else(|e| panic!("parse error: {e}"));
+    config.edit(host, mode)
 }
 
 // ------------------------------------------------------------------------------------------
@@ -225,6 +238,13 @@ fn assert_append(name: &str, old: &str, new: &str, change: &Change, host: &str) 
         let inserted = std::str::from_utf8(n.get(at..at + added)?).ok()?;
         let entry_at = entry_offset(inserted, host)?;
         let line = new.get(..at + entry_at)?.matches('\n').count() + 1;
+        let quote = inserted.get(entry_at..)?.chars().next()?;
+        let want = previous_quote(new.get(..at)?, inserted, host);
+        assert_eq!(
+            quote_name(quote),
+            quote_name(want),
+            "{name}: the appended entry on line {line} is not quoted like the one before it"
+        );
         Some(line)
     });
     assert_eq!(
@@ -233,6 +253,41 @@ fn assert_append(name: &str, old: &str, new: &str, change: &Change, host: &str) 
         "{name}: not a single appended entry on line {}",
         change.line
     );
+}
+
+fn quote_name(c: char) -> &'static str {
+    match c {
+        '"' => "double-quoted",
+        '\'' => "single-quoted",
+        _ => "plain",
+    }
+}
+
+/// The quote the appended entry must start with: that of the entry before it (found in the
+/// text before the insertion), or `"` for an IPv6 address where that entry is plain.
+fn previous_quote(before: &str, inserted: &str, host: &str) -> char {
+    let previous = if inserted.starts_with(',') {
+        before.chars().next_back().unwrap_or(' ')
+    } else {
+        let line = inserted.trim_start_matches(['\r', '\n']);
+        let indent = line.len() - line.trim_start_matches(' ').len();
+        before
+            .lines()
+            .rev()
+            .find_map(|l| {
+                let l = l.trim_end_matches('\r');
+                let rest = l.get(indent..)?;
+                let lead = l.get(..indent)?;
+                (lead.chars().all(|c| c == ' ') && rest.starts_with("- "))
+                    .then(|| rest[2..].trim_start().chars().next().unwrap_or(' '))
+            })
+            .unwrap_or(' ')
+    };
+    match previous {
+        '"' | '\'' => previous,
+        _ if host.contains(':') => '"',
+        _ => ' ',
+    }
 }
 
 /// Where the host starts inside an inserted text of the form `,<space>FORM` or
@@ -318,7 +373,19 @@ fn same_apart_from_hosts(
 
 /// Everything an `Updated` result must satisfy.
 fn assert_sound_update(name: &str, old: &str, host: &str) -> (String, Vec<Change>) {
-    let Edit::Updated { text: new, changes } = edit(old, host) else {
+    assert_sound_update_in(name, old, host, None)
+}
+
+fn assert_sound_update_in(
+    name: &str,
+    old: &str,
+    host: &str,
+    mode: Option<Mode>,
+) -> (String, Vec<Change>) {
+    let Edit::Updated {
+        text: new, changes, ..
+    } = edit_in(old, host, mode)
+    else {
         panic!("{name}: expected Updated");
     };
     assert!(!changes.is_empty() && new != old, "{name}: empty update");
@@ -415,7 +482,10 @@ fn saas_pegasus_template_changes_all_five_placeholders() {
     let Some(dir) = corpus_dir() else { return };
     let text = std::fs::read_to_string(dir.join("saaspegasus_template_kamal2.yml"))
         .unwrap_or_else(|e| panic!("{e}"));
-    let Edit::Updated { text: new, changes } = edit(&text, IP) else {
+    let Edit::Updated {
+        text: new, changes, ..
+    } = edit(&text, IP)
+    else {
         panic!("expected Updated");
     };
     let lines = [41, 46, 50, 72, 84];
@@ -624,6 +694,54 @@ const FIXTURES: &[(&str, &str, Want)] = &[
             &[("servers[2]", 4, None)],
         ),
     ),
+    (
+        "append_double_block.yml",
+        IP,
+        Want::Updated(
+            "append_double_block.expected.yml",
+            &[("servers.web[2]", 6, None)],
+        ),
+    ),
+    (
+        "append_single_block.yml",
+        IP,
+        Want::Updated(
+            "append_single_block.expected.yml",
+            &[("servers.web.hosts[2]", 6, None)],
+        ),
+    ),
+    (
+        "append_single_block.yml",
+        IPV6,
+        Want::Updated(
+            "append_single_block.ipv6.expected.yml",
+            &[("servers.web.hosts[2]", 6, None)],
+        ),
+    ),
+    (
+        "append_single_flow.yml",
+        IP,
+        Want::Updated(
+            "append_single_flow.expected.yml",
+            &[("servers.web[2]", 1, None)],
+        ),
+    ),
+    (
+        "append_plain_flow.yml",
+        IP,
+        Want::Updated(
+            "append_plain_flow.expected.yml",
+            &[("servers.web[2]", 2, None)],
+        ),
+    ),
+    (
+        "append_plain_flow.yml",
+        IPV6,
+        Want::Updated(
+            "append_plain_flow.ipv6.expected.yml",
+            &[("servers.web[2]", 2, None)],
+        ),
+    ),
     ("already_there.yml", IP, Want::Unchanged),
     (
         "erb_hosts.yml",
@@ -689,11 +807,86 @@ fn variants(text: &str) -> [(&'static str, String); 3] {
     ]
 }
 
+/// Fixtures edited in a given mode (`--append`/`--replace`, or the mode the project's
+/// servers decide): a single web host appended to, in block and flow style (the flow one
+/// through `primary_role`), the same file replaced, and replace refused with several hosts.
+const WITH_MODE: &[(&str, &str, Mode, Want)] = &[
+    (
+        "append_one_block.yml",
+        IP,
+        Mode::Append,
+        Want::Updated(
+            "append_one_block.expected.yml",
+            &[("servers.web.hosts[1]", 6, None)],
+        ),
+    ),
+    (
+        "append_one_flow.yml",
+        IP,
+        Mode::Append,
+        Want::Updated(
+            "append_one_flow.expected.yml",
+            &[("servers.app[1]", 3, None)],
+        ),
+    ),
+    (
+        "append_one_block.yml",
+        IP,
+        Mode::Replace,
+        Want::Updated(
+            "append_one_block.replaced.expected.yml",
+            &[
+                ("servers.web.hosts[0]", 5, Some("198.51.100.10")),
+                ("servers.celery.hosts[0]", 8, Some("198.51.100.10")),
+                ("accessories.postgres.host", 12, Some("198.51.100.10")),
+                ("accessories.redis.host", 14, Some("198.51.100.10")),
+            ],
+        ),
+    ),
+    (
+        "append_block.yml",
+        IP,
+        Mode::Replace,
+        Want::Manual(&["has 2 hosts", "replacing needs exactly one"], Some(4)),
+    ),
+];
+
+#[test]
+fn fixtures_in_a_given_mode() {
+    for (name, host, mode, want) in WITH_MODE {
+        let text = fixture(name);
+        let expected = match want {
+            Want::Updated(file, _) => Some(fixture(file)),
+            _ => None,
+        };
+        let expected_variants = expected.as_deref().map(variants);
+        for (index, (kind, variant)) in variants(&text).iter().enumerate() {
+            let label = format!("{name} ({kind}, {host}, {mode:?})");
+            let expected = expected_variants
+                .as_ref()
+                .and_then(|v| v.get(index))
+                .map(|(_, e)| e.as_str());
+            check_fixture_in(&label, variant, host, Some(*mode), want, expected);
+        }
+    }
+}
+
 fn check_fixture(label: &str, text: &str, host: &str, want: &Want, expected: Option<&str>) {
+    check_fixture_in(label, text, host, None, want, expected);
+}
+
+fn check_fixture_in(
+    label: &str,
+    text: &str,
+    host: &str,
+    mode: Option<Mode>,
+    want: &Want,
+    expected: Option<&str>,
+) {
     match want {
         Want::Updated(_, wanted) => {
             let expected = expected.unwrap_or_default();
-            let (new, changes) = assert_sound_update(label, text, host);
+            let (new, changes) = assert_sound_update_in(label, text, host, mode);
             assert_eq!(new, expected, "{label}: bytes differ");
             let got: Vec<(&str, usize, Option<&str>)> = changes
                 .iter()
@@ -701,8 +894,8 @@ fn check_fixture(label: &str, text: &str, host: &str, want: &Want, expected: Opt
                 .collect();
             assert_eq!(got, *wanted, "{label}");
         }
-        Want::Unchanged => assert_eq!(edit(text, host), Edit::Unchanged, "{label}"),
-        Want::Manual(needles, want_line) => match edit(text, host) {
+        Want::Unchanged => assert_eq!(edit_in(text, host, mode), Edit::Unchanged, "{label}"),
+        Want::Manual(needles, want_line) => match edit_in(text, host, mode) {
             Edit::Manual { reason, line } => {
                 for needle in *needles {
                     assert!(
@@ -745,7 +938,10 @@ fn fixtures_give_exact_results_with_lf_crlf_and_bom() {
 #[test]
 fn crlf_is_kept_on_appended_lines() {
     let text = fixture("append_block.yml").replace('\n', "\r\n");
-    let Edit::Updated { text: new, changes } = edit(&text, IP) else {
+    let Edit::Updated {
+        text: new, changes, ..
+    } = edit(&text, IP)
+    else {
         panic!("expected Updated");
     };
     assert!(new.contains("      - 203.0.113.10\r\n"));

@@ -25,8 +25,8 @@ use erb::Masked;
 use hints::{Blocked, Manual};
 use hosts::{Holder, WebRole};
 pub use mode::{
-    Basis, Decision, KAMAL_SAMPLE, ProjectServer, SeveralHosts, WebHosts, decide,
-    is_placeholder, needs_project, owner,
+    Basis, Decision, KAMAL_SAMPLE, ProjectServer, SeveralHosts, WebHosts, decide, is_placeholder,
+    needs_project, owner,
 };
 use splice::Splice;
 use verify::Expectation;
@@ -170,9 +170,7 @@ impl<'a> Config<'a> {
 
     /// The edit for `new_host` in `mode`; `None` picks the mode as [`edit`] does.
     pub fn edit(&self, new_host: &str, mode: Option<Mode>) -> Edit {
-        self.source
-            .edit(new_host, mode)
-            .unwrap_or_else(Edit::from)
+        self.source.edit(new_host, mode).unwrap_or_else(Edit::from)
     }
 
     /// See [`references`].
@@ -482,11 +480,7 @@ impl<'a> Source<'a> {
                 let holders = hosts::holders(&self.doc, root);
                 let web_role = hosts::primary_role(&self.doc, root);
                 let web_role = if path == "servers" { "web" } else { &web_role };
-                Self::names(
-                    &holders,
-                    |n| self.doc.text_of(n) == old,
-                    Some(web_role),
-                )
+                Self::names(&holders, |n| self.doc.text_of(n) == old, Some(web_role))
             }
             _ => (Vec::new(), Vec::new()),
         };

@@ -219,8 +219,14 @@ mod tests {
         let web5 = Basis::ProjectServer {
             name: "web5".into(),
         };
-        assert_eq!(basis(&["198.51.100.10"], None), (Mode::Append, web5.clone()));
-        assert_eq!(basis(&["2001:db8:f001::1"], None), (Mode::Append, web5.clone()));
+        assert_eq!(
+            basis(&["198.51.100.10"], None),
+            (Mode::Append, web5.clone())
+        );
+        assert_eq!(
+            basis(&["2001:db8:f001::1"], None),
+            (Mode::Append, web5.clone())
+        );
         assert_eq!(basis(&["2001:db8:f001::7"], None), (Mode::Append, web5));
         assert_eq!(
             basis(&["2001:db8:f002::1"], None),
@@ -248,7 +254,10 @@ mod tests {
             basis(&["<IP-ADDRESS>"], Some(Mode::Append)),
             (Mode::Append, Basis::Flag)
         );
-        assert_eq!(basis(&["a", "b"], Some(Mode::Append)), (Mode::Append, Basis::Flag));
+        assert_eq!(
+            basis(&["a", "b"], Some(Mode::Append)),
+            (Mode::Append, Basis::Flag)
+        );
         assert_eq!(
             decide(&web(&["a", "b"]), Some(Mode::Replace), &[]),
             Err(SeveralHosts {
@@ -272,7 +281,10 @@ mod tests {
         assert!(needs_project(Some(&web(&["2001:db8::1"])), None));
         assert!(needs_project(None, None));
         assert!(!needs_project(None, Some(Mode::Append)));
-        assert!(!needs_project(Some(&web(&["198.51.100.10"])), Some(Mode::Replace)));
+        assert!(!needs_project(
+            Some(&web(&["198.51.100.10"])),
+            Some(Mode::Replace)
+        ));
         assert!(!needs_project(Some(&web(&["<IP-ADDRESS>"])), None));
         assert!(!needs_project(Some(&web(&["192.168.0.1"])), None));
         assert!(!needs_project(Some(&web(&["app.example.com"])), None));

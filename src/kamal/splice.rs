@@ -69,17 +69,23 @@ pub(crate) fn append(doc: &Doc, text: &str, list: NodeId, entry: &str) -> Option
     }
 }
 
-/// `[a, b]` → `[a, b, new]`, reusing the separator found between the last two items.
+/// `[a, b]` → `[a, b, new]`, reusing the separator found between the last two items;
+/// `[a]` → `[a, new]`.
 fn flow_append(doc: &Doc, text: &str, items: &[NodeId], entry: &str) -> Option<Splice> {
-    let [.., before, last] = items else {
-        return None;
+    let separator = match items {
+        [.., before, last] => {
+            let separator = text.get(node_end(doc, text, *before)?..entry_start(doc, *last)?)?;
+            let commas = separator.matches(',').count();
+            let blank = separator.chars().all(|c| c == ',' || c.is_whitespace());
+            if commas != 1 || !blank {
+                return None;
+            }
+            separator
+        }
+        [_] => ", ",
+        [] => return None,
     };
-    let separator = text.get(node_end(doc, text, *before)?..entry_start(doc, *last)?)?;
-    let commas = separator.matches(',').count();
-    let blank = separator.chars().all(|c| c == ',' || c.is_whitespace());
-    if commas != 1 || !blank {
-        return None;
-    }
+    let last = items.last()?;
     let at = node_end(doc, text, *last)?;
     Some(Splice {
         range: at..at,
@@ -274,7 +280,9 @@ mod tests {
             appended("l: [{a: x}, b]\n").as_deref(),
             Some("l: [{a: x}, b, N]\n")
         );
-        assert_eq!(appended("l: [a]\n"), None);
+        assert_eq!(appended("l: [a]\n").as_deref(), Some("l: [a, N]\n"));
+        assert_eq!(appended("l: [ a ]\n").as_deref(), Some("l: [ a, N ]\n"));
+        assert_eq!(appended("l: []\n"), None);
         assert_eq!(appended("l: [a, # c\n b]\n"), None);
     }
 

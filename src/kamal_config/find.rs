@@ -112,8 +112,11 @@ mod tests {
     fn a_dangling_symlink_is_named() {
         let root = tempfile::tempdir().unwrap();
         std::fs::create_dir_all(root.path().join("config")).unwrap();
-        std::os::unix::fs::symlink("../shared/deploy.yml", root.path().join("config/deploy.yml"))
-            .unwrap();
+        std::os::unix::fs::symlink(
+            "../shared/deploy.yml",
+            root.path().join("config/deploy.yml"),
+        )
+        .unwrap();
         std::fs::create_dir(root.path().join(".git")).unwrap();
         let e = upward(root.path(), &["config/deploy.yml"]).unwrap_err();
         assert_eq!(e.exit_code(), 1);

@@ -177,7 +177,9 @@ pub fn plan(args: &KamalArgs, flag: Option<Mode>) -> Result<Plan> {
 fn unwritable(path: &Path, blocked: access::Blocked) -> Error {
     let shown = path.display();
     let why = match blocked {
-        access::Blocked::File => format!("the file is read-only (make it writable with `chmod u+w {shown}`)"),
+        access::Blocked::File => {
+            format!("the file is read-only (make it writable with `chmod u+w {shown}`)")
+        }
         access::Blocked::Folder(dir) => format!(
             "its folder {} is not writable (pegasus replaces the file through a temp file beside it)",
             dir.display()

@@ -117,7 +117,9 @@ impl Report {
         let shown = path.display();
         let mut r = Report::new(Some(path), Status::Manual);
         let which = if lines.is_empty() {
-            format!("set the web host (and any role or accessory on the same host) to {host} by hand")
+            format!(
+                "set the web host (and any role or accessory on the same host) to {host} by hand"
+            )
         } else {
             let numbers: Vec<String> = lines.iter().map(|(n, _)| n.to_string()).collect();
             format!(
@@ -193,9 +195,13 @@ fn explain(basis: &Basis, summary: &Summary, new: &str) -> Option<String> {
             let why = if matches!(basis, Basis::Flag) {
                 "as --replace asked".to_owned()
             } else if old.parse::<std::net::IpAddr>().is_ok() {
-                format!("{old} is not a server of this Hetzner project, so this counts as moving to a new server")
+                format!(
+                    "{old} is not a server of this Hetzner project, so this counts as moving to a new server"
+                )
             } else {
-                format!("{old} is a host name pegasus cannot match to a server of this Hetzner project, so this counts as moving to a new server")
+                format!(
+                    "{old} is a host name pegasus cannot match to a server of this Hetzner project, so this counts as moving to a new server"
+                )
             };
             Some(format!(
                 "Moved {who} from {old} to {new} ({why}). The data on {old} (databases, volumes) does not move with them. To add a second web server instead, put {old} back and use --append, which adds the server and changes nothing else."
@@ -280,7 +286,11 @@ pub fn stderr_lines(r: &Report) -> Vec<String> {
         return Vec::new();
     };
     let shown = escape(r.path.as_deref().unwrap_or_default()).into_owned();
-    let new = r.changes.first().map(|c| c.new.as_str()).unwrap_or_default();
+    let new = r
+        .changes
+        .first()
+        .map(|c| c.new.as_str())
+        .unwrap_or_default();
     let n = r.changes.len();
     let first = match summary.mode {
         Mode::Replace => format!(

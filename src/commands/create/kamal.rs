@@ -41,13 +41,7 @@ pub fn project_servers(client: &Client, plan: &Plan) -> Result<Vec<ProjectServer
 }
 
 /// Step 10: edit the file; in `--json` mode say on stderr that it changed.
-pub fn apply(
-    plan: &Plan,
-    address: &str,
-    project: &[ProjectServer],
-    json: bool,
-    ui: &Ui,
-) -> Report {
+pub fn apply(plan: &Plan, address: &str, project: &[ProjectServer], json: bool, ui: &Ui) -> Report {
     let report = kamal_config::apply(plan, address, project);
     if json {
         for line in kamal_config::stderr_lines(&report) {
