@@ -174,3 +174,61 @@ fn never_panics_on_mutated_corpus_text() {
         }
     }
 }
+
+fn summary(text: &str, mode: Option<Mode>) -> Summary {
+    let config = Config::parse(text).unwrap_or_else(|e| panic!("{e}"));
+    match config.edit(IP, mode) {
+        Edit::Updated { summary, .. } => summary,
+        other => panic!("expected Updated, got {other:?}"),
+    }
+}
+
+const PEGASUS_LIKE: &str = "servers:\n  web:\n    hosts: [1.2.3.4]\n  celery:\n    hosts: [1.2.3.4]\n  beat: {hosts: [9.9.9.9]}\naccessories:\n  postgres: {host: 1.2.3.4}\n  redis: {host: 1.2.3.4}\n  search: {hosts: [9.9.9.9]}\n";
+
+#[test]
+fn summaries_name_what_moved_and_what_stayed() {
+    let replaced = summary(PEGASUS_LIKE, None);
+    assert_eq!(replaced.mode, Mode::Replace);
+    assert_eq!(replaced.replaced.as_deref(), Some("1.2.3.4"));
+    assert_eq!(replaced.roles, ["web", "celery"]);
+    assert_eq!(replaced.accessories, ["postgres", "redis"]);
+    let appended = summary(PEGASUS_LIKE, Some(Mode::Append));
+    assert_eq!(appended.mode, Mode::Append);
+    assert_eq!(appended.replaced, None);
+    assert_eq!(appended.previous.as_deref(), Some("1.2.3.4"));
+    assert_eq!(appended.web_path, "servers.web.hosts");
+    assert_eq!(appended.web_hosts, 2);
+    assert_eq!(appended.roles, ["celery"]);
+    assert_eq!(appended.accessories, ["postgres", "redis"]);
+    let several = summary("servers: [a, b]\naccessories: {db: {host: a}}\n", None);
+    assert_eq!((several.mode, several.web_hosts), (Mode::Append, 3));
+    assert!(several.previous.is_none() && several.accessories.is_empty());
+}
+
+#[test]
+fn web_hosts_come_from_the_primary_role() {
+    let config = Config::parse("primary_role: app\nservers:\n  web: [9.9.9.9]\n  app:\n    hosts:\n      - \"1.2.3.4\"\n      - <%= ENV['H'] %>\n")
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        config.web_hosts(),
+        Some(WebHosts {
+            path: "servers.app.hosts".into(),
+            hosts: vec![Some("1.2.3.4".into()), None],
+        })
+    );
+    let plain = Config::parse("servers:\n  web: [9.9.9.9]\n").unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        plain.web_hosts().map(|w| w.path),
+        Some("servers.web".to_owned())
+    );
+}
+
+#[test]
+fn host_lines_for_a_file_that_does_not_parse() {
+    let text = "# - 1.2.3.4 old\nservers:\n  web:\n    - 1.2.3.4\n  bad: [\naccessories:\n  db:\n    host: 1.2.3.4 # same box\n";
+    let hosts = ["1.2.3.4".to_owned()];
+    let lines: Vec<usize> = host_lines(text, &hosts).iter().map(|(n, _)| *n).collect();
+    assert_eq!(lines, [4, 8]);
+    let unknown = host_lines("servers:\n  - <IP-ADDRESS>\nimage: x\n", &[]);
+    assert_eq!(unknown, [(2, "- <IP-ADDRESS>".to_owned())]);
+}

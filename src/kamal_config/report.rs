@@ -156,7 +156,7 @@ impl Report {
     }
 }
 
-/// "web, celery and the accessories postgres and redis".
+/// "web, celery and the accessories postgres and redis", "web and celery".
 fn holders(summary: &Summary) -> String {
     let list = |names: &[String]| match names {
         [] => String::new(),
@@ -169,7 +169,7 @@ fn holders(summary: &Summary) -> String {
         many => format!("the accessories {}", list(many)),
     };
     match (summary.roles.is_empty(), accessories.is_empty()) {
-        (false, false) => format!("{} and {accessories}", list(&summary.roles)),
+        (false, false) => format!("{} and {accessories}", summary.roles.join(", ")),
         (false, true) => list(&summary.roles),
         (true, _) => accessories,
     }
@@ -305,4 +305,50 @@ pub fn stderr_lines(r: &Report) -> Vec<String> {
     let mut lines = vec![first];
     lines.extend(r.explanation.as_deref().map(|e| escape(e).into_owned()));
     lines
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn summary(roles: &[&str], accessories: &[&str]) -> Summary {
+        Summary {
+            mode: Mode::Replace,
+            replaced: Some("1.2.3.4".into()),
+            web_path: "servers.web".into(),
+            web_hosts: 1,
+            previous: None,
+            roles: roles.iter().map(|r| (*r).to_owned()).collect(),
+            accessories: accessories.iter().map(|a| (*a).to_owned()).collect(),
+        }
+    }
+
+    #[test]
+    fn holders_read_as_a_sentence() {
+        let cases: [(&[&str], &[&str], &str); 6] = [
+            (&["web"], &[], "web"),
+            (&["web", "celery"], &[], "web and celery"),
+            (&["web", "celery", "beat"], &[], "web, celery and beat"),
+            (&["web"], &["db"], "web and the accessory db"),
+            (
+                &["web", "celery"],
+                &["postgres", "redis"],
+                "web, celery and the accessories postgres and redis",
+            ),
+            (&[], &["a", "b", "c"], "the accessories a, b and c"),
+        ];
+        for (roles, accessories, want) in cases {
+            assert_eq!(holders(&summary(roles, accessories)), want);
+        }
+    }
+
+    #[test]
+    fn a_placeholder_needs_no_warning_about_data() {
+        let s = summary(&["web"], &[]);
+        let words = explain(&Basis::Placeholder, &s, "203.0.113.10").unwrap_or_default();
+        assert!(!words.contains("data"), "{words}");
+        let moved = explain(&Basis::Unplaced, &s, "203.0.113.10").unwrap_or_default();
+        assert!(moved.contains("The data on 1.2.3.4"), "{moved}");
+        assert_eq!(explain(&Basis::NotPlain, &s, "203.0.113.10"), None);
+    }
 }
