@@ -143,6 +143,15 @@ fn exercise(text: &str) {
         }
     }
     let _ = references(text, "1.1.1.1");
+    if let Ok(config) = Config::parse(text) {
+        let _ = config.web_hosts();
+        for mode in [Mode::Append, Mode::Replace] {
+            if let Edit::Updated { text: new, .. } = config.edit(IP, Some(mode)) {
+                assert!(check(&new).is_ok());
+            }
+        }
+    }
+    let _ = host_lines(text, &[]);
 }
 
 #[test]
