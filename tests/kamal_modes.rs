@@ -209,7 +209,7 @@ fn the_primary_role_is_the_web_role() {
     let v = run.json();
     assert_eq!(v["kamal"]["mode"], "append");
     assert_eq!(v["kamal"]["changes"][0]["path"], "servers.tokyo.hosts[1]");
-    assert_stderr(&run, "the accessory db stay on tokyo1 (198.51.100.10)");
+    assert_stderr(&run, "the accessory db stays on tokyo1 (198.51.100.10)");
 }
 
 // ------------------------------------------------------------------------------------------

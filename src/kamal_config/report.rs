@@ -178,6 +178,12 @@ fn holders(summary: &Summary) -> String {
 /// The words for a mode and what it did (SPEC §6).
 fn explain(basis: &Basis, summary: &Summary, new: &str) -> Option<String> {
     let who = holders(summary);
+    let one = summary.roles.len() + summary.accessories.len() == 1;
+    let (stays, them) = if one {
+        ("stays", "it")
+    } else {
+        ("stay", "them")
+    };
     let web = &summary.web_path;
     let count = summary.web_hosts;
     match (summary.mode, basis) {
@@ -204,7 +210,7 @@ fn explain(basis: &Basis, summary: &Summary, new: &str) -> Option<String> {
                 )
             };
             Some(format!(
-                "Moved {who} from {old} to {new} ({why}). The data on {old} (databases, volumes) does not move with them. To add a second web server instead, put {old} back and use --append, which adds the server and changes nothing else."
+                "Moved {who} from {old} to {new} ({why}). The data on {old} (databases, volumes) does not move with {them}. To add a second web server instead, put {old} back and use --append, which adds the server and changes nothing else."
             ))
         }
         (Mode::Append, Basis::ProjectServer { name }) => {
@@ -212,7 +218,7 @@ fn explain(basis: &Basis, summary: &Summary, new: &str) -> Option<String> {
             let stay = if who.is_empty() {
                 "Nothing else changed.".to_owned()
             } else {
-                format!("{who} stay on {name} ({old}).")
+                format!("{who} {stays} on {name} ({old}).")
             };
             Some(format!(
                 "Adding a second web server: {old} is {name}, a server of this Hetzner project, so {new} was added next to it and `{web}` now has {count} hosts. {stay} (--replace would move everything to {new} instead.)"
@@ -220,7 +226,7 @@ fn explain(basis: &Basis, summary: &Summary, new: &str) -> Option<String> {
         }
         (Mode::Append, _) => {
             let stay = match summary.previous.as_deref() {
-                Some(old) if !who.is_empty() => format!(" {who} stay on {old}."),
+                Some(old) if !who.is_empty() => format!(" {who} {stays} on {old}."),
                 _ => String::new(),
             };
             Some(format!(
@@ -349,6 +355,7 @@ mod tests {
         assert!(!words.contains("data"), "{words}");
         let moved = explain(&Basis::Unplaced, &s, "203.0.113.10").unwrap_or_default();
         assert!(moved.contains("The data on 1.2.3.4"), "{moved}");
+        assert!(moved.contains("does not move with it."), "{moved}");
         assert_eq!(explain(&Basis::NotPlain, &s, "203.0.113.10"), None);
     }
 }
