@@ -349,6 +349,38 @@ mod tests {
     }
 
     #[test]
+    fn an_unwritable_file_lists_every_change_to_make() {
+        let changes = vec![
+            Change {
+                path: "servers.web[0]".into(),
+                line: 4,
+                old: Some("<IP-ADDRESS>".into()),
+                new: "203.0.113.10".into(),
+            },
+            Change {
+                path: "accessories.db.host".into(),
+                line: 9,
+                old: Some("<IP-ADDRESS>".into()),
+                new: "203.0.113.10".into(),
+            },
+        ];
+        let denied = std::io::Error::from(std::io::ErrorKind::PermissionDenied);
+        let r = Report::unwritten(
+            Path::new("config/deploy.yml"),
+            &denied,
+            changes,
+            "203.0.113.10",
+        );
+        assert_eq!(r.status, Status::Error);
+        assert_eq!(
+            r.error.as_deref(),
+            Some(
+                "cannot write config/deploy.yml: permission denied; edit it by hand: line 4: <IP-ADDRESS> → 203.0.113.10; line 9: <IP-ADDRESS> → 203.0.113.10"
+            )
+        );
+    }
+
+    #[test]
     fn a_placeholder_needs_no_warning_about_data() {
         let s = summary(&["web"], &[]);
         let words = explain(&Basis::Placeholder, &s, "203.0.113.10").unwrap_or_default();
