@@ -2,6 +2,7 @@
 //! truncated and mutated corpus text at every entry point.
 
 use super::*;
+use refs::names;
 
 const IP: &str = "203.0.113.10";
 
