@@ -525,6 +525,23 @@ fn saas_pegasus_template_changes_all_five_placeholders() {
     );
 }
 
+#[test]
+fn kamal_fixture_with_double_quoted_hosts_gets_a_double_quoted_entry() {
+    let Some(dir) = corpus_dir() else { return };
+    let text =
+        std::fs::read_to_string(dir.join("basecamp_kamal__fixture_deploy_with_accessories.yml"))
+            .unwrap_or_else(|e| panic!("{e}"));
+    let Edit::Updated { text: new, .. } = edit(&text, IP) else {
+        panic!("expected Updated");
+    };
+    let before = "    - \"1.1.1.1\"\n    - \"1.1.1.2\"\n";
+    assert!(text.contains(before));
+    assert_eq!(
+        new,
+        text.replacen(before, &format!("{before}    - \"{IP}\"\n"), 1)
+    );
+}
+
 // ------------------------------------------------------------------------------------------
 // The synthetic fixtures
 // ------------------------------------------------------------------------------------------

@@ -461,3 +461,23 @@ fn destroy_shows_the_kamal_lines_before_asking() {
     }
     assert_eq!(p.fake.count_prefix("DELETE", "/v1/servers"), 0);
 }
+
+#[test]
+fn an_ipv6_web_host_in_a_project_servers_network_is_that_server() {
+    let p = Project::new();
+    p.fake.add_server("web5"); // 2001:db8:f001::/64
+    let before = "servers:\n  web:\n    - \"2001:db8:f001::1\"\naccessories:\n  db:\n    host: \"2001:db8:f001::1\"\n";
+    p.write("config/deploy.yml", before);
+    let run = p.run(&["server", "create", "web6", "--json"]);
+    assert_exit(&run, 0);
+    let ip = ipv4(&p, "web6");
+    assert_eq!(
+        p.read("config/deploy.yml"),
+        before.replace(
+            "    - \"2001:db8:f001::1\"\n",
+            &format!("    - \"2001:db8:f001::1\"\n    - \"{ip}\"\n")
+        )
+    );
+    assert_eq!(run.json()["kamal"]["mode"], "append");
+    assert_stderr(&run, "the accessory db stays on web5 (2001:db8:f001::1)");
+}
