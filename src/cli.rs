@@ -13,93 +13,13 @@ use crate::error::{Error, Result};
 
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 
-pub const USAGE: &str = "\
-pegasus: provision a Hetzner Cloud server for Kamal and point config/deploy.yml at it
+pub mod help;
+pub mod table;
 
-Usage:
-  pegasus server create <NAME> [options]   provision a server
-  pegasus server list [--json]             list the project's servers
-  pegasus server destroy <NAME> [--yes]    delete a server
-  pegasus --version | --help
-
-Run 'pegasus server <command> --help' for the options of a command.
-";
-
-pub const SERVER_USAGE: &str = "\
-Usage: pegasus server <command> [options]
-
-Commands:
-  create <NAME>    provision a server, then point the Kamal config at it
-  list             list every server of the project
-  destroy <NAME>   delete a server (asks you to type its name)
-
-Run 'pegasus server <command> --help' for the options of a command.
-";
-
-pub const CREATE_USAGE: &str = "\
-Usage: pegasus server create <NAME> [options]
-
-Provision a Hetzner Cloud server named NAME with your SSH key, wait until it runs,
-print its address and update the Kamal config (config/deploy.yml) to point at it.
-
-Options:
-  -t, --server-type TYPE    server type (default: cx23, 2 vCPU / 4 GB)
-  -i, --image IMAGE         image name or id (default: ubuntu-24.04)
-  -l, --location LOC        location (default: nbg1, Nuremberg)
-  -k, --ssh-key PATH        public key file to use (default: the one in ~/.ssh,
-                            or a choice when there are several)
-      --label KEY=VALUE     extra server label, repeatable
-                            (managed-by=pegasus is always added)
-      --firewall NAME       Hetzner Cloud Firewall to attach (default: pegasus-kamal,
-                            made when missing: SSH, 80, 443 and ICMP in)
-      --no-firewall         attach no firewall
-      --user-data FILE      cloud-init user data sent with the create (at most 32 KiB)
-      --ssh-port PORT       the port SSH answers on (default: Kamal's ssh.port, else 22)
-      --ssh-timeout SECONDS how long to wait for SSH to answer (default: 300; 0 skips)
-  -c, --config-file PATH    Kamal config to update (default: config/deploy.yml)
-  -d, --destination DEST    update config/deploy.DEST.yml instead
-      --append              Kamal: add the server to the web role, change nothing else
-      --replace             Kamal: put the server in place of the single web host
-      --dns                 point the Kamal proxy host names at the server in Hetzner DNS
-      --no-kamal            do not touch any Kamal config
-      --json                print one JSON object on stdout and nothing else there
-  -h, --help                show this help
-
-Environment:
-  HETZNER_API_TOKEN, HCLOUD_TOKEN   API token (else ~/.pegasus/hetzner_credentials,
-                                    else you are asked for one)
-  HCLOUD_ENDPOINT                   API base URL (default https://api.hetzner.cloud/v1)
-
-Example:
-  pegasus server create web1
-  ssh \"root@$(pegasus server create web1 --json | jq -r .server.ipv4)\"
-";
-
-pub const LIST_USAGE: &str = "\
-Usage: pegasus server list [--json]
-
-List every server of the Hetzner project (all pages). Servers made by pegasus
-(label managed-by=pegasus) are marked with '*'.
-
-Options:
-      --json      print a JSON array of server objects
-  -h, --help      show this help
-";
-
-pub const DESTROY_USAGE: &str = "\
-Usage: pegasus server destroy <NAME> [--yes] [--json]
-
-Delete the server named NAME. Shows what will be deleted and asks you to type the
-name to confirm; without a terminal, --yes is required.
-
-Options:
-  -y, --yes                 do not ask for confirmation
-  -c, --config-file PATH    Kamal config to check for the server's IP
-                            (default: config/deploy.yml; it is never edited)
-  -d, --destination DEST    check config/deploy.DEST.yml instead
-      --json                print one JSON object on stdout and nothing else there
-  -h, --help                show this help
-";
+pub use help::{
+    COMPLETIONS_USAGE, CREATE_USAGE, DESTROY_USAGE, IP_USAGE, LIST_USAGE, SERVER_USAGE, USAGE,
+};
+use table::{Cmd, Opt};
 
 /// What the user asked for.
 #[derive(Debug, PartialEq)]
@@ -109,7 +29,9 @@ pub enum Command {
     Version,
     Create(CreateArgs),
     List(ListArgs),
+    Ip(IpArgs),
     Destroy(DestroyArgs),
+    Completions(Shell),
 }
 
 /// Where the Kamal config is, as the flags say.
@@ -169,14 +91,82 @@ pub enum FirewallChoice {
 /// Default for `--ssh-timeout`, in seconds.
 pub const DEFAULT_SSH_TIMEOUT: u64 = 300;
 
-#[derive(Debug, PartialEq)]
+/// `server list`: the hcloud CLI's `-o` and `-l` options.
+#[derive(Debug, Default, PartialEq)]
 pub struct ListArgs {
+    /// `--json` or `-o json`.
     pub json: bool,
+    /// `-o noheader`.
+    pub noheader: bool,
+    /// `-o columns=...`; `None`: the default columns.
+    pub columns: Option<Vec<Column>>,
+    /// `-l/--selector`: a Hetzner label selector, passed on as `label_selector`.
+    pub selector: Option<String>,
+}
+
+/// A column of the `server list` table (`-o columns=`).
+#[derive(Debug, PartialEq, Clone, Copy)]
+pub enum Column {
+    Id,
+    Name,
+    Status,
+    Type,
+    Location,
+    Ipv4,
+    Ipv6,
+    Age,
+    Created,
+    Labels,
+}
+
+impl Column {
+    /// The table without `-o columns=`.
+    pub const DEFAULT: [Column; 7] = [
+        Column::Name,
+        Column::Status,
+        Column::Type,
+        Column::Location,
+        Column::Ipv4,
+        Column::Ipv6,
+        Column::Age,
+    ];
+
+    pub fn from_name(name: &str) -> Option<Column> {
+        Some(match name {
+            "id" => Column::Id,
+            "name" => Column::Name,
+            "status" => Column::Status,
+            "type" => Column::Type,
+            "location" => Column::Location,
+            "ipv4" => Column::Ipv4,
+            "ipv6" => Column::Ipv6,
+            "age" => Column::Age,
+            "created" => Column::Created,
+            "labels" => Column::Labels,
+            _ => return None,
+        })
+    }
+}
+
+/// `server ip NAME [-6]`.
+#[derive(Debug, PartialEq)]
+pub struct IpArgs {
+    pub name: String,
+    pub ipv6: bool,
+}
+
+/// The shells `pegasus completions` writes scripts for.
+#[derive(Debug, PartialEq, Clone, Copy)]
+pub enum Shell {
+    Bash,
+    Zsh,
+    Fish,
 }
 
 #[derive(Debug, PartialEq)]
 pub struct DestroyArgs {
-    pub name: String,
+    /// In the order given, each once.
+    pub names: Vec<String>,
     pub yes: bool,
     pub json: bool,
     pub kamal: KamalArgs,
@@ -200,39 +190,179 @@ where
     I::Item: Into<OsString>,
 {
     let mut p = lexopt::Parser::from_args(args);
-    const TOP: &str = "pegasus --help";
-    match p.next().map_err(|e| usage_err(e, TOP))? {
-        None => Err(Error::usage("no command given", TOP)),
-        Some(Short('h') | Long("help")) => Ok(Command::Help(USAGE)),
-        Some(Short('V') | Long("version")) => Ok(Command::Version),
-        Some(Value(v)) if v == "help" => Ok(Command::Help(USAGE)),
-        Some(Value(v)) if v == "server" => parse_server(&mut p),
-        Some(Value(v)) => Err(Error::usage(
-            format!("unknown command '{}'", v.to_string_lossy()),
-            TOP,
-        )),
-        Some(other) => Err(Error::usage(unexpected(&other), TOP)),
+    match next(&mut p, &table::TOP)? {
+        None => Err(Error::usage("no command given", table::TOP.help_hint())),
+        Some(Arg::Opt(o)) if o.long == "help" => Ok(Command::Help(USAGE)),
+        Some(Arg::Opt(o)) if o.long == "version" => Ok(Command::Version),
+        Some(Arg::Opt(o)) => Err(not_handled(o)),
+        Some(Arg::Word(w)) => run_group(&mut p, &table::TOP, &w),
     }
 }
 
-fn parse_server(p: &mut lexopt::Parser) -> Result<Command> {
-    const HELP: &str = "pegasus server --help";
-    match p.next().map_err(|e| usage_err(e, HELP))? {
-        None => Err(Error::usage("no server command given", HELP)),
-        Some(Short('h') | Long("help")) => Ok(Command::Help(SERVER_USAGE)),
-        Some(Value(v)) if v == "create" => parse_create(p),
-        Some(Value(v)) if v == "list" || v == "ls" => parse_list(p),
-        Some(Value(v)) if v == "destroy" || v == "delete" => parse_destroy(p),
-        Some(Value(v)) => Err(Error::usage(
-            format!("unknown server command '{}'", v.to_string_lossy()),
-            HELP,
-        )),
-        Some(other) => Err(Error::usage(unexpected(&other), HELP)),
+/// A command word below `group` (the program itself or `server`).
+fn run_group(p: &mut lexopt::Parser, group: &'static Cmd, word: &str) -> Result<Command> {
+    if word == "help" {
+        return help_for(p, group);
     }
+    let Some(cmd) = group.child(word) else {
+        return Err(unknown_command(group, word));
+    };
+    match cmd.path {
+        ["server"] => match next(p, cmd)? {
+            None => Err(Error::usage("no server command given", cmd.help_hint())),
+            Some(Arg::Opt(_)) => Ok(Command::Help(cmd.help)),
+            Some(Arg::Word(w)) => run_group(p, cmd, &w),
+        },
+        ["server", "create"] => parse_create(p),
+        ["server", "list"] => parse_list(p),
+        ["server", "ip"] => parse_ip(p),
+        ["server", "destroy"] => parse_destroy(p),
+        ["completions"] => parse_completions(p),
+        _ => Err(Error::Failed(format!(
+            "internal: command '{word}' has no parser"
+        ))),
+    }
+}
+
+/// `pegasus help [COMMAND...]` and `pegasus server help [COMMAND]`: the same texts as
+/// `--help`.
+fn help_for(p: &mut lexopt::Parser, group: &'static Cmd) -> Result<Command> {
+    let mut cmd = group;
+    while let Some(arg) = p.next().map_err(|e| usage_err(e, "pegasus help"))? {
+        match arg {
+            Value(v) => {
+                let word = v.to_string_lossy().into_owned();
+                if word == "help" && cmd.path.is_empty() {
+                    continue;
+                }
+                cmd = match cmd.child(&word) {
+                    Some(c) if cmd.group => c,
+                    _ => return Err(unknown_command(cmd, &word)),
+                };
+            }
+            // `pegasus help create --json`: the help is what was asked for.
+            _ => {}
+        }
+    }
+    Ok(Command::Help(cmd.help))
+}
+
+fn unknown_command(group: &'static Cmd, word: &str) -> Error {
+    let what = match group.path {
+        [] => "command".to_string(),
+        path => format!("{} command", path.join(" ")),
+    };
+    let mut msg = format!("unknown {what} '{word}'");
+    let mut names: Vec<&str> = group.children().flat_map(Cmd::names).collect();
+    if group.group {
+        names.push("help");
+    }
+    if let Some(near) = table::closest(word, names.iter().copied()) {
+        msg.push_str(&format!("; did you mean '{near}'?"));
+    } else if group.path.is_empty() {
+        // `pegasus list`: the word of a server command one level too high.
+        let server = table::SERVER.child(word).or_else(|| {
+            let all: Vec<&str> = table::SERVER.children().flat_map(Cmd::names).collect();
+            table::closest(word, all).and_then(|w| table::SERVER.child(w))
+        });
+        if let Some(c) = server {
+            msg.push_str(&format!("; did you mean 'pegasus {}'?", c.path.join(" ")));
+        }
+    }
+    Error::usage(msg, group.help_hint())
+}
+
+/// One argument as the table knows it.
+enum Arg {
+    Opt(&'static Opt),
+    Word(String),
+}
+
+/// The next argument of `cmd`: an option of its table or a positional word. An option
+/// not in the table is a usage error, with a hint when it is a typo or an hcloud habit.
+fn next(p: &mut lexopt::Parser, cmd: &'static Cmd) -> Result<Option<Arg>> {
+    let help = cmd.help_hint();
+    let Some(arg) = p.next().map_err(|e| usage_err(e, help))? else {
+        return Ok(None);
+    };
+    let typed = match arg {
+        Short(c) => Typed::Short(c),
+        Long(l) => Typed::Long(l.to_string()),
+        Value(v) => {
+            let v = v.into_string().map_err(|v| {
+                Error::usage(
+                    format!("'{}' is not valid UTF-8", v.to_string_lossy()),
+                    help,
+                )
+            })?;
+            return Ok(Some(Arg::Word(v)));
+        }
+    };
+    let found = match &typed {
+        Typed::Short(c) => cmd.short(*c),
+        Typed::Long(l) => cmd.long(l),
+    };
+    match found {
+        Some(o) => Ok(Some(Arg::Opt(o))),
+        None => Err(unknown_option(p, cmd, &typed)),
+    }
+}
+
+/// An option the table does not know, as typed.
+enum Typed {
+    Short(char),
+    Long(String),
+}
+
+/// "unknown option", with what to use instead when we can tell.
+fn unknown_option(p: &mut lexopt::Parser, cmd: &'static Cmd, arg: &Typed) -> Error {
+    let (typed, long) = match arg {
+        Typed::Short(c) => (format!("-{c}"), ""),
+        Typed::Long(l) => (format!("--{l}"), l.as_str()),
+    };
+    let short = match arg {
+        Typed::Short(c) => Some(*c),
+        Typed::Long(_) => None,
+    };
+    let mut msg = format!("unknown option '{typed}'");
+    let create = cmd.path == table::CREATE.path;
+    let habit = match (long, short) {
+        ("type", _) if create => Some("pegasus spells it --server-type (-t)".to_string()),
+        ("name", _) if create => {
+            Some("the name is the first argument: pegasus server create NAME".to_string())
+        }
+        ("output", _) | (_, Some('o')) if create => {
+            let v = p.value().ok().map(|v| v.to_string_lossy().into_owned());
+            Some(match v.as_deref() {
+                Some("json") | None => "for JSON output use --json".to_string(),
+                Some(other) => format!("create has no -o {other}; for JSON output use --json"),
+            })
+        }
+        ("user-data-from-file", _) if create => {
+            Some("pegasus spells it --user-data FILE".to_string())
+        }
+        ("force", _) | (_, Some('f')) if cmd.path == table::DESTROY.path => {
+            Some("to delete without asking use --yes (-y)".to_string())
+        }
+        _ => None,
+    };
+    if let Some(h) = habit {
+        msg.push_str(&format!(": {h}"));
+    } else if !long.is_empty() {
+        if let Some(near) = table::closest(long, cmd.opts.iter().map(|o| o.long)) {
+            msg.push_str(&format!("; did you mean '--{near}'?"));
+        }
+    }
+    Error::usage(msg, cmd.help_hint())
+}
+
+fn not_handled(o: &Opt) -> Error {
+    Error::Failed(format!("internal: option '--{}' has no handler", o.long))
 }
 
 fn parse_create(p: &mut lexopt::Parser) -> Result<Command> {
-    const HELP: &str = "pegasus server create --help";
+    let cmd = &table::CREATE;
+    let help = cmd.help_hint();
     let mut name = None;
     let mut server_type = None;
     let mut image = None;
@@ -247,15 +377,21 @@ fn parse_create(p: &mut lexopt::Parser) -> Result<Command> {
     let mut ssh_port = None;
     let mut ssh_timeout = DEFAULT_SSH_TIMEOUT;
     let (mut append, mut replace, mut dns) = (false, false, false);
-    while let Some(arg) = p.next().map_err(|e| usage_err(e, HELP))? {
-        let typed = option_name(&arg);
-        match arg {
-            Short('h') | Long("help") => return Ok(Command::Help(CREATE_USAGE)),
-            Long("firewall") => firewall = Some(value(p, &typed, HELP)?),
-            Long("no-firewall") => no_firewall = true,
-            Long("user-data") => user_data = Some(PathBuf::from(value(p, &typed, HELP)?)),
-            Long("ssh-port") => {
-                let v = value(p, &typed, HELP)?;
+    while let Some(arg) = next(p, cmd)? {
+        let o = match arg {
+            Arg::Word(w) => {
+                set_name(&mut name, w, help)?;
+                continue;
+            }
+            Arg::Opt(o) => o,
+        };
+        match o.long {
+            "help" => return Ok(Command::Help(cmd.help)),
+            "firewall" => firewall = Some(value(p, o, help)?),
+            "no-firewall" => no_firewall = true,
+            "user-data" => user_data = Some(PathBuf::from(value(p, o, help)?)),
+            "ssh-port" => {
+                let v = value(p, o, help)?;
                 match v.parse::<u16>() {
                     Ok(port) if port > 0 => ssh_port = Some(port),
                     _ => {
@@ -265,41 +401,39 @@ fn parse_create(p: &mut lexopt::Parser) -> Result<Command> {
                     }
                 }
             }
-            Long("ssh-timeout") => {
-                let v = value(p, &typed, HELP)?;
+            "ssh-timeout" => {
+                let v = value(p, o, help)?;
                 ssh_timeout = v.parse::<u64>().map_err(|_| {
                     Error::Invalid(format!(
                         "invalid SSH timeout '{v}': use a whole number of seconds (0 skips the wait)"
                     ))
                 })?;
             }
-            Long("append") => append = true,
-            Long("replace") => replace = true,
-            Long("dns") => dns = true,
-            Short('t') | Long("server-type") => server_type = Some(value(p, &typed, HELP)?),
-            Short('i') | Long("image") => image = Some(value(p, &typed, HELP)?),
-            Short('l') | Long("location") => location = Some(value(p, &typed, HELP)?),
-            Short('k') | Long("ssh-key") => ssh_key = Some(PathBuf::from(value(p, &typed, HELP)?)),
-            Long("label") => {
-                let (k, v) = parse_label(&value(p, &typed, HELP)?)?;
+            "append" => append = true,
+            "replace" => replace = true,
+            "dns" => dns = true,
+            // Hetzner's names are lowercase: `CX23` is `cx23`.
+            "server-type" => server_type = Some(value(p, o, help)?.to_ascii_lowercase()),
+            "image" => image = Some(value(p, o, help)?.to_ascii_lowercase()),
+            "location" => location = Some(value(p, o, help)?.to_ascii_lowercase()),
+            "ssh-key" => ssh_key = Some(PathBuf::from(value(p, o, help)?)),
+            "label" => {
+                let (k, v) = parse_label(&value(p, o, help)?)?;
                 labels.retain(|(old, _)| *old != k);
                 labels.push((k, v));
             }
-            Short('c') | Long("config-file") => {
-                kamal.config_file = Some(PathBuf::from(value(p, &typed, HELP)?))
-            }
-            Short('d') | Long("destination") => kamal.destination = Some(value(p, &typed, HELP)?),
-            Long("no-kamal") => kamal.no_kamal = true,
-            Long("json") => json = true,
-            Value(v) => set_name(&mut name, v, HELP)?,
-            _ => return Err(Error::usage(unexpected(&arg), HELP)),
+            "config-file" => kamal.config_file = Some(PathBuf::from(value(p, o, help)?)),
+            "destination" => kamal.destination = Some(value(p, o, help)?),
+            "no-kamal" => kamal.no_kamal = true,
+            "json" => json = true,
+            _ => return Err(not_handled(o)),
         }
     }
-    let name = name.ok_or_else(|| Error::usage("missing the server NAME", HELP))?;
+    let name = name.ok_or_else(|| Error::usage("missing the server NAME", help))?;
     validate_hostname(&name)?;
-    check_kamal_args(&kamal, HELP)?;
+    check_kamal_args(&kamal, help)?;
     let exclusive = |a: bool, b: bool, what: &str| match a && b {
-        true => Err(Error::usage(format!("{what} exclude each other"), HELP)),
+        true => Err(Error::usage(format!("{what} exclude each other"), help)),
         false => Ok(()),
     };
     exclusive(append, replace, "--append and --replace")?;
@@ -342,55 +476,164 @@ fn parse_create(p: &mut lexopt::Parser) -> Result<Command> {
 }
 
 fn parse_list(p: &mut lexopt::Parser) -> Result<Command> {
-    const HELP: &str = "pegasus server list --help";
-    let mut json = false;
-    while let Some(arg) = p.next().map_err(|e| usage_err(e, HELP))? {
-        match arg {
-            Short('h') | Long("help") => return Ok(Command::Help(LIST_USAGE)),
-            Long("json") => json = true,
-            _ => return Err(Error::usage(unexpected(&arg), HELP)),
+    let cmd = &table::LIST;
+    let help = cmd.help_hint();
+    let mut args = ListArgs::default();
+    while let Some(arg) = next(p, cmd)? {
+        let o = match arg {
+            Arg::Word(w) => return Err(Error::usage(format!("unexpected argument '{w}'"), help)),
+            Arg::Opt(o) => o,
+        };
+        match o.long {
+            "help" => return Ok(Command::Help(cmd.help)),
+            "json" => args.json = true,
+            "selector" => args.selector = Some(value(p, o, help)?),
+            "output" => {
+                let v = value(p, o, help)?;
+                match v.split_once('=') {
+                    Some(("columns", cols)) => args.columns = Some(parse_columns(cols, help)?),
+                    _ if v == "noheader" => args.noheader = true,
+                    _ if v == "json" => args.json = true,
+                    _ if v == "yaml" => {
+                        return Err(Error::usage(
+                            "-o yaml is not supported; use -o json (or --json)",
+                            help,
+                        ));
+                    }
+                    _ => {
+                        let mut msg = format!(
+                            "unknown output format '{v}': use noheader, columns=COLS or json"
+                        );
+                        let words = ["noheader", "json", "columns"];
+                        let head = v.split('=').next().unwrap_or("");
+                        if let Some(near) = table::closest(head, words) {
+                            msg.push_str(&format!("; did you mean '{near}'?"));
+                        }
+                        return Err(Error::usage(msg, help));
+                    }
+                }
+            }
+            _ => return Err(not_handled(o)),
         }
     }
-    Ok(Command::List(ListArgs { json }))
+    if args.json && (args.noheader || args.columns.is_some()) {
+        return Err(Error::usage(
+            "-o json (or --json) cannot be combined with -o noheader or -o columns",
+            help,
+        ));
+    }
+    Ok(Command::List(args))
+}
+
+fn parse_columns(list: &str, help: &'static str) -> Result<Vec<Column>> {
+    let mut out = Vec::new();
+    for word in list.split(',') {
+        let lower = word.trim().to_ascii_lowercase();
+        let Some(col) = Column::from_name(&lower) else {
+            let mut msg = format!(
+                "unknown column '{word}': use {}",
+                table::COLUMNS.join(", ")
+            );
+            if let Some(near) = table::closest(&lower, table::COLUMNS.iter().copied()) {
+                msg.push_str(&format!("; did you mean '{near}'?"));
+            }
+            return Err(Error::usage(msg, help));
+        };
+        out.push(col);
+    }
+    Ok(out)
+}
+
+fn parse_ip(p: &mut lexopt::Parser) -> Result<Command> {
+    let cmd = &table::IP;
+    let help = cmd.help_hint();
+    let mut name = None;
+    let mut ipv6 = false;
+    while let Some(arg) = next(p, cmd)? {
+        let o = match arg {
+            Arg::Word(w) => {
+                set_name(&mut name, w, help)?;
+                continue;
+            }
+            Arg::Opt(o) => o,
+        };
+        match o.long {
+            "help" => return Ok(Command::Help(cmd.help)),
+            "ipv6" => ipv6 = true,
+            _ => return Err(not_handled(o)),
+        }
+    }
+    let name = name.ok_or_else(|| Error::usage("missing the server NAME", help))?;
+    Ok(Command::Ip(IpArgs { name, ipv6 }))
 }
 
 fn parse_destroy(p: &mut lexopt::Parser) -> Result<Command> {
-    const HELP: &str = "pegasus server destroy --help";
-    let mut name = None;
+    let cmd = &table::DESTROY;
+    let help = cmd.help_hint();
+    let mut names: Vec<String> = Vec::new();
     let mut yes = false;
     let mut json = false;
     let mut kamal = KamalArgs::default();
-    while let Some(arg) = p.next().map_err(|e| usage_err(e, HELP))? {
-        let typed = option_name(&arg);
-        match arg {
-            Short('h') | Long("help") => return Ok(Command::Help(DESTROY_USAGE)),
-            Short('y') | Long("yes") => yes = true,
-            Long("json") => json = true,
-            Short('c') | Long("config-file") => {
-                kamal.config_file = Some(PathBuf::from(value(p, &typed, HELP)?))
+    while let Some(arg) = next(p, cmd)? {
+        let o = match arg {
+            Arg::Word(w) => {
+                // The same name twice is one server.
+                if !names.contains(&w) {
+                    names.push(w);
+                }
+                continue;
             }
-            Short('d') | Long("destination") => kamal.destination = Some(value(p, &typed, HELP)?),
-            Value(v) => set_name(&mut name, v, HELP)?,
-            _ => return Err(Error::usage(unexpected(&arg), HELP)),
+            Arg::Opt(o) => o,
+        };
+        match o.long {
+            "help" => return Ok(Command::Help(cmd.help)),
+            "yes" => yes = true,
+            "json" => json = true,
+            "config-file" => kamal.config_file = Some(PathBuf::from(value(p, o, help)?)),
+            "destination" => kamal.destination = Some(value(p, o, help)?),
+            _ => return Err(not_handled(o)),
         }
     }
-    let name = name.ok_or_else(|| Error::usage("missing the server NAME", HELP))?;
-    check_kamal_args(&kamal, HELP)?;
+    if names.is_empty() {
+        return Err(Error::usage("missing the server NAME", help));
+    }
+    check_kamal_args(&kamal, help)?;
     Ok(Command::Destroy(DestroyArgs {
-        name,
+        names,
         yes,
         json,
         kamal,
     }))
 }
 
-fn set_name(slot: &mut Option<String>, v: OsString, help: &'static str) -> Result<()> {
-    let v = v.into_string().map_err(|v| {
-        Error::usage(
-            format!("'{}' is not valid UTF-8", v.to_string_lossy()),
-            help,
-        )
-    })?;
+fn parse_completions(p: &mut lexopt::Parser) -> Result<Command> {
+    let cmd = &table::COMPLETIONS;
+    let help = cmd.help_hint();
+    let mut shell = None;
+    while let Some(arg) = next(p, cmd)? {
+        match arg {
+            Arg::Opt(o) if o.long == "help" => return Ok(Command::Help(cmd.help)),
+            Arg::Opt(o) => return Err(not_handled(o)),
+            Arg::Word(w) => set_name(&mut shell, w, help)?,
+        }
+    }
+    let shell = shell.ok_or_else(|| Error::usage("missing the shell: bash, zsh or fish", help))?;
+    let shell = match shell.as_str() {
+        "bash" => Shell::Bash,
+        "zsh" => Shell::Zsh,
+        "fish" => Shell::Fish,
+        other => {
+            let mut msg = format!("unknown shell '{other}': use bash, zsh or fish");
+            if let Some(near) = table::closest(other, table::SHELLS.iter().copied()) {
+                msg.push_str(&format!("; did you mean '{near}'?"));
+            }
+            return Err(Error::usage(msg, help));
+        }
+    };
+    Ok(Command::Completions(shell))
+}
+
+fn set_name(slot: &mut Option<String>, v: String, help: &'static str) -> Result<()> {
     if let Some(first) = slot {
         return Err(Error::usage(
             format!("unexpected argument '{v}' (the NAME is already '{first}')"),
@@ -403,7 +646,8 @@ fn set_name(slot: &mut Option<String>, v: OsString, help: &'static str) -> Resul
 
 /// The value of an option. A value may not start with '-': `--image --location x`
 /// means the value of `--image` is missing, not that it is `--location`.
-fn value(p: &mut lexopt::Parser, name: &str, help: &'static str) -> Result<String> {
+fn value(p: &mut lexopt::Parser, o: &Opt, help: &'static str) -> Result<String> {
+    let name = format!("--{}", o.long);
     let missing = || Error::usage(format!("option '{name}' needs a value"), help);
     let v = p.value().map_err(|_| missing())?;
     let v = v.into_string().map_err(|v| {
@@ -419,21 +663,6 @@ fn value(p: &mut lexopt::Parser, name: &str, help: &'static str) -> Result<Strin
         return Err(missing());
     }
     Ok(v)
-}
-
-fn option_name(arg: &lexopt::Arg) -> String {
-    match arg {
-        Short(c) => format!("-{c}"),
-        Long(l) => format!("--{l}"),
-        Value(v) => v.to_string_lossy().into_owned(),
-    }
-}
-
-fn unexpected(arg: &lexopt::Arg) -> String {
-    match arg {
-        Value(v) => format!("unexpected argument '{}'", v.to_string_lossy()),
-        _ => format!("unknown option '{}'", option_name(arg)),
-    }
 }
 
 fn usage_err(e: lexopt::Error, help: &'static str) -> Error {

@@ -209,6 +209,28 @@ impl From<Failure> for Error {
     }
 }
 
+/// An [`Http`] without its observer, to be sent to another thread ([`Http::seed`]).
+/// No `Debug`: it holds the token.
+#[derive(Clone)]
+pub struct Seed {
+    agent: Agent,
+    endpoint: Endpoint,
+    token: String,
+    timing: Timing,
+}
+
+impl Seed {
+    pub fn grow(self, observer: &dyn Observer) -> Http<'_> {
+        Http {
+            agent: self.agent,
+            endpoint: self.endpoint,
+            token: self.token,
+            timing: self.timing,
+            observer,
+        }
+    }
+}
+
 /// One blocking agent, bound to the endpoint and the token.
 pub struct Http<'a> {
     agent: Agent,
@@ -248,6 +270,17 @@ impl<'a> Http<'a> {
             timing,
             observer,
         })
+    }
+
+    /// What another thread needs to make its own `Http` (the connection pool is
+    /// shared); the observer is the one thing that stays behind.
+    pub fn seed(&self) -> Seed {
+        Seed {
+            agent: self.agent.clone(),
+            endpoint: self.endpoint.clone(),
+            token: self.token.clone(),
+            timing: self.timing,
+        }
     }
 
     /// Send a request, retrying what may be retried, and return the 2xx body.

@@ -1,68 +1,106 @@
-//! `pegasus server destroy NAME` (SPEC §5): find by exact name, show, confirm, delete
-//! that id, wait, make sure it is gone, and point out Kamal lines that still name it.
+//! `pegasus server destroy NAME...` (SPEC §5): look every name up first, show, confirm
+//! once, delete side by side, wait until each is gone, and point out Kamal lines that
+//! still name them.
+//!
+//! The deletes run on scoped threads, each with its own client; the `Ui` (it is not
+//! `Sync`) stays on this thread, which shows what the threads report over a channel.
 
-use serde_json::json;
+use std::sync::mpsc;
+use std::time::Duration;
 
-use super::{ServerOut, json_line, print, step_words};
+use serde::Serialize;
+
+use super::{ServerOut, json_line, print, step_words, unknown_names};
 use crate::cli::DestroyArgs;
+use crate::credentials::Source;
 use crate::error::{Error, Result};
 use crate::hetzner::{Client, Server, Waited};
-use crate::http::Endpoint;
+use crate::http::{Endpoint, Observer};
+use crate::kamal;
 use crate::kamal_config;
 use crate::session;
 use crate::timefmt;
-use crate::ui::Ui;
-
-/// Up to this many names are listed when the name is unknown.
-const NAMES_SHOWN: usize = 10;
+use crate::ui::{Ui, escape};
 
 pub fn run(args: &DestroyArgs, ui: &Ui) -> Result<()> {
     let endpoint = Endpoint::from_env()?;
     let kamal = kamal_config::locate(&args.kamal)?;
     let home = session::home_dir();
-    let name = args.name.as_str();
+    let names: Vec<&str> = args.names.iter().map(String::as_str).collect();
     let (client, found, source) =
-        session::connect(ui, &endpoint, home.as_deref(), &|c| c.find_server(name))?;
-    let Some(server) = found else {
-        return Err(Error::Failed(unknown_name(&client, name)?));
-    };
-    ui.note(&describe(&server));
-    if server.protection.delete {
-        return Err(protected(name, "delete protection is enabled"));
-    }
-    if let Some(lines) = kamal_config::lines_naming(&kamal, &server.addresses()) {
-        ui.note(&lines);
-    }
-    confirm(args, ui)?;
+        session::connect(ui, &endpoint, home.as_deref(), &|c| lookup(c, &names))?;
 
-    let action = client.delete_server(server.id).map_err(|e| match e {
-        Error::Api(api) if api.code() == "protected" => protected(name, &api.message),
-        other => session::explain_readonly(other, &source),
-    })?;
-    wait_until_gone(&client, &server, action.map(|a| a.id), ui)?;
+    // Every name first: one unknown name and nothing is deleted.
+    let unknown: Vec<&str> = names
+        .iter()
+        .zip(&found)
+        .filter(|(_, s)| s.is_none())
+        .map(|(n, _)| *n)
+        .collect();
+    if !unknown.is_empty() {
+        let mut msg = unknown_names(&client, &unknown)?;
+        if names.len() > 1 {
+            msg.push_str("; nothing was deleted");
+        }
+        return Err(Error::Failed(msg));
+    }
+    let servers: Vec<Server> = found.into_iter().flatten().collect();
+    // What will be deleted, each with the Kamal lines that name its addresses.
+    for s in &servers {
+        ui.note(&describe(s));
+        if let Some(lines) = kamal_config::lines_naming(&kamal, &s.addresses()) {
+            ui.note(&lines);
+        }
+    }
+    if let Some(s) = servers.iter().find(|s| s.protection.delete) {
+        let mut err = protected(&s.name, "delete protection is enabled");
+        if servers.len() > 1 {
+            err = Error::Failed(format!("{err}; nothing was deleted"));
+        }
+        return Err(err);
+    }
 
-    let still_named = kamal_config::references(&kamal, &server.addresses());
-    if args.json {
-        let mut out = json!({"server": ServerOut::from(&server), "deleted": true});
-        if let Some((path, refs)) = &still_named {
-            let refs: Vec<serde_json::Value> = refs
+    confirm(args, &servers, ui)?;
+
+    let outcomes = delete_all(&client, &servers, &source, ui, &mut |server| {
+        after_gone(server, ui);
+    });
+
+    let mut out = String::new();
+    let mut failures = Vec::new();
+    for (server, outcome) in servers.iter().zip(outcomes) {
+        if let Err(e) = outcome {
+            failures.push(e);
+            continue;
+        }
+        let still_named = kamal_config::references(&kamal, &server.addresses());
+        out.push_str(&if args.json {
+            json_line(&DestroyOut::new(server, still_named.as_ref()))?
+        } else {
+            human(server, still_named.as_ref())
+        });
+    }
+    print(&out)?;
+    match failures.len() {
+        0 => Ok(()),
+        1 => Err(failures.remove(0)),
+        _ => Err(Error::Failed(
+            failures
                 .iter()
-                .map(|r| json!({"path": path, "line": r.line, "key": r.path, "text": r.text}))
-                .collect();
-            out["kamal_references"] = serde_json::Value::Array(refs);
-        }
-        return print(&json_line(&out)?);
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join("\n"),
+        )),
     }
-    let mut text = format!("Server {name} is deleted.\n");
-    if let Some((path, refs)) = &still_named {
-        text.push_str(&format!(
-            "\n{path} still points at the deleted server (not edited):\n"
-        ));
-        for r in refs {
-            text.push_str(&format!("  {path}:{}  {}\n", r.line, r.text));
-        }
-    }
-    print(&text)
+}
+
+/// Run on this thread as soon as one server is gone, before the others may be.
+/// (Engineer 10: clearing its addresses from `~/.ssh/known_hosts` goes here.)
+fn after_gone(_server: &Server, _ui: &Ui) {}
+
+/// Each name's server, in order (`None`: no such server).
+fn lookup(client: &Client, names: &[&str]) -> Result<Vec<Option<Server>>> {
+    names.iter().map(|n| client.find_server(n)).collect()
 }
 
 fn describe(s: &Server) -> String {
@@ -75,14 +113,15 @@ fn describe(s: &Server) -> String {
     } else {
         ips.join(", ")
     };
-    format!(
+    escape(&format!(
         "Server {} (id {}): {} in {}, {ips}{age}, status {}",
         s.name,
         s.id,
         s.type_name(),
         s.location_name(),
         s.status
-    )
+    ))
+    .into_owned()
 }
 
 fn protected(name: &str, message: &str) -> Error {
@@ -90,75 +129,219 @@ fn protected(name: &str, message: &str) -> Error {
         "server {name} cannot be deleted: {} (protected). Lift the protection in the Hetzner \
          console (the server → Protection → Delete protection off) or with \
          `hcloud server disable-protection {name} delete`, then run this again",
-        message.trim_end_matches('.')
+        escape(message.trim_end_matches('.'))
     ))
 }
 
-/// `--yes`, or the name typed on a terminal. Never read from a pipe.
-fn confirm(args: &DestroyArgs, ui: &Ui) -> Result<()> {
-    let name = &args.name;
+/// `--yes`, or typed on a terminal: the name, or the number of servers when there are
+/// several. Never read from a pipe.
+fn confirm(args: &DestroyArgs, servers: &[Server], ui: &Ui) -> Result<()> {
     if args.yes {
         return Ok(());
     }
+    let names: Vec<&str> = servers.iter().map(|s| s.name.as_str()).collect();
+    let (what, expected, question) = match names.as_slice() {
+        [one] => (
+            one.to_string(),
+            one.to_string(),
+            format!("This deletes {one} and its disk for good. Type the name to confirm: "),
+        ),
+        many => {
+            let n = many.len();
+            (
+                format!("{n} servers ({})", many.join(", ")),
+                n.to_string(),
+                format!(
+                    "This deletes {n} servers ({}) and their disks for good. Type {n} to confirm: ",
+                    many.join(", ")
+                ),
+            )
+        }
+    };
     if !ui.stdin_is_terminal() {
         return Err(Error::Failed(format!(
-            "not deleting {name}: confirmation needs a terminal. Run again with --yes to delete it without asking"
+            "not deleting {what}: confirmation needs a terminal. Run again with --yes to delete without asking"
         )));
     }
-    match ui.ask(&format!(
-        "This deletes {name} and its disk for good. Type the name to confirm: "
-    ))? {
-        Some(answer) if answer.trim() == name => Ok(()),
-        _ => Err(Error::Failed(format!(
-            "the name typed did not match '{name}'; nothing was deleted"
+    match ui.ask(&question)? {
+        Some(answer) if answer.trim() == expected => Ok(()),
+        Some(_) if names.len() == 1 => Err(Error::Failed(format!(
+            "the name typed did not match '{expected}'; nothing was deleted"
         ))),
+        Some(_) => Err(Error::Failed(format!(
+            "the answer did not match '{expected}'; nothing was deleted"
+        ))),
+        None => Err(Error::Failed(
+            "no answer (end of input); nothing was deleted".into(),
+        )),
     }
 }
 
-fn unknown_name(client: &Client, name: &str) -> Result<String> {
-    let servers = client.list_servers()?;
-    let names: Vec<&str> = servers.iter().map(|s| s.name.as_str()).collect();
-    Ok(match names.len() {
-        0 => format!("no server named {name}: this project has no servers"),
-        n if n <= NAMES_SHOWN => format!(
-            "no server named {name}; the servers are: {}",
-            names.join(", ")
-        ),
-        n => format!("no server named {name} among the {n} servers; see `pegasus server list`"),
-    })
+/// What a delete thread tells this one.
+enum Event {
+    Step(usize, String, Option<u32>),
+    Retry(String, Duration),
+    Done(usize, Result<()>),
 }
 
-fn wait_until_gone(client: &Client, server: &Server, action: Option<u64>, ui: &Ui) -> Result<()> {
-    let name = &server.name;
-    let title = format!("Server {name}");
-    let mut progress = |step: &str, pct: Option<u32>| ui.progress(&title, step_words(step), pct);
-    if let Some(id) = action {
-        match client.wait_for_actions(&[id], &mut progress)? {
+/// Retries seen on a delete thread, sent to this one to be shown.
+struct ToChannel(mpsc::Sender<Event>);
+
+impl Observer for ToChannel {
+    fn retrying(&self, reason: &str, wait: Duration) {
+        let _ = self.0.send(Event::Retry(reason.to_string(), wait));
+    }
+}
+
+/// Delete every server side by side; the outcome of each, in order. `gone` runs (here)
+/// as each server is confirmed gone.
+fn delete_all(
+    client: &Client,
+    servers: &[Server],
+    source: &Source,
+    ui: &Ui,
+    gone: &mut dyn FnMut(&Server),
+) -> Vec<Result<()>> {
+    let seed = client.http().seed();
+    let n = servers.len();
+    let mut outcomes: Vec<Option<Result<()>>> = (0..n).map(|_| None).collect();
+    let title = |i: usize| format!("Server {}", escape(&servers[i].name));
+    let overall = format!("Deleting {n} servers");
+    std::thread::scope(|scope| {
+        let (tx, rx) = mpsc::channel::<Event>();
+        for (i, server) in servers.iter().enumerate() {
+            let (tx, seed) = (tx.clone(), seed.clone());
+            scope.spawn(move || {
+                let observer = ToChannel(tx.clone());
+                let client = Client::new(seed.grow(&observer));
+                let mut step = |s: &str, pct: Option<u32>| {
+                    let _ = tx.send(Event::Step(i, s.to_string(), pct));
+                };
+                let result = delete_one(&client, server, source, &mut step);
+                let _ = tx.send(Event::Done(i, result));
+            });
+        }
+        drop(tx);
+        if n > 1 {
+            ui.progress(&overall, "0 gone", None);
+        }
+        let mut done = 0;
+        for event in rx {
+            match event {
+                Event::Step(i, step, pct) if n == 1 => ui.progress(&title(i), step_words(&step), pct),
+                Event::Step(..) => {}
+                Event::Retry(reason, wait) => ui.retrying(&reason, wait),
+                Event::Done(i, result) => {
+                    done += 1;
+                    let word = if result.is_ok() { "deleted" } else { "not deleted" };
+                    ui.progress_done(&title(i), word);
+                    if result.is_ok() {
+                        gone(&servers[i]);
+                    }
+                    outcomes[i] = Some(result);
+                    if done < n && n > 1 {
+                        ui.progress(&overall, &format!("{done} of {n} gone"), None);
+                    }
+                }
+            }
+        }
+    });
+    outcomes
+        .into_iter()
+        .enumerate()
+        .map(|(i, o)| {
+            o.unwrap_or_else(|| {
+                Err(Error::Failed(format!(
+                    "the delete of {} stopped without an answer; check with `pegasus server list`",
+                    servers[i].name
+                )))
+            })
+        })
+        .collect()
+}
+
+/// One delete, on its own thread: the request, the action, then the server gone.
+fn delete_one(
+    client: &Client,
+    server: &Server,
+    source: &Source,
+    progress: &mut dyn FnMut(&str, Option<u32>),
+) -> Result<()> {
+    let name = escape(&server.name).into_owned();
+    let action = client.delete_server(server.id).map_err(|e| match e {
+        Error::Api(api) if api.code() == "protected" => protected(&name, &api.message),
+        other => session::explain_readonly(other, source),
+    })?;
+    if let Some(action) = action {
+        match client.wait_for_actions(&[action.id], progress)? {
             Waited::Done => {}
             Waited::Failed(why) => {
-                ui.progress_done(&title, "failed");
                 return Err(Error::Failed(format!(
-                    "{why}; the server {name} may still exist: check with `pegasus server list`"
+                    "{}; the server {name} may still exist: check with `pegasus server list`",
+                    escape(&why)
                 )));
             }
             Waited::TimedOut => {
-                ui.progress_done(&title, "still being deleted");
                 return Err(Error::Failed(format!(
                     "gave up waiting for {name} to be deleted; check with `pegasus server list`"
                 )));
             }
         }
     }
-    match client.wait_for_gone(server.id, &mut progress)? {
-        Waited::Done => {
-            ui.progress_done(&title, "deleted");
-            Ok(())
-        }
-        _ => {
-            ui.progress_done(&title, "still there");
-            Err(Error::Failed(format!(
-                "the delete finished but {name} is still listed; check with `pegasus server list`"
-            )))
+    match client.wait_for_gone(server.id, progress)? {
+        Waited::Done => Ok(()),
+        _ => Err(Error::Failed(format!(
+            "the delete finished but {name} is still listed; check with `pegasus server list`"
+        ))),
+    }
+}
+
+/// `--json`: one line per deleted server, keys in the order of `create`.
+#[derive(Serialize)]
+struct DestroyOut {
+    server: ServerOut,
+    deleted: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    kamal_references: Option<Vec<RefOut>>,
+}
+
+#[derive(Serialize)]
+struct RefOut {
+    path: String,
+    line: usize,
+    key: String,
+    text: String,
+}
+
+impl DestroyOut {
+    fn new(server: &Server, refs: Option<&(String, Vec<kamal::Reference>)>) -> DestroyOut {
+        DestroyOut {
+            server: ServerOut::from(server),
+            deleted: true,
+            kamal_references: refs.map(|(path, refs)| {
+                refs.iter()
+                    .map(|r| RefOut {
+                        path: path.clone(),
+                        line: r.line,
+                        key: r.path.clone(),
+                        text: r.text.clone(),
+                    })
+                    .collect()
+            }),
         }
     }
+}
+
+fn human(server: &Server, refs: Option<&(String, Vec<kamal::Reference>)>) -> String {
+    let mut text = format!("Server {} is deleted.\n", escape(&server.name));
+    if let Some((path, refs)) = refs {
+        let path = escape(path);
+        text.push_str(&format!(
+            "\n{path} still points at the deleted server (not edited):\n"
+        ));
+        for r in refs {
+            text.push_str(&format!("  {path}:{}  {}\n", r.line, escape(&r.text)));
+        }
+    }
+    text
 }

@@ -3,6 +3,7 @@
 
 mod create;
 mod destroy;
+mod ip;
 mod list;
 
 use std::collections::BTreeMap;
@@ -11,7 +12,7 @@ use serde::Serialize;
 
 use crate::cli::Command;
 use crate::error::Result;
-use crate::hetzner::Server;
+use crate::hetzner::{Client, Server};
 use crate::ui::Ui;
 
 /// Run one parsed command.
@@ -21,7 +22,9 @@ pub fn run(cmd: Command, ui: &Ui) -> Result<()> {
         Command::Version => print(&format!("pegasus {}\n", crate::cli::VERSION)),
         Command::Create(args) => create::run(&args, ui),
         Command::List(args) => list::run(&args, ui),
+        Command::Ip(args) => ip::run(&args, ui),
         Command::Destroy(args) => destroy::run(&args, ui),
+        Command::Completions(shell) => print(&crate::completions::script(shell)),
     }
 }
 
@@ -85,4 +88,28 @@ fn step_words(step: &str) -> &str {
         "delete_server" => "deleting the server",
         other => other,
     }
+}
+
+/// Up to this many names are listed when a name is unknown.
+const NAMES_SHOWN: usize = 10;
+
+/// The message for names no server has, with the names the project does have.
+fn unknown_names(client: &Client, unknown: &[&str]) -> Result<String> {
+    let servers = client.list_servers()?;
+    let names: Vec<&str> = servers.iter().map(|s| s.name.as_str()).collect();
+    let what = match unknown {
+        [one] => format!("no server named {}", crate::ui::escape(one)),
+        many => format!(
+            "no servers named {}",
+            crate::ui::escape(&many.join(", "))
+        ),
+    };
+    Ok(match names.len() {
+        0 => format!("{what}: this project has no servers"),
+        n if n <= NAMES_SHOWN => format!(
+            "{what}; the servers are: {}",
+            crate::ui::escape(&names.join(", "))
+        ),
+        n => format!("{what} among the {n} servers; see `pegasus server list`"),
+    })
 }

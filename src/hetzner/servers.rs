@@ -139,7 +139,16 @@ impl Client<'_> {
     }
 
     pub fn list_servers(&self) -> Result<Vec<Server>> {
-        let mut servers: Vec<Server> = self.get_all("/servers?sort=id:asc", "servers")?;
+        self.list_servers_matching(None)
+    }
+
+    /// Every server, or those matching a label selector (`label_selector`).
+    pub fn list_servers_matching(&self, selector: Option<&str>) -> Result<Vec<Server>> {
+        let path = match selector {
+            Some(s) => format!("/servers?sort=id:asc&label_selector={}", query_escape(s)),
+            None => "/servers?sort=id:asc".to_string(),
+        };
+        let mut servers: Vec<Server> = self.get_all(&path, "servers")?;
         // Pages can overlap if servers are added while we read.
         servers.dedup_by_key(|s| s.id);
         Ok(servers)
