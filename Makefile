@@ -52,8 +52,11 @@ install: build
 	install -d $(PREFIX)/bin
 	install -m 755 target/release/pegasus $(PREFIX)/bin/pegasus
 	@echo "installed $(PREFIX)/bin/pegasus"
+	@case ":$$PATH:" in *":$(PREFIX)/bin:"*) ;; *) \
+	  echo "note: $(PREFIX)/bin is not on your PATH; add it, e.g.: export PATH=\"$(PREFIX)/bin:\$$PATH\"" ;; esac
 
 demo: build
+	@echo "building the demo (a fake Hetzner API on this machine; no account needed)..."
 	$(CARGO) run --quiet --release --example demo -- target/release/pegasus
 
 bench: static

@@ -1029,9 +1029,9 @@ mod tests {
     #[test]
     fn destroy_and_list() {
         assert_eq!(
-            parse(["server", "destroy", "web1", "--yes"]).unwrap(),
+            parse(["server", "delete", "web1", "--yes", "web2", "web1"]).unwrap(),
             Command::Destroy(DestroyArgs {
-                name: "web1".into(),
+                names: vec!["web1".into(), "web2".into()],
                 yes: true,
                 json: false,
                 kamal: KamalArgs::default(),
@@ -1039,8 +1039,242 @@ mod tests {
         );
         assert_eq!(
             parse(["server", "list", "--json"]).unwrap(),
-            Command::List(ListArgs { json: true })
+            Command::List(ListArgs {
+                json: true,
+                ..ListArgs::default()
+            })
+        );
+        assert_eq!(
+            parse([
+                "server",
+                "ls",
+                "-o",
+                "noheader",
+                "-o",
+                "columns=name,IPv4,labels",
+                "-l",
+                "env=prod"
+            ])
+            .unwrap(),
+            Command::List(ListArgs {
+                json: false,
+                noheader: true,
+                columns: Some(vec![Column::Name, Column::Ipv4, Column::Labels]),
+                selector: Some("env=prod".into()),
+            })
+        );
+        assert_eq!(
+            parse(["server", "list", "-o", "json"]).unwrap(),
+            Command::List(ListArgs {
+                json: true,
+                ..ListArgs::default()
+            })
         );
         assert!(parse(["server", "list", "extra"]).is_err());
+        assert!(parse(["server", "list", "-o", "json", "-o", "noheader"]).is_err());
+        assert!(usage_msg(parse(["server", "list", "-o", "yaml"])).contains("use -o json"));
+        assert!(usage_msg(parse(["server", "destroy"])).contains("missing the server NAME"));
+        assert_eq!(
+            parse(["server", "ip", "-6", "web1"]).unwrap(),
+            Command::Ip(IpArgs {
+                name: "web1".into(),
+                ipv6: true
+            })
+        );
+        assert_eq!(
+            parse(["completions", "zsh"]).unwrap(),
+            Command::Completions(Shell::Zsh)
+        );
+    }
+
+    #[test]
+    fn help_everywhere_shows_the_same_text() {
+        let same = [
+            (vec!["help"], USAGE),
+            (vec!["-h"], USAGE),
+            (vec!["help", "help"], USAGE),
+            (vec!["help", "server"], SERVER_USAGE),
+            (vec!["server", "help"], SERVER_USAGE),
+            (vec!["server", "--help"], SERVER_USAGE),
+            (vec!["help", "server", "create"], CREATE_USAGE),
+            (vec!["server", "help", "create"], CREATE_USAGE),
+            (vec!["server", "create", "-h"], CREATE_USAGE),
+            (vec!["help", "server", "ls"], LIST_USAGE),
+            (vec!["server", "list", "--help"], LIST_USAGE),
+            (vec!["help", "server", "ip"], IP_USAGE),
+            (vec!["server", "ip", "--help"], IP_USAGE),
+            (vec!["help", "server", "delete"], DESTROY_USAGE),
+            (vec!["server", "destroy", "a", "b", "-h"], DESTROY_USAGE),
+            (vec!["help", "completions"], COMPLETIONS_USAGE),
+            (vec!["completions", "--help"], COMPLETIONS_USAGE),
+        ];
+        for (args, text) in same {
+            assert_eq!(parse(args.clone()).unwrap(), Command::Help(text), "{args:?}");
+        }
+        assert!(usage_msg(parse(["help", "sevrer"])).contains("did you mean 'server'?"));
+        assert!(usage_msg(parse(["help", "server", "destory"])).contains("did you mean 'destroy'?"));
+    }
+
+    #[test]
+    fn typos_and_hcloud_habits_get_a_hint() {
+        let cases: [(&[&str], &str); 12] = [
+            (&["sever", "list"], "unknown command 'sever'; did you mean 'server'?"),
+            (&["list"], "did you mean 'pegasus server list'?"),
+            (&["destory", "x"], "did you mean 'pegasus server destroy'?"),
+            (&["server", "lst"], "unknown server command 'lst'; did you mean 'list'?"),
+            (&["server", "destroy", "x", "--jsno"], "did you mean '--json'?"),
+            (&["server", "create", "x", "--server-typ", "a"], "did you mean '--server-type'?"),
+            (&["server", "create", "x", "--type", "cx23"], "--server-type (-t)"),
+            (&["server", "create", "--name", "x"], "the name is the first argument"),
+            (&["server", "create", "x", "-o", "json"], "for JSON output use --json"),
+            (&["server", "list", "-o", "nohead"], "did you mean 'noheader'?"),
+            (&["server", "list", "-o", "columns=nmae"], "did you mean 'name'?"),
+            (&["completions", "bsh"], "did you mean 'bash'?"),
+        ];
+        for (args, needle) in cases {
+            let msg = usage_msg(parse(args.to_vec()));
+            assert!(msg.contains(needle), "{args:?}: {msg}");
+        }
+        // Far from everything: no hint.
+        let msg = usage_msg(parse(["server", "create", "x", "--zzzzzz"]));
+        assert!(!msg.contains("did you mean"), "{msg}");
+    }
+
+    #[test]
+    fn hetzner_names_are_lowercased() {
+        let c = create(&["web1", "-t", "CX23", "-l", "FSN1", "-i", "Ubuntu-24.04"]).unwrap();
+        assert_eq!(
+            (c.server_type.as_str(), c.location.as_str(), c.image.as_str()),
+            ("cx23", "fsn1", "ubuntu-24.04")
+        );
+    }
+
+    /// A value the parser accepts for an option of the table.
+    fn sample(value: &str) -> &'static str {
+        match value {
+            "FORMAT" => "noheader",
+            "PORT" => "22",
+            "SECONDS" => "5",
+            "KEY=VALUE" => "env=prod",
+            _ => "x",
+        }
+    }
+
+    /// Every option of the table is accepted by its command's parser, in both spellings
+    /// (ripgrep tests its flag definitions the same way).
+    #[test]
+    fn the_parser_accepts_every_option_of_the_table() {
+        for cmd in table::COMMANDS {
+            if cmd.path == ["help"] {
+                continue;
+            }
+            let positional: &[&str] = match cmd.path {
+                ["server", "create" | "ip" | "destroy"] => &["web1"],
+                ["completions"] => &["bash"],
+                _ => &[],
+            };
+            for o in cmd.opts {
+                let mut spellings = vec![format!("--{}", o.long)];
+                spellings.extend(o.short.map(|c| format!("-{c}")));
+                for spelled in spellings {
+                    let mut args: Vec<String> = cmd.path.iter().map(|s| s.to_string()).collect();
+                    args.extend(positional.iter().map(|s| s.to_string()));
+                    args.push(spelled.clone());
+                    if let Some(v) = o.value {
+                        args.push(sample(v).into());
+                    }
+                    match parse(args.clone()) {
+                        Ok(_) => {}
+                        Err(e) => panic!("{args:?} was refused: {e}"),
+                    }
+                }
+            }
+            let mut args: Vec<String> = cmd.path.iter().map(|s| s.to_string()).collect();
+            args.push("--not-an-option".into());
+            assert!(matches!(parse(args), Err(Error::Usage { .. })));
+        }
+    }
+
+    /// Every option of the table is in its command's help, in the form `-s, --long VALUE`
+    /// (or `    --long VALUE`), and every `--word` a help text names is an option of that
+    /// command.
+    #[test]
+    fn help_texts_match_the_table() {
+        for cmd in table::COMMANDS {
+            for o in cmd.opts {
+                let head = match o.short {
+                    Some(c) => format!("  -{c}, --{}", o.long),
+                    None => format!("      --{}", o.long),
+                };
+                let line = match o.value {
+                    Some(v) => format!("{head} {v}"),
+                    None => head,
+                };
+                if cmd.group {
+                    // The program's and `server`'s own options are in the usage lines.
+                    assert!(cmd.help.contains(&format!("--{}", o.long)) || cmd.help.contains(&format!("-{}", o.short.unwrap_or('?'))), "{:?} help lacks --{}", cmd.path, o.long);
+                    continue;
+                }
+                assert!(
+                    cmd.help.contains(&line),
+                    "the help of {:?} lacks {line:?}",
+                    cmd.path
+                );
+            }
+            for word in long_words(cmd.help) {
+                assert!(
+                    cmd.long(&word).is_some() || (cmd.help == USAGE && table::COMMANDS.iter().any(|c| c.long(&word).is_some())),
+                    "the help of {:?} names --{word}, which it does not accept",
+                    cmd.path
+                );
+            }
+        }
+    }
+
+    /// The top-level usage lists every command with every option.
+    #[test]
+    fn the_usage_lists_every_command_and_option() {
+        for cmd in table::COMMANDS.iter().filter(|c| !c.group) {
+            let start = format!("  pegasus {}", cmd.path.join(" "));
+            let at = USAGE
+                .find(&start)
+                .unwrap_or_else(|| panic!("the usage lacks {start:?}"));
+            let rest = &USAGE[at + start.len()..];
+            let block = &rest[..rest.find("\n  pegasus ").unwrap_or(rest.len())];
+            if let Some(alias) = cmd.alias {
+                assert!(block.contains(&format!("alias: {alias}")), "{start}");
+            }
+            for o in cmd.opts.iter().filter(|o| o.long != "help") {
+                let short = o.short.map(|c| format!("[-{c}"));
+                assert!(
+                    block.contains(&format!("--{}", o.long))
+                        || short.is_some_and(|s| block.contains(&s)),
+                    "the usage of {start:?} lacks --{}",
+                    o.long
+                );
+            }
+        }
+        for o in table::TOP.opts {
+            assert!(USAGE.contains(&format!("--{}", o.long)));
+        }
+    }
+
+    /// `--word`s in a text (not `--` alone).
+    fn long_words(text: &str) -> Vec<String> {
+        let mut out = Vec::new();
+        let mut rest = text;
+        while let Some(i) = rest.find("--") {
+            let after = &rest[i + 2..];
+            let word: String = after
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || *c == '-')
+                .collect();
+            let before_ok = i == 0 || !rest[..i].ends_with(|c: char| c.is_ascii_alphanumeric());
+            if !word.is_empty() && before_ok {
+                out.push(word.clone());
+            }
+            rest = &after[word.len()..];
+        }
+        out
     }
 }

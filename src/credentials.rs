@@ -21,6 +21,8 @@ pub const ENV_HCLOUD: &str = "HCLOUD_TOKEN";
 pub enum Source {
     Env(&'static str),
     File(PathBuf),
+    /// The hcloud CLI's context of this name (`~/.config/hcloud/cli.toml`).
+    HcloudContext(String),
     Prompt,
 }
 
@@ -29,6 +31,9 @@ impl fmt::Display for Source {
         match self {
             Source::Env(var) => write!(f, "the token in {var}"),
             Source::File(path) => write!(f, "the saved token in {}", path.display()),
+            Source::HcloudContext(name) => {
+                write!(f, "the token of hcloud context '{}'", crate::ui::escape(name))
+            }
             Source::Prompt => write!(f, "the token you entered"),
         }
     }
@@ -98,6 +103,206 @@ pub fn from_file(path: &Path) -> Result<Option<Token>> {
         }
         Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
         Err(e) => Err(Error::io(format!("cannot read {}", path.display()), e)),
+    }
+}
+
+/// A warning when others may read the credentials file (it is used all the same).
+pub fn loose_mode_warning(path: &Path, shown: &str) -> Option<String> {
+    let mode = fs::metadata(path).ok()?.permissions().mode();
+    (mode & 0o077 != 0).then(|| {
+        format!(
+            "{shown} can be read by other users (mode {:o}); using it anyway. Restrict it with: chmod 600 {shown}",
+            mode & 0o777
+        )
+    })
+}
+
+pub const ENV_HCLOUD_CONFIG: &str = "HCLOUD_CONFIG";
+pub const ENV_HCLOUD_CONTEXT: &str = "HCLOUD_CONTEXT";
+
+/// The hcloud CLI's config file: `HCLOUD_CONFIG`, else `~/.config/hcloud/cli.toml`.
+pub fn hcloud_config_path(
+    get: &dyn Fn(&str) -> Option<String>,
+    home: Option<&Path>,
+) -> Option<PathBuf> {
+    match get(ENV_HCLOUD_CONFIG).filter(|v| !v.is_empty()) {
+        Some(p) => Some(PathBuf::from(p)),
+        None => home.map(|h| h.join(".config").join("hcloud").join("cli.toml")),
+    }
+}
+
+/// What the hcloud CLI's config gave: a token, nothing, or a reason to warn.
+#[derive(Debug)]
+pub enum Hcloud {
+    Token(Token),
+    None,
+    Warning(String),
+}
+
+/// The token of the hcloud CLI's active context (`HCLOUD_CONTEXT`, else the file's
+/// `active_context`). A missing file is `None`; one that cannot be read, or names a
+/// context it does not have, is a warning, never an error.
+pub fn from_hcloud(path: &Path, context_env: Option<String>) -> Hcloud {
+    let shown = path.display();
+    let text = match fs::read(path) {
+        Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Hcloud::None,
+        Err(e) => {
+            return Hcloud::Warning(format!(
+                "cannot read the hcloud CLI's config {shown}: {}",
+                crate::error::io_reason(&e)
+            ));
+        }
+    };
+    let config = hcloud_toml::read(&text);
+    let active = context_env
+        .filter(|c| !c.is_empty())
+        .or(config.active_context);
+    let Some(active) = active else {
+        return Hcloud::None;
+    };
+    let Some((_, token)) = config.contexts.iter().find(|(n, _)| *n == active) else {
+        return Hcloud::Warning(format!(
+            "the hcloud context '{}' is not in {shown}",
+            crate::ui::escape(&active)
+        ));
+    };
+    match Token::new(token, Source::HcloudContext(active.clone())) {
+        Ok(t) => Hcloud::Token(t),
+        Err(e) => Hcloud::Warning(e.to_string()),
+    }
+}
+
+/// A reader for the two things pegasus needs from the hcloud CLI's `cli.toml`: the
+/// top-level `active_context` and the `name`/`token` of each `[[contexts]]` entry.
+/// Everything else (other tables, other keys, comments) is skipped. Not a TOML parser.
+mod hcloud_toml {
+    #[derive(Debug, Default, PartialEq)]
+    pub struct Config {
+        pub active_context: Option<String>,
+        /// `(name, token)` of each context that has both.
+        pub contexts: Vec<(String, String)>,
+    }
+
+    pub fn read(text: &str) -> Config {
+        #[derive(PartialEq)]
+        enum Section {
+            Top,
+            Context,
+            Other,
+        }
+        let mut config = Config::default();
+        let mut section = Section::Top;
+        let mut current: Option<(Option<String>, Option<String>)> = None;
+        let finish = |c: &mut Option<(Option<String>, Option<String>)>, out: &mut Config| {
+            if let Some((Some(n), Some(t))) = c.take() {
+                out.contexts.push((n, t));
+            }
+        };
+        for line in text.lines() {
+            let line = line.trim();
+            if line.is_empty() || line.starts_with('#') {
+                continue;
+            }
+            if line.starts_with('[') {
+                finish(&mut current, &mut config);
+                let header: String = line.chars().filter(|c| !c.is_whitespace()).collect();
+                section = if header.starts_with("[[contexts]]") {
+                    current = Some((None, None));
+                    Section::Context
+                } else {
+                    Section::Other
+                };
+                continue;
+            }
+            let Some((key, value)) = line.split_once('=') else {
+                continue;
+            };
+            let key = key.trim().trim_matches('"');
+            let Some(value) = string_value(value.trim()) else {
+                continue;
+            };
+            match (&section, key) {
+                (Section::Top, "active_context") => config.active_context = Some(value),
+                (Section::Context, "name") => {
+                    if let Some(c) = current.as_mut() {
+                        c.0 = Some(value);
+                    }
+                }
+                (Section::Context, "token") => {
+                    if let Some(c) = current.as_mut() {
+                        c.1 = Some(value);
+                    }
+                }
+                _ => {}
+            }
+        }
+        finish(&mut current, &mut config);
+        config
+    }
+
+    /// A basic (`"..."`, with `\"` and `\\` escapes) or literal (`'...'`) TOML string.
+    fn string_value(v: &str) -> Option<String> {
+        let mut chars = v.chars();
+        match chars.next()? {
+            '\'' => {
+                let rest = chars.as_str();
+                rest.find('\'').map(|end| rest[..end].to_string())
+            }
+            '"' => {
+                let mut out = String::new();
+                while let Some(c) = chars.next() {
+                    match c {
+                        '"' => return Some(out),
+                        '\\' => match chars.next()? {
+                            'n' => out.push('\n'),
+                            't' => out.push('\t'),
+                            other => out.push(other),
+                        },
+                        c => out.push(c),
+                    }
+                }
+                None
+            }
+            _ => None,
+        }
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+
+        #[test]
+        fn reads_active_context_and_contexts_only() {
+            let text = r#"
+# hcloud CLI config
+active_context = "shop"
+
+[preferences]
+  name = "not a context"
+  token = "nope"
+
+[[contexts]]
+  name = "blog"
+  token = 'blogtoken'
+
+[[contexts]]
+  name = "shop"   # the shop
+  token = "shop\"token"
+  [contexts.preferences]
+    debug = true
+"#;
+            let c = read(text);
+            assert_eq!(c.active_context.as_deref(), Some("shop"));
+            assert_eq!(
+                c.contexts,
+                vec![
+                    ("blog".to_string(), "blogtoken".to_string()),
+                    ("shop".to_string(), "shop\"token".to_string())
+                ]
+            );
+            assert_eq!(read("garbage [[\n= =\n"), Config::default());
+        }
     }
 }
 

@@ -35,10 +35,20 @@ pub fn connect<'a, T>(
     if let Some(token) = credentials::from_env(&env)? {
         return match attempt(ui, endpoint, &token, first)? {
             Some((c, v)) => Ok((c, v, token.source)),
-            None => Err(Error::Failed(format!(
-                "{} was rejected by Hetzner (unauthorized); check it, or unset it to use the saved token",
-                token.source
-            ))),
+            None => {
+                // Point at the saved token only when there is one.
+                let saved = home
+                    .map(credentials::credentials_path)
+                    .and_then(|p| credentials::from_file(&p).ok().flatten());
+                let hint = match saved {
+                    Some(_) => "check it, or unset it to use the saved token",
+                    None => "check it in the console (Security → API Tokens)",
+                };
+                Err(Error::Failed(format!(
+                    "{} was rejected by Hetzner (unauthorized); {hint}",
+                    token.source
+                )))
+            }
         };
     }
     let Some(home) = home else {
@@ -47,16 +57,45 @@ pub fn connect<'a, T>(
         ));
     };
     let path = credentials::credentials_path(home);
+    let mut rejected = None;
     if let Some(token) = credentials::from_file(&path)? {
+        if let Some(w) = credentials::loose_mode_warning(&path, &tilde(&path, home)) {
+            ui.warn(&w);
+        }
         if let Some((c, v)) = attempt(ui, endpoint, &token, first)? {
             return Ok((c, v, token.source));
         }
-        ui.warn(&format!(
-            "{} was rejected by Hetzner (unauthorized); enter a new one",
-            token.source
-        ));
-    } else {
-        ui.note(credentials::HOW_TO_GET_A_TOKEN);
+        rejected = Some(token.source);
+    }
+    if rejected.is_none() {
+        // The hcloud CLI's active context, when nothing of our own gave a token.
+        let config = credentials::hcloud_config_path(&env, Some(home));
+        let found = match config {
+            Some(p) => credentials::from_hcloud(&p, env(credentials::ENV_HCLOUD_CONTEXT)),
+            None => credentials::Hcloud::None,
+        };
+        match found {
+            credentials::Hcloud::Token(token) => {
+                if let credentials::Source::HcloudContext(name) = &token.source {
+                    ui.note(&format!(
+                        "Using the token of hcloud context '{}'",
+                        crate::ui::escape(name)
+                    ));
+                }
+                if let Some((c, v)) = attempt(ui, endpoint, &token, first)? {
+                    return Ok((c, v, token.source));
+                }
+                rejected = Some(token.source);
+            }
+            credentials::Hcloud::Warning(w) => ui.warn(&w),
+            credentials::Hcloud::None => {}
+        }
+    }
+    match rejected {
+        Some(source) => ui.warn(&format!(
+            "{source} was rejected by Hetzner (unauthorized); enter a new one"
+        )),
+        None => ui.note(credentials::HOW_TO_GET_A_TOKEN),
     }
     for n in 1..=TRIES {
         let Some(answer) = ui.ask_secret("Hetzner API token: ")? else {
@@ -114,6 +153,30 @@ fn attempt<'a, T>(
     }
 }
 
+/// Whether a token is at hand without asking: the environment, the credentials file or
+/// the hcloud CLI's active context (whether Hetzner accepts it is another matter).
+pub fn token_known(home: Option<&Path>) -> bool {
+    let env = |k: &str| std::env::var(k).ok();
+    if matches!(credentials::from_env(&env), Ok(Some(_))) {
+        return true;
+    }
+    let Some(home) = home else {
+        return false;
+    };
+    if matches!(
+        credentials::from_file(&credentials::credentials_path(home)),
+        Ok(Some(_))
+    ) {
+        return true;
+    }
+    credentials::hcloud_config_path(&env, Some(home)).is_some_and(|p| {
+        matches!(
+            credentials::from_hcloud(&p, env(credentials::ENV_HCLOUD_CONTEXT)),
+            credentials::Hcloud::Token(_)
+        )
+    })
+}
+
 /// Explain an API error that is about the token's permission.
 pub fn explain_readonly(err: Error, source: &Source) -> Error {
     match &err {
@@ -122,6 +185,13 @@ pub fn explain_readonly(err: Error, source: &Source) -> Error {
              Create a token with Read & Write permission (console → Security → API Tokens) \
              and use it instead"
         )),
+        Error::Api(api) if api.code() == "forbidden" || api.status == 403 => {
+            Error::Failed(format!(
+                "{source} may not do this: Hetzner answered forbidden ({}). A token with \
+                 Read & Write permission is needed (console → Security → API Tokens)",
+                crate::ui::escape(api.message.trim_end_matches('.'))
+            ))
+        }
         _ => err,
     }
 }

@@ -99,23 +99,25 @@ impl Ui {
     pub fn progress(&self, title: &str, step: &str, percent: Option<u32>) {
         let mut st = self.state.borrow_mut();
         let now = Instant::now();
-        let started = *st.started.get_or_insert(now);
-        let new_step = st.step.as_ref().is_none_or(|(s, _)| s != step);
-        if new_step {
-            st.step = Some((step.to_string(), now));
-        }
-        if !self.spin {
-            if new_step {
-                let _ = writeln!(io::stderr(), "{title}: {step} ...");
-            }
+        st.started.get_or_insert(now);
+        let line = format!("{title}: {step}");
+        let new_step = st.step.as_ref().is_none_or(|(s, _)| *s != line);
+        if !new_step {
             return;
         }
-        let pct = percent.map(|p| format!(" {p:>3}%")).unwrap_or_default();
-        let secs = now.duration_since(started).as_secs();
-        // `\x1b[K` clears what a longer earlier message left on the line.
-        let msg = format!("{title}: {step}{pct} ({secs}s)\x1b[K");
+        st.step = Some((line.clone(), now));
+        if !self.spin {
+            let _ = writeln!(io::stderr(), "{line} ...");
+            return;
+        }
+        // The spinner is restarted only when the step changes; its line is cut to the
+        // terminal's width (frame and space included), so it never wraps.
+        let pct = percent.map(|p| format!(" {p}%")).unwrap_or_default();
+        let width = terminal::width().saturating_sub(3);
+        let msg: String = format!("{line}{pct}").chars().take(width).collect();
         if let Some(mut s) = st.spinner.take() {
             s.stop();
+            let _ = write!(io::stderr(), "\r\x1b[2K");
         }
         st.spinner = Some(Spinner::with_stream(Spinners::Dots, msg, Stream::Stderr));
     }
@@ -149,7 +151,17 @@ impl Ui {
         self.stop_spinner();
         let _ = write!(io::stderr(), "{question}");
         let _ = io::stderr().flush();
-        read_line()
+        let answer = read_line();
+        self.end_answer_line(&answer);
+        answer
+    }
+
+    /// After an answer: a piped one was not echoed, and Ctrl-D on a terminal leaves the
+    /// cursor after the question; either way the next message starts on its own line.
+    fn end_answer_line(&self, answer: &Result<Option<String>>) {
+        if !self.stdin_tty || matches!(answer, Ok(None)) {
+            let _ = writeln!(io::stderr());
+        }
     }
 
     /// Like [`ask`](Self::ask), but the answer is not echoed on a terminal.
@@ -158,7 +170,9 @@ impl Ui {
         if !self.stdin_tty {
             let _ = write!(io::stderr(), "{question}");
             let _ = io::stderr().flush();
-            return read_line();
+            let answer = read_line();
+            self.end_answer_line(&answer);
+            return answer;
         }
         // Echo goes off before the question shows, so nothing typed is ever echoed.
         let guard = echo::EchoOff::new();
@@ -214,6 +228,50 @@ pub fn out(text: &str) -> io::Result<()> {
     let mut stdout = io::stdout().lock();
     stdout.write_all(text.as_bytes())?;
     stdout.flush()
+}
+
+/// The terminal's width in columns: `TIOCGWINSZ` on stderr, else `COLUMNS`, else 80.
+mod terminal {
+    #[repr(C)]
+    #[derive(Default)]
+    struct Winsize {
+        row: u16,
+        col: u16,
+        xpixel: u16,
+        ypixel: u16,
+    }
+
+    #[cfg(target_os = "linux")]
+    const TIOCGWINSZ: std::ffi::c_ulong = 0x5413;
+    #[cfg(target_os = "macos")]
+    const TIOCGWINSZ: std::ffi::c_ulong = 0x4008_7468;
+
+    #[cfg(any(target_os = "linux", target_os = "macos"))]
+    fn ioctl_width() -> Option<usize> {
+        unsafe extern "C" {
+            fn ioctl(fd: i32, request: std::ffi::c_ulong, ...) -> i32;
+        }
+        let mut ws = Winsize::default();
+        // SAFETY: TIOCGWINSZ fills a `struct winsize`, which `Winsize` matches.
+        let rc = unsafe { ioctl(2, TIOCGWINSZ, &mut ws as *mut Winsize) };
+        (rc == 0 && ws.col > 0).then_some(usize::from(ws.col))
+    }
+
+    #[cfg(not(any(target_os = "linux", target_os = "macos")))]
+    fn ioctl_width() -> Option<usize> {
+        None
+    }
+
+    pub fn width() -> usize {
+        ioctl_width()
+            .or_else(|| {
+                std::env::var("COLUMNS")
+                    .ok()
+                    .and_then(|c| c.trim().parse().ok())
+                    .filter(|&c: &usize| c > 0)
+            })
+            .unwrap_or(80)
+    }
 }
 
 /// Turning terminal echo off for a hidden answer. Linux only (the termios layout below

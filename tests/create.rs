@@ -136,6 +136,50 @@ fn several_keys_and_no_answer_names_the_flag() {
     let run = p.run_with_stdin(&["server", "create", "web1"], "");
     assert_exit(&run, 1);
     assert_stderr(&run, "--ssh-key");
+    only_the_key_list_was_read(&p);
+}
+
+/// With the token known, the project's keys are read before the choice (to mark them),
+/// and nothing else happens before the answer.
+#[track_caller]
+fn only_the_key_list_was_read(p: &Project) {
+    let requests = p.fake.requests();
+    assert!(
+        requests
+            .iter()
+            .all(|r| r.method == "GET" && r.path == "/v1/ssh_keys"),
+        "{requests:#?}"
+    );
+}
+
+#[test]
+fn several_keys_marks_those_on_hetzner_and_enter_picks_id_ed25519() {
+    let p = Project::new();
+    p.add_key("a_first.pub", &read_fixture("keys/id_rsa.pub"));
+    p.fake.add_ssh_key("laptop", &read_fixture("keys/id_rsa.pub"));
+    let run = p.run_with_stdin(&["server", "create", "web1", "--json", "--no-kamal"], "\n");
+    assert_exit(&run, 0);
+    assert_stderr(&run, "1) ~/.ssh/a_first.pub  ssh-rsa");
+    assert_stderr(&run, "(on Hetzner as 'laptop')");
+    assert_stderr(&run, "[1-2, Enter for 2]: \n");
+    // Only the rsa key is marked.
+    let marked: Vec<&str> = run.stderr.lines().filter(|l| l.contains("on Hetzner as")).collect();
+    assert_eq!(marked.len(), 1, "{}", run.dump());
+    assert!(marked[0].contains("a_first.pub"), "{}", run.dump());
+    assert_eq!(run.json()["ssh_key"]["name"], "id_ed25519");
+    // The key list came first, before the answer was read.
+    assert_eq!(p.fake.requests()[0].path, "/v1/ssh_keys");
+}
+
+#[test]
+fn several_keys_without_a_token_are_chosen_first_without_marks() {
+    let mut p = Project::new();
+    p.set_env("HETZNER_API_TOKEN", None);
+    p.add_key("id_rsa.pub", &read_fixture("keys/id_rsa.pub"));
+    let run = p.run_with_stdin(&["server", "create", "web1", "--no-kamal"], "2\n");
+    assert_exit(&run, 1);
+    assert_stderr(&run, "Using SSH key ~/.ssh/id_rsa.pub");
+    assert!(!run.stderr.contains("on Hetzner as"), "{}", run.dump());
     assert!(p.fake.requests().is_empty());
 }
 
@@ -147,7 +191,7 @@ fn several_keys_three_bad_answers_then_stop() {
     let run = p.run_with_stdin(&["server", "create", "web1"], "9\nx\n0\n1\n");
     assert_exit(&run, 1);
     assert_stderr(&run, "no valid choice after 3 tries");
-    assert!(p.fake.requests().is_empty());
+    only_the_key_list_was_read(&p);
 }
 
 #[test]

@@ -5,7 +5,7 @@ mod common;
 use common::*;
 
 #[test]
-fn list_reads_every_page_and_marks_our_servers() {
+fn list_reads_every_page_with_values_only_in_the_cells() {
     let p = Project::new();
     p.fake.set_page_size(2);
     p.fake
@@ -20,14 +20,16 @@ fn list_reads_every_page_and_marks_our_servers() {
     for col in ["STATUS", "TYPE", "LOCATION", "IPV4", "IPV6", "AGE"] {
         assert!(lines[0].contains(col));
     }
-    assert!(lines[1].starts_with("web1* "), "{}", run.dump());
+    // No marker in a cell, no footnote after the table: a header and 5 rows.
+    assert!(lines[1].starts_with("web1 "), "{}", run.dump());
+    assert_eq!(lines.len(), 6, "{}", run.dump());
+    assert!(!run.stdout.contains('*'), "{}", run.dump());
     assert_eq!(lines.iter().filter(|l| l.contains("running")).count(), 5);
     // Columns line up: STATUS starts at the same column on every row.
     let col = lines[0].find("STATUS").unwrap();
     for l in &lines[1..6] {
         assert_eq!(&l[col..col + 7], "running", "{}", run.dump());
     }
-    assert!(run.stdout.contains("* made by pegasus"));
     // 5 servers, 2 per page: 3 pages.
     assert_eq!(p.fake.count("GET", "/v1/servers"), 3);
 }
@@ -66,11 +68,16 @@ fn list_empty_project_says_so() {
     let p = Project::new();
     let run = p.run(&["server", "list"]);
     assert_exit(&run, 0);
-    assert!(
-        run.stdout.starts_with("No servers in this project yet."),
+    // The header alone on stdout; the sentence on stderr.
+    assert_eq!(
+        run.stdout,
+        "NAME   STATUS   TYPE   LOCATION   IPV4   IPV6   AGE\n",
         "{}",
         run.dump()
     );
+    assert_stderr(&run, "No servers in this project yet");
+    let run = p.run(&["server", "list", "-o", "noheader"]);
+    assert_eq!(run.stdout, "", "{}", run.dump());
     let run = p.run(&["server", "list", "--json"]);
     assert_eq!(run.stdout, "[]\n");
 }

@@ -273,7 +273,8 @@ pub const HELP_CMD: Cmd = Cmd {
     alias: None,
     doc: "show the help of a command",
     help: help::USAGE,
-    opts: &[HELP],
+    // `pegasus help X --help` shows X's help: options after `help` are ignored.
+    opts: &[],
     args: Complete::Nothing,
     group: false,
 };

@@ -18,14 +18,16 @@ impl Client<'_> {
         self.get_all("/ssh_keys", "ssh_keys")
     }
 
-    /// Upload a key. After a failure without a clear answer, or when Hetzner says the
-    /// key already exists, the key list is read again and the key found there is used.
+    /// Upload a key; the key and whether this call made it. After a failure without a
+    /// clear answer, or when Hetzner says the key already exists, the key list is read
+    /// again and the key found there is used: made by this call when the answer was
+    /// lost, by someone else when Hetzner said it exists (a race: `false`).
     pub fn create_ssh_key(
         &self,
         name: &str,
         public_key: &str,
         same_key: &dyn Fn(&SshKey) -> bool,
-    ) -> Result<SshKey> {
+    ) -> Result<(SshKey, bool)> {
         #[derive(Deserialize)]
         struct Answer {
             ssh_key: SshKey,
@@ -37,7 +39,7 @@ impl Client<'_> {
         })
         .to_string();
         let failure = match self.http.execute(Method::Post, "/ssh_keys", Some(&body)) {
-            Ok(text) => return Ok(decode::<Answer>(&text)?.ssh_key),
+            Ok(text) => return Ok((decode::<Answer>(&text)?.ssh_key, true)),
             Err(f) => f,
         };
         let maybe_made = match &failure {
@@ -47,7 +49,8 @@ impl Client<'_> {
         };
         if maybe_made {
             if let Some(key) = self.list_ssh_keys()?.into_iter().find(|k| same_key(k)) {
-                return Ok(key);
+                let ours = matches!(failure, Failure::Unclear(_));
+                return Ok((key, ours));
             }
         }
         Err(failure.into_error())

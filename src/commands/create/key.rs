@@ -3,27 +3,61 @@
 use std::path::Path;
 
 use crate::cli::CreateArgs;
+use crate::credentials::Source;
 use crate::error::{Error, Result};
 use crate::hetzner::{Client, SshKey};
+use crate::http::Endpoint;
 use crate::session::{self, tilde};
 use crate::ssh_keys::{self, PublicKey};
-use crate::ui::Ui;
+use crate::ui::{Ui, escape};
 
 const KEY_TRIES: u32 = 3;
 
-/// Step 2: the key from `--ssh-key`, the only key in `~/.ssh`, or the user's choice.
-pub fn choose(args: &CreateArgs, home: Option<&Path>, ui: &Ui) -> Result<PublicKey> {
+/// Steps 2, 4 and 5: the key (local), and a client whose token the project's key list
+/// proved. With several keys to choose from and a token known without asking, the key
+/// list comes first, so the choice can mark the keys already on Hetzner (SPEC §4 step 2);
+/// when the token still has to be asked for, the key is chosen first, without marks.
+pub fn choose_and_connect<'a>(
+    args: &CreateArgs,
+    home: Option<&Path>,
+    endpoint: &Endpoint,
+    ui: &'a Ui,
+) -> Result<(PublicKey, Connected<'a>)> {
+    let connect = || session::connect(ui, endpoint, home, &|c| c.list_ssh_keys());
+    let keys = match local_keys(args, home, ui)? {
+        Local::One(key) => return Ok((key, connect()?)),
+        Local::Several(keys) => keys,
+    };
+    if session::token_known(home) {
+        let connected = connect()?;
+        let key = choose(&keys, Some(&connected.1), home, ui)?;
+        return Ok((key, connected));
+    }
+    let key = choose(&keys, None, home, ui)?;
+    Ok((key, connect()?))
+}
+
+/// A client, the project's SSH keys (the call that proved the token), and where the
+/// token came from.
+pub type Connected<'a> = (Client<'a>, Vec<SshKey>, Source);
+
+enum Local {
+    One(PublicKey),
+    Several(Vec<PublicKey>),
+}
+
+/// Step 2, the local part: `--ssh-key`, the only key in `~/.ssh`, or the keys to choose from.
+fn local_keys(args: &CreateArgs, home: Option<&Path>, ui: &Ui) -> Result<Local> {
     if let Some(path) = &args.ssh_key {
         let key = ssh_keys::load_named(path)?;
         ui.note(&format!("Using SSH key {}", path.display()));
-        return Ok(key);
+        return Ok(Local::One(key));
     }
     let home = home.ok_or_else(|| {
         session::no_home("~/.ssh; pass the public key with --ssh-key PATH, or set HOME")
     })?;
     let ssh_dir = home.join(".ssh");
-    let keys = ssh_keys::scan(&ssh_dir)?;
-    let shown = |k: &PublicKey| tilde(&k.path, home);
+    let mut keys = ssh_keys::scan(&ssh_dir)?;
     match keys.len() {
         0 => Err(Error::Failed(format!(
             "no SSH public key found in {}. Create one with:\n  ssh-keygen -t ed25519\n\
@@ -31,47 +65,78 @@ pub fn choose(args: &CreateArgs, home: Option<&Path>, ui: &Ui) -> Result<PublicK
             tilde(&ssh_dir, home)
         ))),
         1 => {
-            let key = keys
-                .into_iter()
-                .next()
-                .ok_or_else(|| Error::Failed("no key".into()))?;
-            ui.note(&format!("Using SSH key {}", shown(&key)));
-            Ok(key)
+            let key = keys.remove(0);
+            ui.note(&format!("Using SSH key {}", tilde(&key.path, home)));
+            Ok(Local::One(key))
         }
-        n => {
-            let mut list = String::from("Several SSH keys found:");
-            for (i, k) in keys.iter().enumerate() {
-                let comment = k.comment.as_deref().unwrap_or("");
-                list.push_str(&format!(
-                    "\n  {}) {}  {} {comment}",
-                    i + 1,
-                    shown(k),
-                    k.kind
-                ));
+        _ => Ok(Local::Several(keys)),
+    }
+}
+
+/// The numbered choice among several keys; `id_ed25519.pub` (else the first) is the
+/// default that Enter picks. With the project's keys known, those already on Hetzner
+/// are marked.
+fn choose(
+    keys: &[PublicKey],
+    on_hetzner: Option<&[SshKey]>,
+    home: Option<&Path>,
+    ui: &Ui,
+) -> Result<PublicKey> {
+    let shown = |k: &PublicKey| match home {
+        Some(h) => tilde(&k.path, h),
+        None => k.path.display().to_string(),
+    };
+    let n = keys.len();
+    let default = keys
+        .iter()
+        .position(|k| k.path.file_name().is_some_and(|f| f == "id_ed25519.pub"))
+        .unwrap_or(0);
+    let mut list = String::from("Several SSH keys found:");
+    for (i, k) in keys.iter().enumerate() {
+        let comment = k.comment.as_deref().map(escape).unwrap_or_default();
+        let mark = on_hetzner
+            .and_then(|hk| hk.iter().find(|h| k.matches(&h.public_key)))
+            .map(|h| format!("  (on Hetzner as '{}')", escape(&h.name)))
+            .unwrap_or_default();
+        list.push_str(&format!(
+            "\n  {}) {}  {} {comment}{mark}",
+            i + 1,
+            escape(&shown(k)),
+            escape(&k.kind)
+        ));
+    }
+    ui.note(&list);
+    for _ in 0..KEY_TRIES {
+        let question = format!(
+            "Which key should the server trust? [1-{n}, Enter for {}]: ",
+            default + 1
+        );
+        let Some(answer) = ui.ask(&question)? else {
+            return Err(Error::Failed(
+                "no SSH key chosen (stdin ended); pass --ssh-key PATH to choose one without a prompt".into(),
+            ));
+        };
+        let answer = answer.trim();
+        let pick = if answer.is_empty() {
+            Some(default + 1)
+        } else {
+            answer.parse::<usize>().ok()
+        };
+        match pick {
+            Some(i) if (1..=n).contains(&i) => {
+                let key = keys[i - 1].clone();
+                ui.note(&format!("Using SSH key {}", shown(&key)));
+                return Ok(key);
             }
-            ui.note(&list);
-            for _ in 0..KEY_TRIES {
-                let Some(answer) =
-                    ui.ask(&format!("Which key should the server trust? [1-{n}]: "))?
-                else {
-                    return Err(Error::Failed(
-                        "no SSH key chosen (stdin ended); pass --ssh-key PATH to choose one without a prompt".into(),
-                    ));
-                };
-                match answer.trim().parse::<usize>() {
-                    Ok(i) if (1..=n).contains(&i) => {
-                        let key = keys[i - 1].clone();
-                        ui.note(&format!("Using SSH key {}", shown(&key)));
-                        return Ok(key);
-                    }
-                    _ => ui.warn(&format!("please answer with a number from 1 to {n}")),
-                }
-            }
-            Err(Error::Failed(format!(
-                "no valid choice after {KEY_TRIES} tries; pass --ssh-key PATH to choose the key"
-            )))
+            _ => ui.warn(&format!(
+                "please answer with a number from 1 to {n} (Enter picks {})",
+                default + 1
+            )),
         }
     }
+    Err(Error::Failed(format!(
+        "no valid choice after {KEY_TRIES} tries; pass --ssh-key PATH to choose the key"
+    )))
 }
 
 /// Step 5 and 7: the key already on Hetzner (same type and blob), or uploaded now under
@@ -90,6 +155,6 @@ pub fn find_or_upload(
     let name = ssh_keys::free_name(&key.stem(), &taken);
     ui.note(&format!("Uploading the key to Hetzner as '{name}'"));
     let same = |k: &SshKey| key.matches(&k.public_key);
-    let uploaded = client.create_ssh_key(&name, &key.line(), &same)?;
-    Ok((uploaded, true))
+    // `false` when Hetzner said the key exists and someone else's upload is reused.
+    client.create_ssh_key(&name, &key.line(), &same)
 }

@@ -26,12 +26,11 @@ pub fn run(args: &CreateArgs, ui: &Ui) -> Result<()> {
     // The plan: everything that can be checked without the API, before the first request.
     let endpoint = Endpoint::from_env()?;
     let home = session::home_dir();
-    let key = key::choose(args, home.as_deref(), ui)?;
     let kamal = kamal::plan(args, ui)?;
 
-    // The API: the key list also proves the token.
-    let (client, keys, source) =
-        session::connect(ui, &endpoint, home.as_deref(), &|c| c.list_ssh_keys())?;
+    // The key, and the API: the key list also proves the token.
+    let (key, (client, keys, source)) =
+        key::choose_and_connect(args, home.as_deref(), &endpoint, ui)?;
     preflight::check(&client, args, ui)?;
     let project = kamal::project_servers(&client, &kamal)?;
     let readonly = |e| session::explain_readonly(e, &source);
