@@ -84,12 +84,13 @@ fn bash() -> String {
             };
             values.push_str(&format!("                {pat}) {action}\n"));
         }
+        // Options when the word starts with '-'; else the arguments, when there are any.
         let args = match cmd.args {
             Complete::ServerNames => {
-                "            [[ $cur == -* ]] || words=\"$words $(_pegasus_servers)\"\n".to_string()
+                "            [[ $cur == -* ]] || words=$(_pegasus_servers)\n".to_string()
             }
             Complete::Words(w) => {
-                format!("            [[ $cur == -* ]] || words=\"$words {}\"\n", w.join(" "))
+                format!("            [[ $cur == -* ]] || words=\"{}\"\n", w.join(" "))
             }
             _ => String::new(),
         };
