@@ -229,19 +229,17 @@ fn run_group(p: &mut lexopt::Parser, group: &'static Cmd, word: &str) -> Result<
 fn help_for(p: &mut lexopt::Parser, group: &'static Cmd) -> Result<Command> {
     let mut cmd = group;
     while let Some(arg) = p.next().map_err(|e| usage_err(e, "pegasus help"))? {
-        match arg {
-            Value(v) => {
-                let word = v.to_string_lossy().into_owned();
-                if word == "help" && cmd.path.is_empty() {
-                    continue;
-                }
-                cmd = match cmd.child(&word) {
-                    Some(c) if cmd.group => c,
-                    _ => return Err(unknown_command(cmd, &word)),
-                };
+        // Options are skipped: in `pegasus help server create --json` the help is what
+        // was asked for.
+        if let Value(v) = arg {
+            let word = v.to_string_lossy().into_owned();
+            if word == "help" && cmd.path.is_empty() {
+                continue;
             }
-            // `pegasus help create --json`: the help is what was asked for.
-            _ => {}
+            cmd = match cmd.child(&word) {
+                Some(c) if cmd.group => c,
+                _ => return Err(unknown_command(cmd, &word)),
+            };
         }
     }
     Ok(Command::Help(cmd.help))
@@ -530,10 +528,7 @@ fn parse_columns(list: &str, help: &'static str) -> Result<Vec<Column>> {
     for word in list.split(',') {
         let lower = word.trim().to_ascii_lowercase();
         let Some(col) = Column::from_name(&lower) else {
-            let mut msg = format!(
-                "unknown column '{word}': use {}",
-                table::COLUMNS.join(", ")
-            );
+            let mut msg = format!("unknown column '{word}': use {}", table::COLUMNS.join(", "));
             if let Some(near) = table::closest(&lower, table::COLUMNS.iter().copied()) {
                 msg.push_str(&format!("; did you mean '{near}'?"));
             }
@@ -1109,26 +1104,59 @@ mod tests {
             (vec!["completions", "--help"], COMPLETIONS_USAGE),
         ];
         for (args, text) in same {
-            assert_eq!(parse(args.clone()).unwrap(), Command::Help(text), "{args:?}");
+            assert_eq!(
+                parse(args.clone()).unwrap(),
+                Command::Help(text),
+                "{args:?}"
+            );
         }
         assert!(usage_msg(parse(["help", "sevrer"])).contains("did you mean 'server'?"));
-        assert!(usage_msg(parse(["help", "server", "destory"])).contains("did you mean 'destroy'?"));
+        assert!(
+            usage_msg(parse(["help", "server", "destory"])).contains("did you mean 'destroy'?")
+        );
     }
 
     #[test]
     fn typos_and_hcloud_habits_get_a_hint() {
         let cases: [(&[&str], &str); 12] = [
-            (&["sever", "list"], "unknown command 'sever'; did you mean 'server'?"),
+            (
+                &["sever", "list"],
+                "unknown command 'sever'; did you mean 'server'?",
+            ),
             (&["list"], "did you mean 'pegasus server list'?"),
             (&["destory", "x"], "did you mean 'pegasus server destroy'?"),
-            (&["server", "lst"], "unknown server command 'lst'; did you mean 'list'?"),
-            (&["server", "destroy", "x", "--jsno"], "did you mean '--json'?"),
-            (&["server", "create", "x", "--server-typ", "a"], "did you mean '--server-type'?"),
-            (&["server", "create", "x", "--type", "cx23"], "--server-type (-t)"),
-            (&["server", "create", "--name", "x"], "the name is the first argument"),
-            (&["server", "create", "x", "-o", "json"], "for JSON output use --json"),
-            (&["server", "list", "-o", "nohead"], "did you mean 'noheader'?"),
-            (&["server", "list", "-o", "columns=nmae"], "did you mean 'name'?"),
+            (
+                &["server", "lst"],
+                "unknown server command 'lst'; did you mean 'list'?",
+            ),
+            (
+                &["server", "destroy", "x", "--jsno"],
+                "did you mean '--json'?",
+            ),
+            (
+                &["server", "create", "x", "--server-typ", "a"],
+                "did you mean '--server-type'?",
+            ),
+            (
+                &["server", "create", "x", "--type", "cx23"],
+                "--server-type (-t)",
+            ),
+            (
+                &["server", "create", "--name", "x"],
+                "the name is the first argument",
+            ),
+            (
+                &["server", "create", "x", "-o", "json"],
+                "for JSON output use --json",
+            ),
+            (
+                &["server", "list", "-o", "nohead"],
+                "did you mean 'noheader'?",
+            ),
+            (
+                &["server", "list", "-o", "columns=nmae"],
+                "did you mean 'name'?",
+            ),
             (&["completions", "bsh"], "did you mean 'bash'?"),
         ];
         for (args, needle) in cases {
@@ -1144,7 +1172,11 @@ mod tests {
     fn hetzner_names_are_lowercased() {
         let c = create(&["web1", "-t", "CX23", "-l", "FSN1", "-i", "Ubuntu-24.04"]).unwrap();
         assert_eq!(
-            (c.server_type.as_str(), c.location.as_str(), c.image.as_str()),
+            (
+                c.server_type.as_str(),
+                c.location.as_str(),
+                c.image.as_str()
+            ),
             ("cx23", "fsn1", "ubuntu-24.04")
         );
     }
@@ -1212,7 +1244,13 @@ mod tests {
                 };
                 if cmd.group {
                     // The program's and `server`'s own options are in the usage lines.
-                    assert!(cmd.help.contains(&format!("--{}", o.long)) || cmd.help.contains(&format!("-{}", o.short.unwrap_or('?'))), "{:?} help lacks --{}", cmd.path, o.long);
+                    assert!(
+                        cmd.help.contains(&format!("--{}", o.long))
+                            || cmd.help.contains(&format!("-{}", o.short.unwrap_or('?'))),
+                        "{:?} help lacks --{}",
+                        cmd.path,
+                        o.long
+                    );
                     continue;
                 }
                 assert!(
@@ -1223,7 +1261,9 @@ mod tests {
             }
             for word in long_words(cmd.help) {
                 assert!(
-                    cmd.long(&word).is_some() || (cmd.help == USAGE && table::COMMANDS.iter().any(|c| c.long(&word).is_some())),
+                    cmd.long(&word).is_some()
+                        || (cmd.help == USAGE
+                            && table::COMMANDS.iter().any(|c| c.long(&word).is_some())),
                     "the help of {:?} names --{word}, which it does not accept",
                     cmd.path
                 );

@@ -19,7 +19,10 @@ pub fn script(shell: Shell) -> String {
 
 /// The commands the scripts complete arguments for (not the program or groups).
 fn leaves() -> impl Iterator<Item = &'static Cmd> {
-    COMMANDS.iter().copied().filter(|c| !c.group && c.path != ["help"])
+    COMMANDS
+        .iter()
+        .copied()
+        .filter(|c| !c.group && c.path != ["help"])
 }
 
 /// `-t --server-type` forms of an option.
@@ -90,7 +93,10 @@ fn bash() -> String {
                 "            [[ $cur == -* ]] || words=$(_pegasus_servers)\n".to_string()
             }
             Complete::Words(w) => {
-                format!("            [[ $cur == -* ]] || words=\"{}\"\n", w.join(" "))
+                format!(
+                    "            [[ $cur == -* ]] || words=\"{}\"\n",
+                    w.join(" ")
+                )
             }
             _ => String::new(),
         };
@@ -195,12 +201,13 @@ fn zsh() -> String {
             };
             values.push_str(&format!("        {pat}) {action}\n"));
         }
+        // Options when the word starts with '-'; else the arguments, when there are any.
         let args = match cmd.args {
             Complete::ServerNames => {
-                "      if [[ $PREFIX != -* ]]; then\n        servers=(${(f)\"$(_pegasus_servers)\"})\n        (( ${#servers} )) && compadd -- $servers\n      fi\n".to_string()
+                "      if [[ $PREFIX != -* ]]; then\n        servers=(${(f)\"$(_pegasus_servers)\"})\n        (( ${#servers} )) && compadd -- $servers\n        return\n      fi\n".to_string()
             }
             Complete::Words(w) => format!(
-                "      [[ $PREFIX == -* ]] || compadd -- {}\n",
+                "      if [[ $PREFIX != -* ]]; then\n        compadd -- {}\n        return\n      fi\n",
                 w.join(" ")
             ),
             _ => String::new(),
@@ -369,8 +376,12 @@ mod tests {
             let s = script(shell);
             for cmd in COMMANDS {
                 for o in cmd.opts {
-                    assert!(s.contains(&format!("--{}", o.long)) || s.contains(&format!("-l {}", o.long)),
-                        "{shell:?} lacks --{}", o.long);
+                    assert!(
+                        s.contains(&format!("--{}", o.long))
+                            || s.contains(&format!("-l {}", o.long)),
+                        "{shell:?} lacks --{}",
+                        o.long
+                    );
                 }
             }
             assert!(s.contains("-o noheader -o columns=name </dev/null 2>/dev/null"));

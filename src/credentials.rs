@@ -32,7 +32,11 @@ impl fmt::Display for Source {
             Source::Env(var) => write!(f, "the token in {var}"),
             Source::File(path) => write!(f, "the saved token in {}", path.display()),
             Source::HcloudContext(name) => {
-                write!(f, "the token of hcloud context '{}'", crate::ui::escape(name))
+                write!(
+                    f,
+                    "the token of hcloud context '{}'",
+                    crate::ui::escape(name)
+                )
             }
             Source::Prompt => write!(f, "the token you entered"),
         }

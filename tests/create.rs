@@ -156,14 +156,19 @@ fn only_the_key_list_was_read(p: &Project) {
 fn several_keys_marks_those_on_hetzner_and_enter_picks_id_ed25519() {
     let p = Project::new();
     p.add_key("a_first.pub", &read_fixture("keys/id_rsa.pub"));
-    p.fake.add_ssh_key("laptop", &read_fixture("keys/id_rsa.pub"));
+    p.fake
+        .add_ssh_key("laptop", &read_fixture("keys/id_rsa.pub"));
     let run = p.run_with_stdin(&["server", "create", "web1", "--json", "--no-kamal"], "\n");
     assert_exit(&run, 0);
     assert_stderr(&run, "1) ~/.ssh/a_first.pub  ssh-rsa");
     assert_stderr(&run, "(on Hetzner as 'laptop')");
     assert_stderr(&run, "[1-2, Enter for 2]: \n");
     // Only the rsa key is marked.
-    let marked: Vec<&str> = run.stderr.lines().filter(|l| l.contains("on Hetzner as")).collect();
+    let marked: Vec<&str> = run
+        .stderr
+        .lines()
+        .filter(|l| l.contains("on Hetzner as"))
+        .collect();
     assert_eq!(marked.len(), 1, "{}", run.dump());
     assert!(marked[0].contains("a_first.pub"), "{}", run.dump());
     assert_eq!(run.json()["ssh_key"]["name"], "id_ed25519");

@@ -22,7 +22,10 @@ fn bash(p: &Project, script: &str, extra_path: Option<&Path>) -> Run {
     if let Some(extra) = extra_path {
         path.push_str(&format!("{}:", extra.display()));
     }
-    path.push_str(&format!("{}:/usr/local/bin:/usr/bin:/bin", bin_dir().display()));
+    path.push_str(&format!(
+        "{}:/usr/local/bin:/usr/bin:/bin",
+        bin_dir().display()
+    ));
     cmd.args(["--noprofile", "--norc", "-c", script])
         .current_dir(p.dir.path())
         .env_clear()
@@ -73,7 +76,11 @@ fn list_columns_in_the_order_asked_with_labels_as_pairs() {
     );
     assert_eq!(run.stdout, expected, "{}", run.dump());
     // `awk` finds a server's address by name in the default table.
-    let run = bash(&p, "pegasus server list | awk '$1 == \"db1\" {print $5}'", None);
+    let run = bash(
+        &p,
+        "pegasus server list | awk '$1 == \"db1\" {print $5}'",
+        None,
+    );
     assert_eq!(run.stdout, "198.51.100.11\n", "{}", run.dump());
 }
 
@@ -142,7 +149,14 @@ fn ip_prints_the_address_alone() {
     // No IPv4: the IPv6 address.
     p.fake.set_ipv4_enabled(false);
     p.set_env("PEGASUS_TEST_SSH_TIMEOUT", None);
-    let run = p.run(&["server", "create", "v6only", "--no-kamal", "--ssh-timeout", "0"]);
+    let run = p.run(&[
+        "server",
+        "create",
+        "v6only",
+        "--no-kamal",
+        "--ssh-timeout",
+        "0",
+    ]);
     assert_exit(&run, 0);
     let v6 = p.fake.server_json("v6only").unwrap()["public_net"]["ipv6"]["ip"]
         .as_str()
@@ -227,10 +241,7 @@ fn destroy_json_is_one_object_per_line_keys_in_create_order() {
     let lines: Vec<&str> = run.stdout.lines().collect();
     assert_eq!(lines.len(), 2, "{}", run.dump());
     for (line, name) in lines.iter().zip(["web2", "web1"]) {
-        assert!(
-            line.starts_with(r#"{"server":{"id":"#),
-            "key order: {line}"
-        );
+        assert!(line.starts_with(r#"{"server":{"id":"#), "key order: {line}");
         assert!(
             line.contains(r#","status":"#) && line.find(r#""name""#) < line.find(r#""status""#),
             "server key order: {line}"
@@ -291,7 +302,11 @@ fn help_is_the_same_text_everywhere() {
     let p = Project::new();
     let groups: [&[&[&str]]; 5] = [
         &[&["help"], &["--help"], &["-h"]],
-        &[&["help", "server"], &["server", "help"], &["server", "--help"]],
+        &[
+            &["help", "server"],
+            &["server", "help"],
+            &["server", "--help"],
+        ],
         &[
             &["help", "server", "create"],
             &["server", "help", "create"],
@@ -339,11 +354,23 @@ fn typos_and_hcloud_habits_fail_before_any_request() {
         (&["server", "lsit"], "did you mean 'list'?"),
         (&["server", "destory", "web1"], "did you mean 'destroy'?"),
         (&["server", "list", "--josn"], "did you mean '--json'?"),
-        (&["server", "destroy", "web1", "--yse"], "did you mean '--yes'?"),
-        (&["server", "create", "web2", "--type", "cx23"], "--server-type (-t)"),
-        (&["server", "create", "--name", "web2"], "pegasus server create NAME"),
+        (
+            &["server", "destroy", "web1", "--yse"],
+            "did you mean '--yes'?",
+        ),
+        (
+            &["server", "create", "web2", "--type", "cx23"],
+            "--server-type (-t)",
+        ),
+        (
+            &["server", "create", "--name", "web2"],
+            "pegasus server create NAME",
+        ),
         (&["server", "create", "web2", "-o", "json"], "use --json"),
-        (&["server", "list", "-o", "columns=name,ip"], "unknown column 'ip'"),
+        (
+            &["server", "list", "-o", "columns=name,ip"],
+            "unknown column 'ip'",
+        ),
         (&["completions", "zhs"], "did you mean 'zsh'?"),
     ];
     for (args, needle) in cases {
@@ -359,8 +386,19 @@ fn typos_and_hcloud_habits_fail_before_any_request() {
 fn type_location_and_image_names_are_matched_case_insensitively() {
     let p = Project::new();
     let run = p.run(&[
-        "server", "create", "web1", "-t", "CX23", "-l", "NBG1", "-i", "Ubuntu-24.04", "--json",
-        "--no-kamal", "--ssh-timeout", "0",
+        "server",
+        "create",
+        "web1",
+        "-t",
+        "CX23",
+        "-l",
+        "NBG1",
+        "-i",
+        "Ubuntu-24.04",
+        "--json",
+        "--no-kamal",
+        "--ssh-timeout",
+        "0",
     ]);
     assert_exit(&run, 0);
     let v = run.json();
@@ -403,7 +441,11 @@ fn completion_scripts_parse() {
             eprintln!("note: {program} is not installed; its script was not checked");
             continue;
         }
-        let out = Command::new(program).args(flags).arg(&file).output().unwrap();
+        let out = Command::new(program)
+            .args(flags)
+            .arg(&file)
+            .output()
+            .unwrap();
         assert!(
             out.status.success(),
             "{shell}: {}",
@@ -426,7 +468,12 @@ fn complete_in_bash(p: &Project, words: &[&str]) -> Vec<String> {
     let run = bash(p, &script, None);
     assert_exit(&run, 0);
     let mut lines = run.stdout.lines();
-    assert_eq!(lines.next(), Some("complete -F _pegasus pegasus"), "{}", run.dump());
+    assert_eq!(
+        lines.next(),
+        Some("complete -F _pegasus pegasus"),
+        "{}",
+        run.dump()
+    );
     let mut offers: Vec<String> = lines.filter(|l| !l.is_empty()).map(String::from).collect();
     offers.sort();
     offers
@@ -439,7 +486,10 @@ fn bash_completes_commands_options_and_server_names() {
     p.fake.add_server("web2");
     p.fake.add_server("db1");
     assert_eq!(complete_in_bash(&p, &["pegasus", "se"]), ["server"]);
-    assert_eq!(complete_in_bash(&p, &["pegasus", "server", "d"]), ["delete", "destroy"]);
+    assert_eq!(
+        complete_in_bash(&p, &["pegasus", "server", "d"]),
+        ["delete", "destroy"]
+    );
     assert_eq!(
         complete_in_bash(&p, &["pegasus", "server", "create", "web1", "--ssh-"]),
         ["--ssh-key", "--ssh-port", "--ssh-timeout"]
@@ -469,7 +519,9 @@ fn bash_completes_commands_options_and_server_names() {
 fn write_hcloud_config(p: &Project, rel: &str, active: &str, contexts: &[(&str, &str)]) -> PathBuf {
     let mut text = format!("active_context = \"{active}\"\n\n[preferences]\n  debug = false\n");
     for (name, token) in contexts {
-        text.push_str(&format!("\n[[contexts]]\n  name = \"{name}\"\n  token = \"{token}\"\n"));
+        text.push_str(&format!(
+            "\n[[contexts]]\n  name = \"{name}\"\n  token = \"{token}\"\n"
+        ));
     }
     let path = p.home.path().join(rel);
     std::fs::create_dir_all(path.parent().unwrap()).unwrap();
@@ -511,11 +563,7 @@ fn hcloud_active_context_gives_the_token_and_says_which() {
     std::fs::create_dir_all(p.credentials_path().parent().unwrap()).unwrap();
     std::fs::write(p.credentials_path(), format!("{TOKEN}\n")).unwrap();
     use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(
-        p.credentials_path(),
-        std::fs::Permissions::from_mode(0o600),
-    )
-    .unwrap();
+    std::fs::set_permissions(p.credentials_path(), std::fs::Permissions::from_mode(0o600)).unwrap();
     let run = p.run(&["server", "ip", "web1"]);
     assert_exit(&run, 0);
     assert!(!run.stderr.contains("hcloud context"), "{}", run.dump());
@@ -559,11 +607,7 @@ fn a_credentials_file_others_can_read_is_used_with_a_warning() {
     p.set_env("HETZNER_API_TOKEN", None);
     std::fs::create_dir_all(p.credentials_path().parent().unwrap()).unwrap();
     std::fs::write(p.credentials_path(), format!("{TOKEN}\n")).unwrap();
-    std::fs::set_permissions(
-        p.credentials_path(),
-        std::fs::Permissions::from_mode(0o644),
-    )
-    .unwrap();
+    std::fs::set_permissions(p.credentials_path(), std::fs::Permissions::from_mode(0o644)).unwrap();
     let run = p.run(&["server", "list"]);
     assert_exit(&run, 0);
     assert_stderr(
@@ -577,7 +621,8 @@ fn a_credentials_file_others_can_read_is_used_with_a_warning() {
 fn forbidden_on_a_write_asks_for_a_read_write_token() {
     let p = Project::new();
     p.fake.add_server("web1");
-    p.fake.inject("DELETE", "/v1/servers", Fault::Status(403), 1);
+    p.fake
+        .inject("DELETE", "/v1/servers", Fault::Status(403), 1);
     let run = p.run(&["server", "destroy", "web1", "--yes"]);
     assert_exit(&run, 1);
     assert_stderr(&run, "Read & Write permission is needed");
@@ -595,7 +640,15 @@ fn a_key_uploaded_by_someone_else_meanwhile_is_not_ours() {
         Fault::Delay(std::time::Duration::from_millis(1500)),
         1,
     );
-    let mut cmd = p.command(&["server", "create", "web1", "--json", "--no-kamal", "--ssh-timeout", "0"]);
+    let mut cmd = p.command(&[
+        "server",
+        "create",
+        "web1",
+        "--json",
+        "--no-kamal",
+        "--ssh-timeout",
+        "0",
+    ]);
     cmd.stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped());
     let child = cmd.spawn().unwrap();
@@ -607,7 +660,12 @@ fn a_key_uploaded_by_someone_else_meanwhile_is_not_ours() {
     p.fake.add_ssh_key("racer", &ed25519_pub());
     let out = child.wait_with_output().unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let v: serde_json::Value = serde_json::from_str(&stdout).unwrap();
     assert_eq!(v["ssh_key"]["name"], "racer");
     assert_eq!(v["ssh_key"]["uploaded"], false);
@@ -617,7 +675,14 @@ fn a_key_uploaded_by_someone_else_meanwhile_is_not_ours() {
 fn spinner_line_is_cut_to_a_narrow_terminal() {
     let p = Project::new();
     p.fake.set_action_polls(4);
-    let mut cmd = p.command(&["server", "create", "a-rather-long-server-name-here", "--no-kamal", "--ssh-timeout", "0"]);
+    let mut cmd = p.command(&[
+        "server",
+        "create",
+        "a-rather-long-server-name-here",
+        "--no-kamal",
+        "--ssh-timeout",
+        "0",
+    ]);
     cmd.env("COLUMNS", "24");
     let run = run_on_pty(cmd, &[]);
     assert_eq!(run.code, 0, "{}", run.screen);
@@ -631,7 +696,10 @@ fn spinner_line_is_cut_to_a_narrow_terminal() {
     assert!(!spinner_msgs.is_empty(), "no spinner:\n{}", run.screen);
     for m in spinner_msgs {
         let text = m.replace("\u{1b}[2K", "").replace("\u{1b}[K", "");
-        assert!(text.chars().count() <= 24, "{text:?} is wider than 24 columns");
+        assert!(
+            text.chars().count() <= 24,
+            "{text:?} is wider than 24 columns"
+        );
     }
 }
 
@@ -642,7 +710,9 @@ fn readme_one_liners() -> Vec<String> {
     let readme =
         std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
     let marker = "<!-- one-liners: each line is run by tests/one_liners.rs -->";
-    let at = readme.find(marker).expect("the README lost its one-liner block");
+    let at = readme
+        .find(marker)
+        .expect("the README lost its one-liner block");
     let rest = &readme[at..];
     let start = rest.find("```sh\n").unwrap() + 6;
     let end = rest[start..].find("```").unwrap();
@@ -652,6 +722,9 @@ fn readme_one_liners() -> Vec<String> {
         .map(String::from)
         .collect()
 }
+
+/// What a README line must have printed.
+type Check<'a> = Box<dyn Fn(&Run) + 'a>;
 
 #[test]
 fn every_readme_one_liner_runs_against_the_fake() {
@@ -676,13 +749,17 @@ fn every_readme_one_liner_runs_against_the_fake() {
             .unwrap()
             .to_string()
     };
-    let expect: Vec<Box<dyn Fn(&Run)>> = vec![
+    let expect: Vec<Check> = vec![
         // ssh root@$(pegasus server ip web1)
         Box::new(|r: &Run| assert_eq!(r.stdout, format!("ssh root@{}\n", ip("web1")))),
         // printf '2\n' | pegasus server create web2 ...
         Box::new(|r: &Run| {
             assert!(r.stdout.contains("Server web2 is running."), "{}", r.dump());
-            assert!(r.stderr.contains("Using SSH key ~/.ssh/id_rsa.pub"), "{}", r.dump());
+            assert!(
+                r.stderr.contains("Using SSH key ~/.ssh/id_rsa.pub"),
+                "{}",
+                r.dump()
+            );
         }),
         // the names of the servers pegasus made
         Box::new(|r: &Run| assert_eq!(r.stdout, "web1\nweb2\n")),
@@ -693,7 +770,11 @@ fn every_readme_one_liner_runs_against_the_fake() {
             let head = "Server web1 is deleted.\nServer web2 is deleted.\n";
             assert!(r.stdout.starts_with(head), "{}", r.dump());
             // web2's address is in the Kamal config create edited: pointed out, not edited.
-            assert!(r.stdout.contains("still points at the deleted server"), "{}", r.dump());
+            assert!(
+                r.stdout.contains("still points at the deleted server"),
+                "{}",
+                r.dump()
+            );
         }),
         // completions: bash, zsh, fish (the files are checked below)
         Box::new(|r: &Run| assert_eq!(r.stdout, "")),
@@ -717,6 +798,9 @@ fn every_readme_one_liner_runs_against_the_fake() {
         ".config/fish/completions/pegasus.fish",
     ] {
         let text = std::fs::read_to_string(p.home.path().join(file)).unwrap();
-        assert!(text.contains("server list -o noheader -o columns=name"), "{file}");
+        assert!(
+            text.contains("server list -o noheader -o columns=name"),
+            "{file}"
+        );
     }
 }

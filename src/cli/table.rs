@@ -313,9 +313,10 @@ impl Cmd {
 
     /// The commands one level below this group.
     pub fn children(&self) -> impl Iterator<Item = &'static Cmd> + '_ {
-        COMMANDS.iter().copied().filter(move |c| {
-            c.path.len() == self.path.len() + 1 && c.path.starts_with(self.path)
-        })
+        COMMANDS
+            .iter()
+            .copied()
+            .filter(move |c| c.path.len() == self.path.len() + 1 && c.path.starts_with(self.path))
     }
 
     /// The command below this group named `word` (or its alias).
@@ -356,8 +357,8 @@ pub fn distance(a: &str, b: &str) -> usize {
     for (i, row) in d.iter_mut().enumerate() {
         row[0] = i;
     }
-    for j in 0..=b.len() {
-        d[0][j] = j;
+    for (j, cell) in d[0].iter_mut().enumerate() {
+        *cell = j;
     }
     for i in 1..=a.len() {
         for j in 1..=b.len() {

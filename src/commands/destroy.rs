@@ -228,12 +228,18 @@ fn delete_all(
         let mut done = 0;
         for event in rx {
             match event {
-                Event::Step(i, step, pct) if n == 1 => ui.progress(&title(i), step_words(&step), pct),
+                Event::Step(i, step, pct) if n == 1 => {
+                    ui.progress(&title(i), step_words(&step), pct)
+                }
                 Event::Step(..) => {}
                 Event::Retry(reason, wait) => ui.retrying(&reason, wait),
                 Event::Done(i, result) => {
                     done += 1;
-                    let word = if result.is_ok() { "deleted" } else { "not deleted" };
+                    let word = if result.is_ok() {
+                        "deleted"
+                    } else {
+                        "not deleted"
+                    };
                     ui.progress_done(&title(i), word);
                     if result.is_ok() {
                         gone(&servers[i]);

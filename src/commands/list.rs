@@ -149,7 +149,10 @@ database-01   running   cx23   nbg1       -              2001:db8:1::1   12m
 ";
         assert_eq!(t, expected);
         let t = table(&servers, &[Column::Name, Column::Labels], false, now);
-        assert_eq!(t, "web1          env=prod,managed-by=pegasus\ndatabase-01   -\n");
+        assert_eq!(
+            t,
+            "web1          env=prod,managed-by=pegasus\ndatabase-01   -\n"
+        );
     }
 
     #[test]

@@ -99,10 +99,7 @@ fn unknown_names(client: &Client, unknown: &[&str]) -> Result<String> {
     let names: Vec<&str> = servers.iter().map(|s| s.name.as_str()).collect();
     let what = match unknown {
         [one] => format!("no server named {}", crate::ui::escape(one)),
-        many => format!(
-            "no servers named {}",
-            crate::ui::escape(&many.join(", "))
-        ),
+        many => format!("no servers named {}", crate::ui::escape(&many.join(", "))),
     };
     Ok(match names.len() {
         0 => format!("{what}: this project has no servers"),
