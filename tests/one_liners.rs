@@ -451,6 +451,23 @@ fn completion_scripts_parse() {
             "{shell}: {}",
             String::from_utf8_lossy(&out.stderr)
         );
+        if shell == "fish" {
+            // fish can be asked what it would complete.
+            let out = Command::new("fish")
+                .args(["--no-config", "-c"])
+                .arg(format!(
+                    "source {}; complete -C 'pegasus server cre'; complete -C 'pegasus server list -o no'",
+                    file.display()
+                ))
+                .output()
+                .unwrap();
+            let text = String::from_utf8_lossy(&out.stdout);
+            let words: Vec<&str> = text
+                .lines()
+                .map(|l| l.split('\t').next().unwrap())
+                .collect();
+            assert_eq!(words, ["create", "noheader"], "{text}");
+        }
     }
     assert!(p.fake.requests().is_empty());
 }
@@ -803,4 +820,63 @@ fn every_readme_one_liner_runs_against_the_fake() {
             "{file}"
         );
     }
+}
+
+// ---------------------------------------------------------------- Makefile notes
+
+/// `make TARGET` from the repository's Makefile in a scratch folder that holds a copy of
+/// the binary where a release build would put it; `CARGO=true` stands in for the build.
+fn make(target: &str, prefix: &Path, path_has_prefix: bool) -> String {
+    let scratch = tempfile::tempdir().unwrap();
+    let release = scratch.path().join("target/release");
+    std::fs::create_dir_all(&release).unwrap();
+    std::fs::copy(BIN, release.join("pegasus")).unwrap();
+    let makefile = Path::new(env!("CARGO_MANIFEST_DIR")).join("Makefile");
+    let mut path = String::from("/usr/local/bin:/usr/bin:/bin");
+    if path_has_prefix {
+        path = format!("{}/bin:{path}", prefix.display());
+    }
+    let out = Command::new("make")
+        .arg("-f")
+        .arg(&makefile)
+        .arg(target)
+        .arg("CARGO=true")
+        .arg(format!("PREFIX={}", prefix.display()))
+        .current_dir(scratch.path())
+        .env("PATH", path)
+        .output()
+        .unwrap();
+    let text =
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{text}");
+    text
+}
+
+#[test]
+fn make_install_says_when_the_folder_is_not_on_path() {
+    let prefix = tempfile::tempdir().unwrap();
+    let out = make("install", prefix.path(), false);
+    assert!(prefix.path().join("bin/pegasus").exists(), "{out}");
+    assert!(
+        out.contains(&format!(
+            "note: {}/bin is not on your PATH",
+            prefix.path().display()
+        )),
+        "{out}"
+    );
+    let out = make("install", prefix.path(), true);
+    assert!(!out.contains("not on your PATH"), "{out}");
+}
+
+#[test]
+fn make_demo_says_it_is_building_before_the_silent_compile() {
+    let prefix = tempfile::tempdir().unwrap();
+    let out = make("demo", prefix.path(), false);
+    let said = out
+        .find("building the demo")
+        .unwrap_or_else(|| panic!("{out}"));
+    let compile = out
+        .find("true run --quiet")
+        .unwrap_or_else(|| panic!("{out}"));
+    assert!(said < compile, "{out}");
 }
