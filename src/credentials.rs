@@ -373,6 +373,49 @@ mod tests {
     }
 
     #[test]
+    fn hcloud_context_choice() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("cli.toml");
+        assert!(matches!(from_hcloud(&path, None), Hcloud::None));
+        fs::write(
+            &path,
+            "active_context = \"a\"\n[[contexts]]\nname = \"a\"\ntoken = \"ta\"\n[[contexts]]\nname = \"b\"\ntoken = \"tb\"\n",
+        )
+        .unwrap();
+        let Hcloud::Token(t) = from_hcloud(&path, None) else {
+            panic!("no token")
+        };
+        assert_eq!(
+            (t.secret(), &t.source),
+            ("ta", &Source::HcloudContext("a".into()))
+        );
+        let Hcloud::Token(t) = from_hcloud(&path, Some("b".into())) else {
+            panic!("no token")
+        };
+        assert_eq!(t.secret(), "tb");
+        let Hcloud::Warning(w) = from_hcloud(&path, Some("zz".into())) else {
+            panic!("no warning")
+        };
+        assert!(w.contains("'zz' is not in"), "{w}");
+        assert_eq!(
+            Source::HcloudContext("shop".into()).to_string(),
+            "the token of hcloud context 'shop'"
+        );
+    }
+
+    #[test]
+    fn loose_file_mode_warns_with_chmod() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("f");
+        fs::write(&path, "x\n").unwrap();
+        fs::set_permissions(&path, fs::Permissions::from_mode(0o600)).unwrap();
+        assert_eq!(loose_mode_warning(&path, "~/f"), None);
+        fs::set_permissions(&path, fs::Permissions::from_mode(0o640)).unwrap();
+        let w = loose_mode_warning(&path, "~/f").unwrap();
+        assert!(w.ends_with("chmod 600 ~/f"), "{w}");
+    }
+
+    #[test]
     fn debug_hides_the_token() {
         let t = Token::new("s3cr3t-token", Source::Prompt).unwrap();
         assert!(!format!("{t:?}").contains("s3cr3t"));
