@@ -202,6 +202,8 @@ fn destroy_several_deletes_them_side_by_side() {
         run.dump()
     );
     assert_eq!(p.fake.server_names(), ["db1"]);
+    assert_stderr(&run, "Server web1: deleted");
+    assert_stderr(&run, "Server web2: deleted");
     let log = p.fake.requests();
     let deletes: Vec<usize> = log
         .iter()
@@ -672,7 +674,7 @@ fn a_key_uploaded_by_someone_else_meanwhile_is_not_ours() {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
     while p.fake.count("POST", "/v1/ssh_keys") == 0 {
         assert!(std::time::Instant::now() < deadline, "no upload");
-        std::thread::yield_now();
+        std::thread::sleep(std::time::Duration::from_millis(2));
     }
     p.fake.add_ssh_key("racer", &ed25519_pub());
     let out = child.wait_with_output().unwrap();

@@ -223,7 +223,7 @@ fn delete_all(
         }
         drop(tx);
         if n > 1 {
-            ui.progress(&overall, "0 gone", None);
+            ui.progress(&overall, &format!("0 of {n} gone"), None);
         }
         let mut done = 0;
         for event in rx {
