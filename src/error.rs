@@ -27,6 +27,29 @@ pub enum Error {
     Io { what: String, err: io::Error },
     /// Any other failure, already phrased for the user.
     Failed(String),
+    /// SIGINT, SIGTERM or SIGHUP arrived (exit 128 + signal). Before the server exists,
+    /// `detail` names what was made already (an uploaded key); `None`: nothing.
+    Interrupted { signal: i32, detail: Option<String> },
+    /// An error after `POST /servers` was sent, with what is known about the server and
+    /// the two ways on (SPEC §4). The create orchestrator adds it once, like cargo's
+    /// `anyhow::Context`; the steps return plain errors.
+    Server {
+        facts: Box<ServerFacts>,
+        err: Box<Error>,
+    },
+}
+
+/// What is known about a server that exists, or may exist, when a step failed. Text
+/// fields from the API are already escaped for the terminal by whoever fills them in.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ServerFacts {
+    pub name: String,
+    /// `None`: the create got no clear answer and the look-up failed too, so the server
+    /// may or may not exist.
+    pub id: Option<u64>,
+    /// IPv4, else IPv6.
+    pub address: Option<String>,
+    pub status: Option<String>,
 }
 
 /// Hetzner's error envelope `{"error": {"code", "message", "details"}}`, decoded.
@@ -51,6 +74,8 @@ impl Error {
     pub fn exit_code(&self) -> i32 {
         match self {
             Error::Usage { .. } | Error::Invalid(_) => EXIT_USAGE,
+            Error::Interrupted { signal, .. } => 128 + signal,
+            Error::Server { err, .. } => err.exit_code(),
             _ => EXIT_FAILED,
         }
     }
@@ -59,6 +84,32 @@ impl Error {
         Error::Io {
             what: what.into(),
             err,
+        }
+    }
+
+    /// This error, with the facts about the server it happened to (the error itself
+    /// when it already has them).
+    pub fn about_server(self, facts: ServerFacts) -> Error {
+        match self {
+            Error::Server { .. } => self,
+            err => Error::Server {
+                facts: Box::new(facts),
+                err: Box::new(err),
+            },
+        }
+    }
+
+    /// The message without the server's facts (for the `error` field of JSON output,
+    /// which carries the facts in `server`).
+    pub fn message(&self) -> String {
+        match self {
+            Error::Server { err, .. } => match &**err {
+                Error::Interrupted { signal, .. } => {
+                    format!("Interrupted by {}", signal_name(*signal))
+                }
+                other => other.to_string(),
+            },
+            other => other.to_string(),
         }
     }
 
@@ -92,7 +143,50 @@ impl fmt::Display for Error {
             Error::Invalid(msg) | Error::Network(msg) | Error::Failed(msg) => f.write_str(msg),
             Error::Api(e) => e.fmt(f),
             Error::Io { what, err } => write!(f, "{what}: {}", io_reason(err)),
+            Error::Interrupted { detail, .. } => match detail {
+                Some(d) => write!(f, "Interrupted; no server was created, but {d}"),
+                None => f.write_str("Interrupted; nothing was created"),
+            },
+            Error::Server { facts, .. } => write!(f, "{}\n{facts}", self.message()),
         }
+    }
+}
+
+impl fmt::Display for ServerFacts {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let name = &self.name;
+        let Some(id) = self.id else {
+            return write!(
+                f,
+                "The server {name} may have been created: the create request got no clear answer, \
+                 and looking it up failed too. Check with `pegasus server list` (or in the Hetzner \
+                 console), then pick it up with `pegasus server create {name}` or remove it with \
+                 `pegasus server destroy {name}`."
+            );
+        };
+        let mut known = format!("id {id}");
+        if let Some(a) = &self.address {
+            known.push_str(&format!(", {a}"));
+        }
+        if let Some(s) = &self.status {
+            known.push_str(&format!(", status {s}"));
+        }
+        write!(
+            f,
+            "The server {name} exists ({known}).\n  \
+             pick it up:  pegasus server create {name}\n  \
+             remove it:   pegasus server destroy {name}"
+        )
+    }
+}
+
+/// A signal's name, for messages.
+pub fn signal_name(signal: i32) -> &'static str {
+    match signal {
+        1 => "SIGHUP",
+        2 => "SIGINT",
+        15 => "SIGTERM",
+        _ => "a signal",
     }
 }
 
@@ -138,6 +232,53 @@ mod tests {
             e.to_string(),
             "Hetzner API: invalid input in field 'name' (invalid_input, HTTP 422)\n  - name: Name must be a valid hostname."
         );
+    }
+
+    #[test]
+    fn server_facts_follow_the_error_and_keep_its_exit_code() {
+        let facts = ServerFacts {
+            name: "web1".into(),
+            id: Some(42),
+            address: Some("203.0.113.10".into()),
+            status: Some("initializing".into()),
+        };
+        let e = Error::Network("the connection dropped".into()).about_server(facts.clone());
+        assert_eq!(e.exit_code(), 1);
+        assert_eq!(
+            e.to_string(),
+            "the connection dropped\nThe server web1 exists (id 42, 203.0.113.10, status initializing).\n  \
+             pick it up:  pegasus server create web1\n  remove it:   pegasus server destroy web1"
+        );
+        // Added once: a second wrap keeps the first.
+        let again = e.about_server(ServerFacts::default());
+        assert!(again.to_string().contains("id 42"));
+        let e = Error::Interrupted {
+            signal: 15,
+            detail: None,
+        }
+        .about_server(facts);
+        assert_eq!(e.exit_code(), 143);
+        assert!(
+            e.to_string()
+                .starts_with("Interrupted by SIGTERM\nThe server web1 exists")
+        );
+        let unknown = ServerFacts {
+            name: "web1".into(),
+            ..ServerFacts::default()
+        };
+        let e = Error::Network("x".into()).about_server(unknown);
+        assert!(e.to_string().contains("may have been created"), "{e}");
+        assert!(e.to_string().contains("pegasus server list"), "{e}");
+    }
+
+    #[test]
+    fn interrupted_before_the_create() {
+        let e = Error::Interrupted {
+            signal: 2,
+            detail: None,
+        };
+        assert_eq!(e.exit_code(), 130);
+        assert_eq!(e.to_string(), "Interrupted; nothing was created");
     }
 
     #[test]

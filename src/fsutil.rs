@@ -35,6 +35,9 @@ pub fn write_atomic(path: &Path, bytes: &[u8], mode: Option<u32>) -> io::Result<
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| "file".into());
 
+    // A second signal must not end the program while the temp file exists (the first
+    // only sets a flag, see `signals`): it is renamed or removed before this returns.
+    let _critical = crate::signals::critical();
     let (tmp_path, mut file) = create_temp(&dir, &file_name, mode)?;
     let result = (|| {
         file.write_all(bytes)?;

@@ -21,8 +21,9 @@ pub const MAX_TRIES: u32 = 5;
 const RATE_LIMIT_WAIT_CAP: Duration = Duration::from_secs(60);
 const BACKOFF_CAP: Duration = Duration::from_secs(30);
 
-/// Told about waits, so the user sees why nothing seems to happen.
-pub trait Observer {
+/// Told about waits, so the user sees why nothing seems to happen. `Sync`: the client
+/// is shared by threads that read side by side.
+pub trait Observer: Sync {
     fn retrying(&self, reason: &str, wait: Duration);
 }
 

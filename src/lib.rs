@@ -15,6 +15,7 @@ pub mod http;
 pub mod kamal;
 pub mod kamal_config;
 pub mod session;
+pub mod signals;
 pub mod ssh_keys;
 pub mod timefmt;
 pub mod tls;

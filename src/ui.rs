@@ -3,8 +3,8 @@
 //!
 //! Results go to stdout; prompts, progress, notes and errors go to stderr (SPEC §8).
 
-use std::cell::RefCell;
 use std::io::{self, BufRead, IsTerminal, Write};
+use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use spinners::{Spinner, Spinners, Stream};
@@ -39,7 +39,9 @@ pub struct Ui {
     spin: bool,
     color_err: bool,
     color_out: bool,
-    state: RefCell<Progress>,
+    /// A mutex, not a RefCell: the API client (and so this observer) is shared by the
+    /// preflight's threads.
+    state: Mutex<Progress>,
 }
 
 #[derive(Default)]
@@ -61,8 +63,12 @@ impl Ui {
             spin: stderr_tty && !dumb,
             color_err: stderr_tty && !no_color && !dumb,
             color_out: io::stdout().is_terminal() && !no_color && !dumb,
-            state: RefCell::new(Progress::default()),
+            state: Mutex::new(Progress::default()),
         }
+    }
+
+    fn state(&self) -> MutexGuard<'_, Progress> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     pub fn stdin_is_terminal(&self) -> bool {
@@ -97,7 +103,7 @@ impl Ui {
     /// Show the state of a wait: a spinner with the step, percentage and elapsed seconds
     /// on a terminal; one plain line per step otherwise.
     pub fn progress(&self, title: &str, step: &str, percent: Option<u32>) {
-        let mut st = self.state.borrow_mut();
+        let mut st = self.state();
         let now = Instant::now();
         st.started.get_or_insert(now);
         let line = format!("{title}: {step}");
@@ -125,7 +131,7 @@ impl Ui {
     /// End a wait: stop the spinner and clear its line; say how long it took.
     pub fn progress_done(&self, title: &str, outcome: &str) {
         let elapsed = {
-            let mut st = self.state.borrow_mut();
+            let mut st = self.state();
             let e = st.started.take().map(|s| s.elapsed());
             st.step = None;
             e
@@ -137,7 +143,7 @@ impl Ui {
     }
 
     fn stop_spinner(&self) {
-        let mut st = self.state.borrow_mut();
+        let mut st = self.state();
         if let Some(mut s) = st.spinner.take() {
             s.stop();
             let _ = write!(io::stderr(), "\r\x1b[2K");
@@ -149,6 +155,8 @@ impl Ui {
     /// a pipe it is one line of stdin. `None` at end of input.
     pub fn ask(&self, question: &str) -> Result<Option<String>> {
         self.stop_spinner();
+        // Blocked on input there is no safe point: a signal ends the program at once.
+        let _now = crate::signals::Immediate::new();
         let _ = write!(io::stderr(), "{question}");
         let _ = io::stderr().flush();
         let answer = read_line();
@@ -168,6 +176,7 @@ impl Ui {
     pub fn ask_secret(&self, question: &str) -> Result<Option<String>> {
         self.stop_spinner();
         if !self.stdin_tty {
+            let _now = crate::signals::Immediate::new();
             let _ = write!(io::stderr(), "{question}");
             let _ = io::stderr().flush();
             let answer = read_line();
@@ -296,39 +305,42 @@ mod echo {
 
         const ECHO: u32 = 0o10;
         const TCSANOW: i32 = 0;
-        const SIGINT: i32 = 2;
-        const SIGTERM: i32 = 15;
 
         unsafe extern "C" {
             fn tcgetattr(fd: i32, t: *mut Termios) -> i32;
             fn tcsetattr(fd: i32, action: i32, t: *const Termios) -> i32;
-            fn signal(sig: i32, handler: usize) -> usize;
-            fn _exit(code: i32) -> !;
         }
 
         /// The settings to put back if the user interrupts while echo is off.
         static SAVED: Mutex<Option<Termios>> = Mutex::new(None);
 
-        extern "C" fn restore_and_exit(sig: i32) {
+        /// Called by the signal handler (`signals::Immediate`) before it ends the program.
+        extern "C" fn restore() {
             if let Ok(guard) = SAVED.try_lock() {
                 if let Some(t) = *guard {
                     // SAFETY: restoring settings read from fd 0 by tcgetattr.
                     unsafe { tcsetattr(0, TCSANOW, &t) };
                 }
             }
-            // SAFETY: async-signal-safe exit with the conventional 128+signal code.
-            unsafe { _exit(128 + sig) }
         }
 
-        pub struct EchoOff(Option<Termios>);
+        /// Echo off, and a signal restores it before the program ends.
+        pub struct EchoOff {
+            old: Option<Termios>,
+            _signals: crate::signals::Immediate,
+        }
 
         impl EchoOff {
             pub fn new() -> EchoOff {
+                let now = crate::signals::Immediate::with_restore(restore);
                 let mut t = std::mem::MaybeUninit::<Termios>::uninit();
                 // SAFETY: tcgetattr fills the struct when it returns 0; we only read it then.
                 let old = unsafe {
                     if tcgetattr(0, t.as_mut_ptr()) != 0 {
-                        return EchoOff(None);
+                        return EchoOff {
+                            old: None,
+                            _signals: now,
+                        };
                     }
                     t.assume_init()
                 };
@@ -337,26 +349,20 @@ mod echo {
                 }
                 let mut quiet = old;
                 quiet.lflag &= !ECHO;
-                let handler = restore_and_exit as extern "C" fn(i32) as usize;
-                // SAFETY: plain libc calls with valid pointers and a handler of the right ABI.
-                unsafe {
-                    signal(SIGINT, handler);
-                    signal(SIGTERM, handler);
-                    tcsetattr(0, TCSANOW, &quiet);
+                // SAFETY: a plain libc call with a valid pointer.
+                unsafe { tcsetattr(0, TCSANOW, &quiet) };
+                EchoOff {
+                    old: Some(old),
+                    _signals: now,
                 }
-                EchoOff(Some(old))
             }
         }
 
         impl Drop for EchoOff {
             fn drop(&mut self) {
-                if let Some(old) = self.0 {
-                    // SAFETY: restores the settings read in `new`; SIG_DFL is 0.
-                    unsafe {
-                        tcsetattr(0, TCSANOW, &old);
-                        signal(SIGINT, 0);
-                        signal(SIGTERM, 0);
-                    }
+                if let Some(old) = self.old {
+                    // SAFETY: restores the settings read in `new`.
+                    unsafe { tcsetattr(0, TCSANOW, &old) };
                 }
                 if let Ok(mut g) = SAVED.lock() {
                     *g = None;
@@ -367,10 +373,10 @@ mod echo {
 
     #[cfg(not(target_os = "linux"))]
     mod imp {
-        pub struct EchoOff;
+        pub struct EchoOff(crate::signals::Immediate);
         impl EchoOff {
             pub fn new() -> EchoOff {
-                EchoOff
+                EchoOff(crate::signals::Immediate::new())
             }
         }
     }

@@ -98,11 +98,11 @@ fn key_already_on_hetzner_is_reused_and_few_requests_are_made() {
     assert_eq!(v["ssh_key"]["id"], id);
     assert_eq!(v["ssh_key"]["uploaded"], false);
     assert_eq!(p.fake.count("POST", "/v1/ssh_keys"), 0);
-    // keys, type, name check, create, server: 5 plus the polls.
+    // keys, type, image, name check, create, server: 6 plus the polls.
     let polls = p.fake.count_prefix("GET", "/v1/actions");
     assert_eq!(
         p.fake.requests().len(),
-        5 + polls,
+        6 + polls,
         "{:#?}",
         p.fake.requests()
     );
@@ -543,13 +543,37 @@ fn unknown_type_and_unknown_location() {
 }
 
 #[test]
-fn unknown_image_is_reported_from_the_create() {
+fn unknown_image_is_refused_before_anything_is_made_listing_the_images() {
     let p = Project::new();
     let run = p.run(&["server", "create", "web1", "-i", "windows-95"]);
     assert_exit(&run, 1);
-    assert_stderr(&run, "image 'windows-95' not found");
-    assert_stderr(&run, "invalid_input");
+    assert_stderr(
+        &run,
+        "image 'windows-95' does not exist; images for x86: debian-12, ubuntu-22.04, ubuntu-24.04 (use -i)",
+    );
     assert!(p.fake.server_names().is_empty());
+    assert_eq!(p.fake.count("POST", "/v1/servers"), 0);
+    assert_eq!(p.fake.count("POST", "/v1/ssh_keys"), 0);
+    // An image of the other architecture only (by id: the arm build of ubuntu-24.04).
+    let run = p.run(&["server", "create", "web1", "-i", "161547270"]);
+    assert_exit(&run, 1);
+    assert_stderr(
+        &run,
+        "image '161547270' is not available for x86 (the architecture of cx23); images for x86:",
+    );
+    // The arm type takes it.
+    let run = p.run(&[
+        "server",
+        "create",
+        "web1",
+        "-i",
+        "161547270",
+        "-t",
+        "cax11",
+        "--json",
+    ]);
+    assert_exit(&run, 0);
+    assert_eq!(p.fake.count("POST", "/v1/servers"), 1);
 }
 
 // ---- faults ----
@@ -645,7 +669,8 @@ fn wait_gives_up_after_the_limit() {
     let run = p.run(&["server", "create", "web1"]);
     assert_exit(&run, 1);
     assert_stderr(&run, "gave up waiting");
-    assert_stderr(&run, "The server web1 (id");
+    assert_stderr(&run, "The server web1 exists (id");
+    assert_stderr(&run, "pegasus server create web1");
 }
 
 #[test]

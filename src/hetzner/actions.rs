@@ -153,9 +153,12 @@ impl Client<'_> {
             if left.is_zero() {
                 return Ok(Waited::TimedOut);
             }
-            std::thread::sleep(delay.min(left));
+            // Interruptible: a signal ends the wait within milliseconds (SPEC §8).
+            crate::signals::sleep(delay.min(left))?;
             polls += 1;
-            match probe()? {
+            let seen = probe()?;
+            crate::signals::check()?;
+            match seen {
                 Poll::Done => return Ok(Waited::Done),
                 Poll::Failed(why) => return Ok(Waited::Failed(why)),
                 Poll::Pending(step, pct) => {

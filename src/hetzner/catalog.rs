@@ -2,8 +2,9 @@
 
 use serde::Deserialize;
 
+use super::servers::Image;
 use super::{Client, query_escape};
-use crate::error::Result;
+use crate::error::{Error, Result};
 
 #[derive(Debug, Clone, Deserialize)]
 pub struct ServerType {
@@ -54,6 +55,40 @@ impl Client<'_> {
 
     pub fn locations(&self) -> Result<Vec<Location>> {
         self.get_all("/locations", "locations")
+    }
+
+    /// The images `image` names: all architectures of a system image name (deprecated
+    /// ones too), or the one image with that id. Empty when there is none.
+    pub fn images_named(&self, image: &str) -> Result<Vec<Image>> {
+        #[derive(Deserialize)]
+        struct One {
+            image: Image,
+        }
+        if !image.is_empty() && image.bytes().all(|b| b.is_ascii_digit()) {
+            return match self.get::<One>(&format!("/images/{image}")) {
+                Ok(one) => Ok(vec![one.image]),
+                Err(Error::Api(api)) if api.status == 404 || api.code() == "not_found" => {
+                    Ok(Vec::new())
+                }
+                Err(e) => Err(e),
+            };
+        }
+        self.get_all(
+            &format!(
+                "/images?name={}&include_deprecated=true",
+                query_escape(image)
+            ),
+            "images",
+        )
+    }
+
+    /// The system images for an architecture (`x86`, `arm`), for a message.
+    pub fn system_images(&self, architecture: &str) -> Result<Vec<Image>> {
+        let path = match architecture {
+            "" => "/images?type=system".to_string(),
+            arch => format!("/images?type=system&architecture={}", query_escape(arch)),
+        };
+        self.get_all(&path, "images")
     }
 }
 

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use super::actions::Action;
 use super::{Client, bad_answer, decode, query_escape};
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, ServerFacts};
 use crate::http::{Failure, MAX_TRIES, Method};
 
 #[derive(Debug, Clone, Deserialize, PartialEq)]
@@ -51,6 +51,12 @@ pub struct Image {
     /// Only system images have a name.
     pub name: Option<String>,
     pub description: Option<String>,
+    /// `x86` or `arm`.
+    #[serde(default)]
+    pub architecture: String,
+    /// When Hetzner deprecated it, if it did.
+    #[serde(default)]
+    pub deprecated: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, PartialEq)]
@@ -168,9 +174,11 @@ impl Client<'_> {
     }
 
     /// `POST /servers`, never sent twice blindly. A failure without a clear answer (the
-    /// connection dropped, a timeout, a gateway error) is followed by a look-up by name:
-    /// if the server exists and carries our labels, carry on with it; if not, the POST
-    /// is tried again (a second server cannot appear: names are unique per project).
+    /// connection dropped, a timeout, a gateway error, a 2xx answer that cannot be read)
+    /// is followed by a look-up by name: if the server exists and carries our labels,
+    /// carry on with it; if not, the POST is tried again (a second server cannot appear:
+    /// names are unique per project). When the look-up fails too, the error carries
+    /// [`ServerFacts`] without an id: the server may exist.
     pub fn create_server(&self, new: &NewServer) -> Result<Created> {
         #[derive(Deserialize)]
         struct Answer {
@@ -184,16 +192,19 @@ impl Client<'_> {
         let mut attempt = 1;
         loop {
             let failure = match self.http.execute(Method::Post, "/servers", Some(&body)) {
-                Ok(text) => {
-                    let a: Answer = decode(&text)?;
-                    let mut actions = vec![a.action];
-                    actions.extend(a.next_actions);
-                    return Ok(Created {
-                        server: a.server,
-                        actions,
-                        recovered: false,
-                    });
-                }
+                Ok(text) => match decode::<Answer>(&text) {
+                    Ok(a) => {
+                        let mut actions = vec![a.action];
+                        actions.extend(a.next_actions);
+                        return Ok(Created {
+                            server: a.server,
+                            actions,
+                            recovered: false,
+                        });
+                    }
+                    // Accepted, but the answer is unreadable: look the server up.
+                    Err(e) => Failure::Unclear(e),
+                },
                 Err(f) => f,
             };
             let err = match failure {
@@ -206,13 +217,21 @@ impl Client<'_> {
                 Failure::Clear(e) => return Err(e),
             };
             unclear_before = true;
-            if let Some(server) = self.find_server(new.name)? {
+            let may_exist = |e: Error| {
+                e.about_server(ServerFacts {
+                    name: new.name.to_string(),
+                    ..ServerFacts::default()
+                })
+            };
+            let found = self.find_server(new.name).map_err(may_exist)?;
+            if let Some(server) = found {
                 if new
                     .labels
                     .iter()
                     .all(|(k, v)| server.labels.get(k) == Some(v))
                 {
-                    let actions = self.running_actions(server.id)?;
+                    // A failure from here on has the facts: the orchestrator adds them.
+                    let actions = self.running_actions(server.id).unwrap_or_default();
                     return Ok(Created {
                         server,
                         actions,
@@ -230,7 +249,7 @@ impl Client<'_> {
             }
             let wait = self.http.timing.backoff_for(attempt);
             attempt += 1;
-            std::thread::sleep(wait);
+            crate::signals::sleep(wait)?;
         }
     }
 

@@ -86,6 +86,17 @@ pub enum Fault {
     ApplyThenDrop,
     /// Sleep this long, then answer normally.
     Delay(Duration),
+    /// Perform the request, then send the head of its answer (with the full
+    /// `Content-Length`) and only the first half of the body, and close: an answer cut
+    /// off on the way.
+    Truncate,
+    /// Perform the request, then answer its status with only the first half of the
+    /// body, correctly framed: a complete answer that is not valid JSON.
+    Garble,
+    /// Perform the request, then replace every `from` with `to` in the answer body
+    /// (the texts as they appear in the JSON, e.g. `\u001b` for an ESC): smuggles
+    /// hostile text into an otherwise real answer.
+    Substitute(String, String),
 }
 
 struct Shared {
@@ -507,6 +518,26 @@ fn serve(mut stream: TcpStream, shared: Arc<Shared>) {
                     apply(&shared, &req, &raw.body);
                     let _ = stream.shutdown(Shutdown::Both);
                     return;
+                }
+                Some(Fault::Truncate) => {
+                    let resp = apply(&shared, &req, &raw.body);
+                    let full = frame(&shared, &resp, true);
+                    let cut = full.len() - resp.body.len() / 2;
+                    let _ = stream.write_all(&full[..cut]);
+                    let _ = stream.shutdown(Shutdown::Both);
+                    return;
+                }
+                Some(Fault::Garble) => {
+                    let mut resp = apply(&shared, &req, &raw.body);
+                    let half = resp.body.len() / 2;
+                    resp.body.truncate(half);
+                    resp
+                }
+                Some(Fault::Substitute(from, to)) => {
+                    let mut resp = apply(&shared, &req, &raw.body);
+                    let text = String::from_utf8_lossy(&resp.body).replace(&from, &to);
+                    resp.body = text.into_bytes();
+                    resp
                 }
                 None => apply(&shared, &req, &raw.body),
             }

@@ -148,12 +148,18 @@ pub fn find_or_upload(
     ui: &Ui,
 ) -> Result<(SshKey, bool)> {
     if let Some(found) = keys.iter().find(|k| key.matches(&k.public_key)) {
-        ui.note(&format!("The key is on Hetzner as '{}'", found.name));
+        ui.note(&format!(
+            "The key is on Hetzner as '{}'",
+            escape(&found.name)
+        ));
         return Ok((found.clone(), false));
     }
     let taken: Vec<&str> = keys.iter().map(|k| k.name.as_str()).collect();
     let name = ssh_keys::free_name(&key.stem(), &taken);
-    ui.note(&format!("Uploading the key to Hetzner as '{name}'"));
+    ui.note(&format!(
+        "Uploading the key to Hetzner as '{}'",
+        escape(&name)
+    ));
     let same = |k: &SshKey| key.matches(&k.public_key);
     // `false` when Hetzner said the key exists and someone else's upload is reused.
     client.create_ssh_key(&name, &key.line(), &same)

@@ -1,8 +1,10 @@
-//! `pegasus server create NAME` (SPEC §4): local checks, token, key, preflight, create,
-//! wait, output, Kamal edit, in that order.
+//! `pegasus server create NAME` (SPEC §4): local checks, token, key, preflight, create (or
+//! pick-up), wait, then the steps on the running server, then the output.
 //!
 //! This file orchestrates; each step lives in its own file: `key` (steps 2, 5, 7: the SSH
-//! key), `preflight` (step 6), `wait` (step 8).
+//! key), `preflight` (step 6), `wait` (step 8). A step returns a plain `Error`; once
+//! `POST /servers` has been sent, [`run`] adds the server's facts to any error, once
+//! (`Error::about_server`), and in `--json` mode still prints one object on stdout.
 
 mod kamal;
 mod key;
@@ -15,27 +17,168 @@ use serde::Serialize;
 
 use super::{ServerOut, json_line, print};
 use crate::cli::{CreateArgs, MANAGED_BY};
-use crate::error::{Error, Result};
-use crate::hetzner::{NewServer, Server};
+use crate::error::{Error, Result, ServerFacts};
+use crate::hetzner::{Client, Created, NewServer, Server, SshKey};
 use crate::http::Endpoint;
-use crate::kamal_config::{self, Report};
+use crate::kamal::ProjectServer;
+use crate::kamal_config::{self, Plan, Report};
 use crate::session;
-use crate::ui::Ui;
+use crate::signals;
+use crate::ui::{Ui, escape};
 
 pub fn run(args: &CreateArgs, ui: &Ui) -> Result<()> {
+    signals::install();
+    signals::set_last_words("Interrupted; nothing was created");
+    let mut known: Option<Known> = None;
+    let result = create(args, ui, &mut known);
+    let Err(err) = result else {
+        return Ok(());
+    };
+    // The one place where a failure after the POST gets the server's facts.
+    let err = match &known {
+        Some(k) => err.about_server(k.facts()),
+        None => err,
+    };
+    if args.json && matches!(err, Error::Server { .. }) {
+        let out = FailedOut {
+            server: match known.as_ref().and_then(|k| k.server.as_ref()) {
+                Some(s) => serde_json::to_value(ServerOut::from(s)).unwrap_or_default(),
+                None => serde_json::json!({"id": known.as_ref().map(|k| k.id), "name": args.name}),
+            },
+            resumed: known.as_ref().is_some_and(|k| k.resumed),
+            error: err.message(),
+        };
+        // The error still goes to stderr (by the caller) and decides the exit code.
+        if let Ok(line) = json_line(&out) {
+            let _ = print(&line);
+        }
+    }
+    Err(err)
+}
+
+/// What is known about the server once the POST was sent (or an existing one picked up).
+struct Known {
+    name: String,
+    id: u64,
+    /// The latest answer about it.
+    server: Option<Server>,
+    resumed: bool,
+}
+
+impl Known {
+    fn facts(&self) -> ServerFacts {
+        let server = self.server.as_ref();
+        ServerFacts {
+            name: escape(&self.name).into_owned(),
+            id: Some(self.id),
+            address: server
+                .and_then(Server::address)
+                .map(|a| escape(&a).into_owned()),
+            status: server.map(|s| escape(&s.status).into_owned()),
+        }
+    }
+
+    /// Keep the latest state, and let a second Ctrl-C (which ends the program at once)
+    /// still say it.
+    fn update(&mut self, server: &Server) {
+        self.server = Some(server.clone());
+        let interrupted = Error::Interrupted {
+            signal: 0,
+            detail: None,
+        };
+        signals::set_last_words(&format!(
+            "error: {}",
+            interrupted.about_server(self.facts())
+        ));
+    }
+}
+
+/// Everything until the server exists; then [`after_create`].
+fn create(args: &CreateArgs, ui: &Ui, known: &mut Option<Known>) -> Result<()> {
     // The plan: everything that can be checked without the API, before the first request.
     let endpoint = Endpoint::from_env()?;
     let home = session::home_dir();
     let kamal = kamal::plan(args, ui)?;
 
-    // The key, and the API: the key list also proves the token.
+    // The key, and the API: the key list also proves the token; then the preflight reads.
     let (key, (client, keys, source)) =
         key::choose_and_connect(args, home.as_deref(), &endpoint, ui)?;
-    preflight::check(&client, args, ui)?;
+    let pre = preflight::check(&client, args, ui)?;
     let project = kamal::project_servers(&client, &kamal)?;
+    signals::check()?;
     let readonly = |e| session::explain_readonly(e, &source);
-    let (ssh_key, uploaded) = key::find_or_upload(&client, &key, &keys, ui).map_err(readonly)?;
 
+    let (created, ssh_key) = match pre.existing {
+        Some(server) => {
+            // Pick-up (step 6): no key upload, no firewall change, no second POST.
+            let age = crate::timefmt::parse_rfc3339(&server.created)
+                .map(|at| {
+                    format!(
+                        " {} ago",
+                        crate::timefmt::age(crate::timefmt::now_unix() - at)
+                    )
+                })
+                .unwrap_or_default();
+            ui.note(&format!(
+                "Server {} already exists (made by pegasus{age}); picking it up.",
+                escape(&server.name)
+            ));
+            let found = keys.iter().find(|k| key.matches(&k.public_key)).cloned();
+            let mut k = Known {
+                name: args.name.clone(),
+                id: server.id,
+                server: None,
+                resumed: true,
+            };
+            k.update(&server);
+            *known = Some(k);
+            let actions = client.running_actions(server.id)?;
+            let created = Created {
+                server,
+                actions,
+                recovered: false,
+            };
+            (created, found.map(|k| (k, false)))
+        }
+        None => {
+            let (ssh_key, uploaded) =
+                key::find_or_upload(&client, &key, &keys, ui).map_err(readonly)?;
+            let detail = uploaded.then(|| {
+                format!(
+                    "the SSH key '{}' was uploaded to Hetzner (the next run uses it)",
+                    escape(&ssh_key.name)
+                )
+            });
+            if let Some(d) = &detail {
+                signals::set_last_words(&format!("Interrupted; no server was created, but {d}"));
+            }
+            signals::check().map_err(|e| match e {
+                Error::Interrupted { signal, .. } => Error::Interrupted { signal, detail },
+                e => e,
+            })?;
+            let created = post(&client, args, &ssh_key, ui).map_err(readonly)?;
+            let mut k = Known {
+                name: args.name.clone(),
+                id: created.server.id,
+                server: None,
+                resumed: false,
+            };
+            k.update(&created.server);
+            *known = Some(k);
+            (created, Some((ssh_key, uploaded)))
+        }
+    };
+    let Some(k) = known.as_mut() else {
+        return Err(Error::Failed(
+            "internal: the server was not recorded".into(),
+        ));
+    };
+    after_create(&client, args, ui, &created, ssh_key, (&kamal, &project), k)
+}
+
+/// Step 7's `POST /servers`. From the moment it is sent, a signal's last words say that
+/// the server may exist.
+fn post(client: &Client, args: &CreateArgs, ssh_key: &SshKey, ui: &Ui) -> Result<Created> {
     let mut labels: BTreeMap<String, String> = args.labels.iter().cloned().collect();
     labels.insert(MANAGED_BY.0.into(), MANAGED_BY.1.into());
     let new = NewServer {
@@ -49,29 +192,64 @@ pub fn run(args: &CreateArgs, ui: &Ui) -> Result<()> {
     };
     ui.note(&format!(
         "Creating server {} ({}, {}, {})",
-        args.name, args.server_type, args.image, args.location
+        args.name,
+        escape(&args.server_type),
+        escape(&args.image),
+        escape(&args.location)
     ));
-    let created = client.create_server(&new).map_err(readonly)?;
-    let server = wait::until_running(&client, &created, &args.name, ui)?;
+    let may_exist = Error::Interrupted {
+        signal: 0,
+        detail: None,
+    }
+    .about_server(ServerFacts {
+        name: args.name.clone(),
+        ..ServerFacts::default()
+    });
+    signals::set_last_words(&format!("error: {may_exist}"));
+    client.create_server(&new)
+}
 
-    // The output, then the Kamal edit (the server exists whatever happens to the file).
+/// Steps 8–12, on a server that exists. Every error from here on gets the facts in
+/// [`run`]. The order: wait until running → known hosts → Kamal edit → DNS → SSH wait →
+/// output (SPEC §4: the config is consistent before the long SSH wait).
+fn after_create(
+    client: &Client,
+    args: &CreateArgs,
+    ui: &Ui,
+    created: &Created,
+    ssh_key: Option<(SshKey, bool)>,
+    (kamal, project): (&Plan, &[ProjectServer]),
+    known: &mut Known,
+) -> Result<()> {
+    signals::check()?;
+    let server = wait::until_running(client, created, &args.name, ui)?;
+    known.update(&server);
     let Some(address) = server.address() else {
         return Err(Error::Failed(format!(
-            "server {} was created but has no public IP address; see it with `pegasus server list`",
-            server.name
+            "server {} is running but has no public IP address",
+            escape(&server.name)
         )));
     };
-    let report = kamal::apply(&kamal, &address, &project, args.json, ui);
+
+    // Step 9, known hosts: (issue 10) goes here.
+    // Step 10, the Kamal edit (issue 11) and DNS (issue 14).
+    signals::check()?;
+    let report = kamal::apply(kamal, &address, project, args.json, ui);
+    // Step 11, the SSH wait (issue 10) goes here.
+    signals::check()?;
+
+    // Step 12, the output.
     let ssh = format!("ssh root@{address}");
     if args.json {
         let out = JsonOut {
             server: ServerOut::from(&server),
+            resumed: known.resumed,
             ssh,
-            ssh_key: KeyOut {
-                id: ssh_key.id,
-                name: ssh_key.name.clone(),
+            ssh_key: ssh_key.map(|(k, uploaded)| KeyOut {
+                id: k.id,
+                name: k.name,
                 uploaded,
-            },
+            }),
             kamal: report,
         };
         return print(&json_line(&out)?);
@@ -82,9 +260,18 @@ pub fn run(args: &CreateArgs, ui: &Ui) -> Result<()> {
 #[derive(Serialize)]
 struct JsonOut {
     server: ServerOut,
+    resumed: bool,
     ssh: String,
-    ssh_key: KeyOut,
+    ssh_key: Option<KeyOut>,
     kamal: Report,
+}
+
+/// `--json` after a failure once the server exists: what is known, and the error.
+#[derive(Serialize)]
+struct FailedOut {
+    server: serde_json::Value,
+    resumed: bool,
+    error: String,
 }
 
 #[derive(Serialize)]
@@ -97,13 +284,14 @@ struct KeyOut {
 fn human(server: &Server, ssh: &str, report: &Report, address: &str, ui: &Ui) -> String {
     let dash = |v: Option<String>| v.unwrap_or_else(|| "-".into());
     let mut out = format!(
-        "Server {} is running.\n  type      {}\n  image     {}\n  location  {}\n  IPv4      {}\n  IPv6      {}\n\n  {ssh}\n",
-        server.name,
-        server.type_name(),
-        server.image_name(),
-        server.location_name(),
-        dash(server.ipv4().map(str::to_string)),
+        "Server {} is running.\n  type      {}\n  image     {}\n  location  {}\n  IPv4      {}\n  IPv6      {}\n\n  {}\n",
+        escape(&server.name),
+        escape(server.type_name()),
+        escape(&server.image_name()),
+        escape(server.location_name()),
+        escape(&dash(server.ipv4().map(str::to_string))),
         dash(server.ipv6()),
+        escape(ssh),
     );
     let paint = |t: &str, c: &str| ui.paint_out(t, c);
     let lines = kamal_config::human_lines(report, address, &paint);

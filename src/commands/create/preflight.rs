@@ -1,57 +1,189 @@
-//! Step 6, the preflight: every check the API can answer before anything is created.
+//! Step 6, the preflight: every check the API can answer before anything is created or
+//! uploaded. The reads are independent and run side by side (scoped threads over the one
+//! client), so the preflight costs one round trip, not one per check.
 
-use crate::cli::CreateArgs;
+use std::thread::ScopedJoinHandle;
+
+use crate::cli::{CreateArgs, MANAGED_BY};
 use crate::error::{Error, Result};
-use crate::hetzner::{self, Client};
-use crate::ui::Ui;
+use crate::hetzner::{self, Client, Image, Server, ServerType};
+use crate::ui::{Ui, escape};
 
-/// Step 6: the type exists, is offered and still orderable in the location, and the name
-/// is free. Nothing has been created or uploaded yet.
-pub fn check(client: &Client, args: &CreateArgs, ui: &Ui) -> Result<()> {
-    let Some(stype) = client.server_type(&args.server_type)? else {
+/// What the preflight found. Steps that need a look before the create add their field
+/// here (and their read to [`check`]'s scope).
+#[derive(Debug, Default)]
+pub struct Preflight {
+    /// A server named NAME that pegasus made: this run picks it up instead of creating
+    /// one (SPEC §4 step 6): no key upload, no firewall change, no second POST.
+    pub existing: Option<Server>,
+}
+
+/// Step 6: the name is free (or names a server pegasus made, which is picked up); the
+/// type exists and can be ordered in the location; the image exists for the type's
+/// architecture. Nothing has been created or uploaded yet.
+pub fn check(client: &Client, args: &CreateArgs, ui: &Ui) -> Result<Preflight> {
+    let (stype, images, named) = std::thread::scope(|s| {
+        let images = s.spawn(|| client.images_named(&args.image));
+        let named = s.spawn(|| client.find_server(&args.name));
+        let stype = client.server_type(&args.server_type);
+        (stype, joined(images), joined(named))
+    });
+    if let Some(server) = named? {
+        return pick_up(server, args).map(|server| Preflight {
+            existing: Some(server),
+        });
+    }
+    let Some(stype) = stype? else {
         return Err(Error::Failed(format!(
             "server type '{}' does not exist; {}",
-            args.server_type,
+            escape(&args.server_type),
             orderable_types(client, &args.location)?
         )));
     };
+    check_location(client, &stype, args, ui)?;
+    check_image(client, &stype, &images?, args, ui)?;
+    Ok(Preflight::default())
+}
+
+/// A thread's result; a panic in it (there should be none) becomes an error.
+fn joined<T>(handle: ScopedJoinHandle<'_, Result<T>>) -> Result<T> {
+    handle.join().unwrap_or_else(|_| {
+        Err(Error::Failed(
+            "a preflight check stopped unexpectedly".into(),
+        ))
+    })
+}
+
+/// A server with NAME exists: pick it up if pegasus made it and the command line does
+/// not ask for something else.
+fn pick_up(server: Server, args: &CreateArgs) -> Result<Server> {
+    let name = &args.name;
+    if server.labels.get(MANAGED_BY.0).map(String::as_str) != Some(MANAGED_BY.1) {
+        return Err(Error::Failed(format!(
+            "a server named {name} already exists in this project and pegasus did not make it; \
+             choose another name, or remove it with `pegasus server destroy {name}`"
+        )));
+    }
+    let image_matches = match &server.image {
+        Some(img) => {
+            img.id.to_string() == args.image
+                || img
+                    .name
+                    .as_deref()
+                    .is_some_and(|n| n.eq_ignore_ascii_case(&args.image))
+        }
+        None => false,
+    };
+    let mut differences = Vec::new();
+    if args.explicit.server_type && !server.type_name().eq_ignore_ascii_case(&args.server_type) {
+        differences.push(format!(
+            "type {} (not {})",
+            escape(server.type_name()),
+            escape(&args.server_type)
+        ));
+    }
+    if args.explicit.location && !server.location_name().eq_ignore_ascii_case(&args.location) {
+        differences.push(format!(
+            "location {} (not {})",
+            escape(server.location_name()),
+            escape(&args.location)
+        ));
+    }
+    if args.explicit.image && !image_matches {
+        differences.push(format!(
+            "image {} (not {})",
+            escape(&server.image_name()),
+            escape(&args.image)
+        ));
+    }
+    if !differences.is_empty() {
+        return Err(Error::Failed(format!(
+            "server {name} already exists (made by pegasus) with {}; run `pegasus server create {name}` \
+             without -t/-l/-i to pick it up as it is, or choose another name",
+            differences.join(", ")
+        )));
+    }
+    Ok(server)
+}
+
+fn check_location(client: &Client, stype: &ServerType, args: &CreateArgs, ui: &Ui) -> Result<()> {
     let now = crate::timefmt::now_unix();
-    match hetzner::check_type_location(&stype, &args.location, now) {
-        Ok(Some(warning)) => ui.warn(&warning),
+    match hetzner::check_type_location(stype, &args.location, now) {
+        Ok(Some(warning)) => ui.warn(&escape(&warning)),
         Ok(None) => {}
         Err(msg) => {
             let locations = client.locations()?;
             if !locations.iter().any(|l| l.name == args.location) {
                 let names: Vec<String> = locations
                     .iter()
-                    .map(|l| format!("{} ({})", l.name, l.city))
+                    .map(|l| format!("{} ({})", escape(&l.name), escape(&l.city)))
                     .collect();
                 return Err(Error::Failed(format!(
                     "unknown location '{}'; locations: {}",
-                    args.location,
+                    escape(&args.location),
                     names.join(", ")
                 )));
             }
-            return Err(Error::Failed(msg));
+            return Err(Error::Failed(escape(&msg).into_owned()));
         }
     }
-    if client.find_server(&args.name)?.is_some() {
-        return Err(Error::Failed(format!(
-            "a server named {} already exists in this project; choose another name, or remove it with `pegasus server destroy {}`",
-            args.name, args.name
-        )));
-    }
     Ok(())
+}
+
+/// The image exists for the type's architecture; when not, the images that do.
+fn check_image(
+    client: &Client,
+    stype: &ServerType,
+    images: &[Image],
+    args: &CreateArgs,
+    ui: &Ui,
+) -> Result<()> {
+    let arch = stype.architecture.as_str();
+    let fits = |i: &&Image| arch.is_empty() || i.architecture == arch;
+    if let Some(image) = images.iter().find(fits) {
+        if let Some(since) = &image.deprecated {
+            ui.warn(&format!(
+                "image {} is deprecated since {}; Hetzner may refuse it or remove it soon",
+                escape(&args.image),
+                escape(crate::timefmt::date_part(since))
+            ));
+        }
+        return Ok(());
+    }
+    let what = if images.is_empty() {
+        format!("image '{}' does not exist", escape(&args.image))
+    } else {
+        format!(
+            "image '{}' is not available for {} (the architecture of {})",
+            escape(&args.image),
+            escape(arch),
+            escape(&stype.name)
+        )
+    };
+    let mut names: Vec<String> = client
+        .system_images(arch)?
+        .iter()
+        .filter_map(|i| i.name.as_deref())
+        .map(|n| escape(n).into_owned())
+        .collect();
+    names.sort();
+    names.dedup();
+    let list = if names.is_empty() {
+        String::new()
+    } else {
+        format!("; images for {}: {}", escape(arch), names.join(", "))
+    };
+    Err(Error::Failed(format!("{what}{list} (use -i)")))
 }
 
 /// For an unknown type: the names that can be ordered in the location.
 fn orderable_types(client: &Client, location: &str) -> Result<String> {
     let now = crate::timefmt::now_unix();
     let types = client.server_types()?;
-    let names: Vec<&str> = types
+    let names: Vec<String> = types
         .iter()
         .filter(|t| hetzner::check_type_location(t, location, now).is_ok())
-        .map(|t| t.name.as_str())
+        .map(|t| escape(&t.name).into_owned())
         .collect();
     Ok(if names.is_empty() {
         format!(
@@ -59,6 +191,10 @@ fn orderable_types(client: &Client, location: &str) -> Result<String> {
             crate::cli::DEFAULT_SERVER_TYPE
         )
     } else {
-        format!("types you can order in {location}: {}", names.join(", "))
+        format!(
+            "types you can order in {}: {}",
+            escape(location),
+            names.join(", ")
+        )
     })
 }

@@ -3,7 +3,7 @@
 use super::super::step_words;
 use crate::error::{Error, Result};
 use crate::hetzner::{self, Client, Server, Waited};
-use crate::ui::Ui;
+use crate::ui::{Ui, escape};
 
 /// Step 8: wait for the create and start actions (or, after a recovered create, for the
 /// server's status), then fetch the server.
@@ -14,14 +14,25 @@ pub fn until_running(
     ui: &Ui,
 ) -> Result<Server> {
     let title = format!("Server {name}");
-    let mut progress = |step: &str, pct: Option<u32>| ui.progress(&title, step_words(step), pct);
+    let mut progress =
+        |step: &str, pct: Option<u32>| ui.progress(&title, &escape(step_words(step)), pct);
     let id = created.server.id;
     if created.recovered {
         ui.note(&format!(
             "The create request got no clear answer, but server {name} (id {id}) exists; carrying on with it"
         ));
     }
-    let waited = if created.actions.is_empty() {
+    let status = created.server.status.as_str();
+    let waited = if created.actions.is_empty() && status == "running" {
+        Waited::Done
+    } else if created.actions.is_empty() && !matches!(status, "initializing" | "starting") {
+        // A picked-up server that nothing is starting: waiting would only time out.
+        return Err(Error::Failed(format!(
+            "server {name} is {} and no action is running on it; start it in the Hetzner console, \
+             or remove it",
+            escape(status)
+        )));
+    } else if created.actions.is_empty() {
         client.wait_for_running(id, &mut progress)?
     } else {
         let ids: Vec<u64> = created.actions.iter().map(|a| a.id).collect();
@@ -32,7 +43,8 @@ pub fn until_running(
         Waited::Failed(why) => {
             ui.progress_done(&title, "failed");
             return Err(Error::Failed(format!(
-                "{why}. The server {name} exists in a failed state; remove it with `pegasus server destroy {name}`"
+                "{}. The server {name} exists in a failed state",
+                escape(&why)
             )));
         }
         Waited::TimedOut => {
@@ -43,8 +55,8 @@ pub fn until_running(
                 _ => format!("{} minutes", limit / 60),
             };
             return Err(Error::Failed(format!(
-                "gave up waiting after {waited}. The server {name} (id {id}) exists and may still be starting: \
-                 look at it with `pegasus server list` or in the Hetzner console, and remove it with `pegasus server destroy {name}` if it is stuck"
+                "gave up waiting after {waited}; the server may still be starting: look at it with \
+                 `pegasus server list` or in the Hetzner console"
             )));
         }
     }

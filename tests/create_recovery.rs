@@ -1,0 +1,366 @@
+//! `server create` never loses track of a server (issue 9): failures after the
+//! `POST /servers` end with the facts (stderr, and one JSON object on stdout with
+//! `--json`), signals are handled, a re-run picks an existing pegasus server up, and text
+//! from the API reaches the terminal escaped. The real binary against the fake API.
+
+mod common;
+
+use std::process::{Child, Stdio};
+use std::time::{Duration, Instant};
+
+use common::*;
+
+const ESC: char = '\x1b';
+
+/// The facts every failure after the POST must end with.
+#[track_caller]
+fn assert_facts(run: &Run, name: &str) {
+    assert_stderr(run, &format!("The server {name} exists (id "));
+    assert_stderr(run, &format!("pegasus server create {name}"));
+    assert_stderr(run, &format!("pegasus server destroy {name}"));
+}
+
+// ---- failures after the POST ----
+
+#[test]
+fn dropped_action_polls_after_the_create_end_with_the_facts() {
+    let p = Project::new();
+    p.fake.inject("GET", "/v1/actions", Fault::Drop, 1000);
+    let run = p.run(&["server", "create", "web1"]);
+    assert_exit(&run, 1);
+    assert_facts(&run, "web1");
+    assert_stderr(&run, "203.0.113.10, status initializing)");
+    assert!(run.stdout.is_empty(), "{}", run.dump());
+    assert_eq!(p.fake.count("POST", "/v1/servers"), 1);
+
+    // --json: still one object on stdout, with the server and the error.
+    let p = Project::new();
+    p.fake.inject("GET", "/v1/actions", Fault::Drop, 1000);
+    let run = p.run(&["server", "create", "web1", "--json"]);
+    assert_exit(&run, 1);
+    assert_facts(&run, "web1");
+    assert_eq!(run.stdout.lines().count(), 1, "{}", run.dump());
+    let v = run.json();
+    let id = p.fake.server_json("web1").unwrap()["id"].clone();
+    assert_eq!(v["server"]["id"], id);
+    assert_eq!(v["server"]["name"], "web1");
+    assert_eq!(v["server"]["ipv4"], "203.0.113.10");
+    assert_eq!(v["resumed"], false);
+    let error = v["error"].as_str().unwrap();
+    assert!(error.contains("gave up after 5 tries"), "{error}");
+}
+
+#[test]
+fn truncated_create_answer_and_a_failed_look_up_say_the_server_may_exist() {
+    let p = Project::new();
+    p.fake.inject("POST", "/v1/servers", Fault::Truncate, 1);
+    // The preflight's look-up passes; every one after the create drops.
+    p.fake
+        .inject("GET", "/v1/servers", Fault::Delay(Duration::ZERO), 1);
+    p.fake.inject("GET", "/v1/servers", Fault::Drop, 1000);
+    let run = p.run(&["server", "create", "web1", "--json"]);
+    assert_exit(&run, 1);
+    assert_stderr(&run, "The server web1 may have been created");
+    assert_stderr(&run, "pegasus server list");
+    assert_stderr(&run, "pegasus server create web1");
+    assert_stderr(&run, "pegasus server destroy web1");
+    let v = run.json();
+    assert_eq!(v["server"]["name"], "web1");
+    assert!(v["error"].as_str().is_some(), "{}", run.dump());
+    // It was made, once.
+    assert_eq!(p.fake.count("POST", "/v1/servers"), 1);
+    assert_eq!(p.fake.server_names(), ["web1"]);
+}
+
+#[test]
+fn truncated_or_unreadable_create_answer_is_looked_up_never_sent_again() {
+    for fault in [Fault::Truncate, Fault::Garble] {
+        let p = Project::new();
+        p.fake.inject("POST", "/v1/servers", fault.clone(), 1);
+        let run = p.run(&["server", "create", "web1", "--json"]);
+        assert_exit(&run, 0);
+        assert_stderr(&run, "no clear answer");
+        assert_eq!(p.fake.count("POST", "/v1/servers"), 1, "{fault:?}");
+        assert_eq!(run.json()["server"]["status"], "running");
+    }
+}
+
+#[test]
+fn undecodable_server_answer_after_the_wait_ends_with_the_facts() {
+    let p = Project::new();
+    p.fake.inject("GET", "/v1/servers/", Fault::Garble, 1000);
+    let run = p.run(&["server", "create", "web1", "--json"]);
+    assert_exit(&run, 1);
+    assert_stderr(&run, "an answer pegasus does not understand");
+    assert_facts(&run, "web1");
+    let v = run.json();
+    assert_eq!(v["server"]["name"], "web1");
+    assert!(v["error"].as_str().unwrap().contains("does not understand"));
+}
+
+#[test]
+fn failed_action_in_json_mode_prints_the_server_and_the_error() {
+    let p = Project::new();
+    p.fake.fail_action("start_server");
+    let run = p.run(&["server", "create", "web1", "--json"]);
+    assert_exit(&run, 1);
+    assert_facts(&run, "web1");
+    let v = run.json();
+    assert_eq!(v["server"]["name"], "web1");
+    assert_eq!(
+        v["error"],
+        "start_server failed: Action failed (action_failed). The server web1 exists in a failed state"
+    );
+}
+
+// ---- signals ----
+
+fn spawn(p: &Project, args: &[&str]) -> Child {
+    p.command(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+/// Poll (briefly) until the fake has seen `n` requests `method path`.
+fn wait_for_request(p: &Project, method: &str, path: &str) {
+    let start = Instant::now();
+    while p.fake.count(method, path) == 0 {
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "no {method} {path}"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+/// Send `signal` to the child and collect its output; it must end soon.
+fn signal_and_wait(child: Child, signal: i32) -> (Run, Duration) {
+    // SAFETY: kill(2) on our own child's pid.
+    let rc = unsafe { libc::kill(child.id() as i32, signal) };
+    assert_eq!(rc, 0);
+    let sent = Instant::now();
+    let out = child.wait_with_output().unwrap();
+    let run = Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    };
+    (run, sent.elapsed())
+}
+
+#[test]
+fn sigint_before_the_create_says_nothing_was_created() {
+    let p = Project::new();
+    p.fake.inject(
+        "GET",
+        "/v1/server_types",
+        Fault::Delay(Duration::from_millis(400)),
+        1,
+    );
+    let child = spawn(&p, &["server", "create", "web1"]);
+    wait_for_request(&p, "GET", "/v1/server_types");
+    let (run, _) = signal_and_wait(child, libc::SIGINT);
+    assert_exit(&run, 130);
+    assert_stderr(&run, "Interrupted; nothing was created");
+    assert_eq!(p.fake.count("POST", "/v1/servers"), 0);
+    assert_eq!(p.fake.count("POST", "/v1/ssh_keys"), 0);
+}
+
+#[test]
+fn sigint_after_the_key_upload_names_the_key() {
+    let p = Project::new();
+    p.fake.inject(
+        "POST",
+        "/v1/ssh_keys",
+        Fault::Delay(Duration::from_millis(400)),
+        1,
+    );
+    let child = spawn(&p, &["server", "create", "web1"]);
+    wait_for_request(&p, "POST", "/v1/ssh_keys");
+    let (run, _) = signal_and_wait(child, libc::SIGINT);
+    assert_exit(&run, 130);
+    assert_stderr(
+        &run,
+        "Interrupted; no server was created, but the SSH key 'id_ed25519' was uploaded",
+    );
+    assert_eq!(p.fake.count("POST", "/v1/servers"), 0);
+    assert_eq!(p.fake.ssh_keys().len(), 1);
+}
+
+/// A create whose actions take long; the signal comes once the fake has seen the POST.
+fn interrupted_during_the_wait(p: &Project, signal: i32, json: bool) -> (Run, Duration) {
+    p.fake.set_action_duration(Some(Duration::from_secs(30)));
+    let mut args = vec!["server", "create", "web1"];
+    if json {
+        args.push("--json");
+    }
+    let child = spawn(p, &args);
+    wait_for_request(p, "POST", "/v1/servers");
+    // Let it get into the wait.
+    let start = Instant::now();
+    while p.fake.count_prefix("GET", "/v1/actions") == 0 {
+        assert!(start.elapsed() < Duration::from_secs(20));
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    signal_and_wait(child, signal)
+}
+
+#[test]
+fn sigint_during_the_wait_ends_with_the_facts_and_130() {
+    let p = Project::new();
+    let (run, took) = interrupted_during_the_wait(&p, libc::SIGINT, false);
+    assert_exit(&run, 130);
+    assert_stderr(&run, "Interrupted by SIGINT");
+    assert_facts(&run, "web1");
+    assert!(took < Duration::from_secs(3), "took {took:?}");
+    assert_eq!(p.fake.server_names(), ["web1"]);
+}
+
+#[test]
+fn sigterm_and_sighup_during_the_wait_in_json_mode() {
+    for (signal, code, name) in [
+        (libc::SIGTERM, 143, "SIGTERM"),
+        (libc::SIGHUP, 129, "SIGHUP"),
+    ] {
+        let p = Project::new();
+        let (run, took) = interrupted_during_the_wait(&p, signal, true);
+        assert_exit(&run, code);
+        assert_stderr(&run, &format!("Interrupted by {name}"));
+        assert_facts(&run, "web1");
+        assert!(took < Duration::from_secs(3), "took {took:?}");
+        let v = run.json();
+        assert_eq!(v["server"]["name"], "web1");
+        assert_eq!(v["server"]["status"], "initializing");
+        assert_eq!(v["error"], format!("Interrupted by {name}"));
+    }
+}
+
+// ---- pick-up ----
+
+#[test]
+fn rerun_after_an_interrupted_create_picks_the_server_up() {
+    let p = Project::new();
+    let (run, _) = interrupted_during_the_wait(&p, libc::SIGINT, false);
+    assert_exit(&run, 130);
+    p.fake.set_action_duration(None);
+    p.fake.clear_requests();
+
+    // Flags that differ from the server: refused, naming the difference.
+    let run = p.run(&["server", "create", "web1", "-t", "cpx22", "-l", "fsn1"]);
+    assert_exit(&run, 1);
+    assert_stderr(&run, "type cx23 (not cpx22), location nbg1 (not fsn1)");
+    // The same flags as the server: fine.
+    let run = p.run(&[
+        "server", "create", "web1", "-t", "cx23", "-l", "nbg1", "--json",
+    ]);
+    assert_exit(&run, 0);
+    assert_stderr(&run, "Server web1 already exists (made by pegasus ");
+    assert_stderr(&run, "picking it up.");
+    let v = run.json();
+    assert_eq!(v["resumed"], true);
+    assert_eq!(v["server"]["status"], "running");
+    assert_eq!(v["ssh_key"]["uploaded"], false);
+    // No second server, no key upload.
+    assert_eq!(p.fake.count("POST", "/v1/servers"), 0);
+    assert_eq!(p.fake.count("POST", "/v1/ssh_keys"), 0);
+    assert_eq!(p.fake.server_names(), ["web1"]);
+}
+
+#[test]
+fn running_pegasus_server_is_picked_up_at_once_and_another_image_is_refused() {
+    let p = Project::new();
+    p.fake
+        .add_server_with("web1", &[("managed-by", "pegasus")], false);
+    let run = p.run(&["server", "create", "web1", "-i", "debian-12"]);
+    assert_exit(&run, 1);
+    assert_stderr(&run, "image ubuntu-24.04 (not debian-12)");
+    let run = p.run(&["server", "create", "web1"]);
+    assert_exit(&run, 0);
+    assert!(
+        run.stdout.starts_with("Server web1 is running."),
+        "{}",
+        run.dump()
+    );
+    assert_eq!(p.fake.count("POST", "/v1/servers"), 0);
+    assert_eq!(p.fake.count("POST", "/v1/ssh_keys"), 0);
+}
+
+// ---- text from the API is escaped ----
+
+#[track_caller]
+fn assert_no_esc(run: &Run) {
+    assert!(
+        !run.stdout.contains(ESC) && !run.stderr.contains(ESC),
+        "raw ESC in the output:\n{}",
+        run.dump().replace(ESC, "<ESC>")
+    );
+}
+
+#[test]
+fn hostile_action_error_message_is_escaped() {
+    let p = Project::new();
+    p.fake.fail_action("create_server");
+    p.fake.inject(
+        "GET",
+        "/v1/actions",
+        Fault::Substitute(
+            "Action failed".into(),
+            "Action \\u001b]0;owned\\u0007failed\\u001b[2J".into(),
+        ),
+        1000,
+    );
+    let run = p.run(&["server", "create", "web1"]);
+    assert_exit(&run, 1);
+    assert_no_esc(&run);
+    assert_stderr(&run, "Action \\x1b]0;owned\\x07failed\\x1b[2J");
+}
+
+#[test]
+fn hostile_key_name_is_escaped() {
+    let p = Project::new();
+    p.fake.add_ssh_key("evil\x1b[2Jkey", &ed25519_pub());
+    let run = p.run(&["server", "create", "web1"]);
+    assert_exit(&run, 0);
+    assert_no_esc(&run);
+    assert_stderr(&run, "The key is on Hetzner as 'evil\\x1b[2Jkey'");
+}
+
+#[test]
+fn hostile_location_city_is_escaped() {
+    let p = Project::new();
+    p.fake.inject(
+        "GET",
+        "/v1/locations",
+        Fault::Substitute("Falkenstein".into(), "Falk\\u001b[31menstein".into()),
+        1000,
+    );
+    let run = p.run(&["server", "create", "web1", "-l", "mars1"]);
+    assert_exit(&run, 1);
+    assert_no_esc(&run);
+    assert_stderr(&run, "fsn1 (Falk\\x1b[31menstein)");
+}
+
+#[test]
+fn hostile_server_name_is_escaped() {
+    let p = Project::new();
+    p.fake.inject(
+        "GET",
+        "/v1/servers/",
+        Fault::Substitute(
+            "\"name\":\"web1\"".into(),
+            "\"name\":\"web1\\u001b[2J\\r\"".into(),
+        ),
+        1000,
+    );
+    let run = p.run(&["server", "create", "web1"]);
+    assert_exit(&run, 0);
+    assert_no_esc(&run);
+    assert!(
+        run.stdout.starts_with("Server web1\\x1b[2J\\r is running."),
+        "{}",
+        run.dump()
+    );
+}
