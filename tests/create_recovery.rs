@@ -364,3 +364,79 @@ fn hostile_server_name_is_escaped() {
         run.dump()
     );
 }
+
+#[test]
+fn sigint_at_a_prompt_ends_at_once_and_nothing_is_made() {
+    use std::io::Read;
+    let p = Project::new();
+    p.add_key("id_rsa.pub", &read_fixture("keys/id_rsa.pub"));
+    // stdin stays open and silent: the key prompt blocks on it.
+    let mut child = p
+        .command(&["server", "create", "web1"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdin = child.stdin.take();
+    let mut stderr = child.stderr.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel::<Vec<u8>>();
+    std::thread::spawn(move || {
+        let mut buf = [0u8; 1024];
+        while let Ok(n) = stderr.read(&mut buf) {
+            if n == 0 || tx.send(buf[..n].to_vec()).is_err() {
+                break;
+            }
+        }
+    });
+    let mut seen = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !String::from_utf8_lossy(&seen).contains("Which key") {
+        assert!(Instant::now() < deadline, "no prompt");
+        if let Ok(chunk) = rx.recv_timeout(Duration::from_millis(20)) {
+            seen.extend(chunk);
+        }
+    }
+    // SAFETY: kill(2) on our own child's pid.
+    assert_eq!(unsafe { libc::kill(child.id() as i32, libc::SIGINT) }, 0);
+    let status = child.wait().unwrap();
+    drop(stdin);
+    while let Ok(chunk) = rx.recv_timeout(Duration::from_millis(200)) {
+        seen.extend(chunk);
+    }
+    let stderr = String::from_utf8_lossy(&seen);
+    assert_eq!(status.code(), Some(130), "{stderr}");
+    assert!(
+        stderr.contains("Interrupted; nothing was created"),
+        "{stderr}"
+    );
+    assert!(p.fake.requests().is_empty());
+}
+
+#[test]
+fn second_signal_during_a_slow_request_ends_at_once_with_the_facts() {
+    let p = Project::new();
+    // The first poll hangs for 20 s: the first SIGINT only sets the flag.
+    p.fake.inject(
+        "GET",
+        "/v1/actions",
+        Fault::Delay(Duration::from_secs(20)),
+        1,
+    );
+    let mut child = spawn(&p, &["server", "create", "web1"]);
+    wait_for_request(&p, "GET", "/v1/actions");
+    let sent = Instant::now();
+    // Signal until it ends: the first is noted, a later one ends it at once.
+    while child.try_wait().unwrap().is_none() {
+        assert!(sent.elapsed() < Duration::from_secs(5), "still running");
+        // SAFETY: kill(2) on our own child's pid.
+        unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(130), "{stderr}");
+    assert!(sent.elapsed() < Duration::from_secs(5));
+    assert!(stderr.contains("The server web1 exists (id "), "{stderr}");
+    assert!(stderr.contains("pegasus server destroy web1"), "{stderr}");
+}
