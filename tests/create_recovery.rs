@@ -40,6 +40,12 @@ fn dropped_action_polls_after_the_create_end_with_the_facts() {
     assert_exit(&run, 1);
     assert_facts(&run, "web1");
     assert_eq!(run.stdout.lines().count(), 1, "{}", run.dump());
+    // The server object's keys in the order of SPEC §4.
+    assert!(
+        run.stdout.starts_with("{\"server\":{\"id\":"),
+        "{}",
+        run.dump()
+    );
     let v = run.json();
     let id = p.fake.server_json("web1").unwrap()["id"].clone();
     assert_eq!(v["server"]["id"], id);

@@ -1242,3 +1242,39 @@ fn works_with_ureq_and_concurrent_clients() {
         .collect();
     assert!(handles.into_iter().all(|h| h.join().unwrap()));
 }
+
+#[test]
+fn truncate_garble_and_substitute_faults_apply_the_request() {
+    let fake = Fake::start();
+    // Truncate: the server is made, the answer is cut short (the client sees no answer).
+    fake.inject("POST", "/v1/servers", Fault::Truncate, 1);
+    let mut c = Client::connect(&fake);
+    let answer = c.send(
+        "POST",
+        "/v1/servers",
+        Some(TOKEN),
+        Some(&web1().to_string()),
+        false,
+    );
+    assert!(answer.is_none());
+    assert_eq!(fake.server_names(), ["web1"]);
+    // Garble: a complete, well-framed answer that is not JSON.
+    fake.inject("GET", "/v1/servers", Fault::Garble, 1);
+    let r = get(&fake, "/v1/servers?name=web1");
+    assert_eq!(r.status, 200);
+    assert!(
+        serde_json::from_str::<Value>(&r.body).is_err(),
+        "{}",
+        r.body
+    );
+    assert!(r.body.starts_with("{\"meta\":"), "{}", r.body);
+    // Substitute: the real answer with one text replaced.
+    fake.inject(
+        "GET",
+        "/v1/locations",
+        Fault::Substitute("Nuremberg".into(), "Nur\\u001bemberg".into()),
+        1,
+    );
+    let v = get(&fake, "/v1/locations?name=nbg1").json();
+    assert_eq!(v["locations"][0]["city"], "Nur\u{1b}emberg");
+}

@@ -42,8 +42,11 @@ pub fn run(args: &CreateArgs, ui: &Ui) -> Result<()> {
     if args.json && matches!(err, Error::Server { .. }) {
         let out = FailedOut {
             server: match known.as_ref().and_then(|k| k.server.as_ref()) {
-                Some(s) => serde_json::to_value(ServerOut::from(s)).unwrap_or_default(),
-                None => serde_json::json!({"id": known.as_ref().map(|k| k.id), "name": args.name}),
+                Some(s) => KnownOut::Server(ServerOut::from(s)),
+                None => KnownOut::Name {
+                    id: known.as_ref().map(|k| k.id),
+                    name: args.name.clone(),
+                },
             },
             resumed: known.as_ref().is_some_and(|k| k.resumed),
             error: err.message(),
@@ -269,9 +272,18 @@ struct JsonOut {
 /// `--json` after a failure once the server exists: what is known, and the error.
 #[derive(Serialize)]
 struct FailedOut {
-    server: serde_json::Value,
+    server: KnownOut,
     resumed: bool,
     error: String,
+}
+
+/// The server as far as known: the whole object, or (when the create got no clear
+/// answer and the look-up failed) only its name.
+#[derive(Serialize)]
+#[serde(untagged)]
+enum KnownOut {
+    Server(ServerOut),
+    Name { id: Option<u64>, name: String },
 }
 
 #[derive(Serialize)]
