@@ -99,9 +99,27 @@ fn undecodable_server_answer_after_the_wait_ends_with_the_facts() {
     assert_exit(&run, 1);
     assert_stderr(&run, "an answer pegasus does not understand");
     assert_facts(&run, "web1");
+    // The actions were done: the facts say so, though the server could not be read.
+    assert_stderr(&run, "status running)");
     let v = run.json();
     assert_eq!(v["server"]["name"], "web1");
     assert!(v["error"].as_str().unwrap().contains("does not understand"));
+}
+
+#[test]
+fn missing_action_in_the_answer_ends_with_the_facts() {
+    let p = Project::new();
+    // The start action (5002) never appears in the answers: another id stands there.
+    p.fake.inject(
+        "GET",
+        "/v1/actions",
+        Fault::Substitute("\"id\":5002".into(), "\"id\":5999".into()),
+        1000,
+    );
+    let run = p.run(&["server", "create", "web1"]);
+    assert_exit(&run, 1);
+    assert_stderr(&run, "an action is missing from the answer");
+    assert_facts(&run, "web1");
 }
 
 #[test]

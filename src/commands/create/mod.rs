@@ -81,6 +81,14 @@ impl Known {
         }
     }
 
+    /// The actions are done: the server runs, even if reading it again fails.
+    fn mark_running(&mut self) {
+        if let Some(mut server) = self.server.clone() {
+            server.status = "running".into();
+            self.update(&server);
+        }
+    }
+
     /// Keep the latest state, and let a second Ctrl-C (which ends the program at once)
     /// still say it.
     fn update(&mut self, server: &Server) {
@@ -225,7 +233,9 @@ fn after_create(
     known: &mut Known,
 ) -> Result<()> {
     signals::check()?;
-    let server = wait::until_running(client, created, &args.name, ui)?;
+    let server = wait::until_running(client, created, &args.name, ui, &mut || {
+        known.mark_running()
+    })?;
     known.update(&server);
     let Some(address) = server.address() else {
         return Err(Error::Failed(format!(

@@ -6,12 +6,13 @@ use crate::hetzner::{self, Client, Server, Waited};
 use crate::ui::{Ui, escape};
 
 /// Step 8: wait for the create and start actions (or, after a recovered create, for the
-/// server's status), then fetch the server.
+/// server's status), tell `running` when they are done, then fetch the server.
 pub fn until_running(
     client: &Client,
     created: &hetzner::Created,
     name: &str,
     ui: &Ui,
+    running: &mut dyn FnMut(),
 ) -> Result<Server> {
     let title = format!("Server {name}");
     let mut progress =
@@ -39,7 +40,10 @@ pub fn until_running(
         client.wait_for_actions(&ids, &mut progress)?
     };
     match waited {
-        Waited::Done => ui.progress_done(&title, "running"),
+        Waited::Done => {
+            ui.progress_done(&title, "running");
+            running();
+        }
         Waited::Failed(why) => {
             ui.progress_done(&title, "failed");
             return Err(Error::Failed(format!(
