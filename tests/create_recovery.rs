@@ -464,3 +464,82 @@ fn second_signal_during_a_slow_request_ends_at_once_with_the_facts() {
     assert!(stderr.contains("The server web1 exists (id "), "{stderr}");
     assert!(stderr.contains("pegasus server destroy web1"), "{stderr}");
 }
+
+/// Is ECHO on for the terminal whose master side is `master`?
+fn echo_on(master: &std::fs::File) -> bool {
+    use std::os::fd::AsRawFd;
+    // SAFETY: tcgetattr fills the struct; the fd is open.
+    unsafe {
+        let mut t: libc::termios = std::mem::zeroed();
+        assert_eq!(libc::tcgetattr(master.as_raw_fd(), &mut t), 0);
+        t.c_lflag & libc::ECHO != 0
+    }
+}
+
+#[test]
+fn sigint_at_the_hidden_token_prompt_restores_echo() {
+    use std::io::Read;
+    use std::os::fd::{FromRawFd, OwnedFd};
+    let mut p = Project::new();
+    p.set_env("HETZNER_API_TOKEN", None);
+    // SAFETY: plain libc calls; the name buffer is large enough and NUL-terminated.
+    let (master, slave_path) = unsafe {
+        let fd = libc::posix_openpt(libc::O_RDWR | libc::O_NOCTTY);
+        assert!(fd >= 0);
+        assert_eq!(libc::grantpt(fd), 0);
+        assert_eq!(libc::unlockpt(fd), 0);
+        let mut buf = [0 as libc::c_char; 128];
+        assert_eq!(libc::ptsname_r(fd, buf.as_mut_ptr(), buf.len()), 0);
+        let name = std::ffi::CStr::from_ptr(buf.as_ptr())
+            .to_str()
+            .unwrap()
+            .to_string();
+        (std::fs::File::from(OwnedFd::from_raw_fd(fd)), name)
+    };
+    let slave = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(&slave_path)
+        .unwrap();
+    let mut cmd = p.command(&["server", "create", "web1", "--no-kamal"]);
+    cmd.stdin(Stdio::from(slave.try_clone().unwrap()))
+        .stdout(Stdio::from(slave.try_clone().unwrap()))
+        .stderr(Stdio::from(slave));
+    let mut child = cmd.spawn().unwrap();
+    drop(cmd);
+    assert!(echo_on(&master), "echo is on to begin with");
+    let mut reader = master.try_clone().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel::<Vec<u8>>();
+    std::thread::spawn(move || {
+        let mut buf = [0u8; 4096];
+        while let Ok(n) = reader.read(&mut buf) {
+            if n == 0 || tx.send(buf[..n].to_vec()).is_err() {
+                break;
+            }
+        }
+    });
+    let mut screen = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !String::from_utf8_lossy(&screen).contains("Hetzner API token: ") {
+        assert!(Instant::now() < deadline, "no prompt");
+        if let Ok(chunk) = rx.recv_timeout(Duration::from_millis(20)) {
+            screen.extend(chunk);
+        }
+    }
+    // Echo goes off before the question shows.
+    assert!(!echo_on(&master), "echo is off at the prompt");
+    // SAFETY: kill(2) on our own child's pid.
+    assert_eq!(unsafe { libc::kill(child.id() as i32, libc::SIGINT) }, 0);
+    let status = child.wait().unwrap();
+    while let Ok(chunk) = rx.recv_timeout(Duration::from_millis(200)) {
+        screen.extend(chunk);
+    }
+    let screen = String::from_utf8_lossy(&screen);
+    assert_eq!(status.code(), Some(130), "{screen}");
+    assert!(echo_on(&master), "echo was not restored:\n{screen}");
+    assert!(
+        screen.contains("Interrupted; nothing was created"),
+        "{screen}"
+    );
+    assert!(p.fake.requests().is_empty());
+}
