@@ -159,7 +159,7 @@ impl fmt::Display for ServerFacts {
             return write!(
                 f,
                 "The server {name} may have been created: the create request got no clear answer, \
-                 and looking it up failed too. Check with `pegasus server list` (or in the Hetzner \
+                 and the server could not be looked up. Check with `pegasus server list` (or in the Hetzner \
                  console), then pick it up with `pegasus server create {name}` or remove it with \
                  `pegasus server destroy {name}`."
             );

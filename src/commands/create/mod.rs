@@ -106,6 +106,7 @@ impl Known {
 
 /// Everything until the server exists; then [`after_create`].
 fn create(args: &CreateArgs, ui: &Ui, known: &mut Option<Known>) -> Result<()> {
+    // (Steps 1–7; `known` is filled in the moment the server exists.)
     // The plan: everything that can be checked without the API, before the first request.
     let endpoint = Endpoint::from_env()?;
     let home = session::home_dir();
@@ -119,37 +120,17 @@ fn create(args: &CreateArgs, ui: &Ui, known: &mut Option<Known>) -> Result<()> {
     signals::check()?;
     let readonly = |e| session::explain_readonly(e, &source);
 
-    let (created, ssh_key) = match pre.existing {
+    let (created, ssh_key, resumed) = match pre.existing {
         Some(server) => {
             // Pick-up (step 6): no key upload, no firewall change, no second POST.
-            let age = crate::timefmt::parse_rfc3339(&server.created)
-                .map(|at| {
-                    format!(
-                        " {} ago",
-                        crate::timefmt::age(crate::timefmt::now_unix() - at)
-                    )
-                })
-                .unwrap_or_default();
-            ui.note(&format!(
-                "Server {} already exists (made by pegasus{age}); picking it up.",
-                escape(&server.name)
-            ));
+            announce_pick_up(&server, ui);
             let found = keys.iter().find(|k| key.matches(&k.public_key)).cloned();
-            let mut k = Known {
-                name: args.name.clone(),
-                id: server.id,
-                server: None,
-                resumed: true,
-            };
-            k.update(&server);
-            *known = Some(k);
-            let actions = client.running_actions(server.id)?;
             let created = Created {
                 server,
-                actions,
+                actions: Vec::new(),
                 recovered: false,
             };
-            (created, found.map(|k| (k, false)))
+            (created, found.map(|k| (k, false)), true)
         }
         None => {
             let (ssh_key, uploaded) =
@@ -168,23 +149,39 @@ fn create(args: &CreateArgs, ui: &Ui, known: &mut Option<Known>) -> Result<()> {
                 e => e,
             })?;
             let created = post(&client, args, &ssh_key, ui).map_err(readonly)?;
-            let mut k = Known {
-                name: args.name.clone(),
-                id: created.server.id,
-                server: None,
-                resumed: false,
-            };
-            k.update(&created.server);
-            *known = Some(k);
-            (created, Some((ssh_key, uploaded)))
+            (created, Some((ssh_key, uploaded)), false)
         }
     };
-    let Some(k) = known.as_mut() else {
-        return Err(Error::Failed(
-            "internal: the server was not recorded".into(),
-        ));
-    };
-    after_create(&client, args, ui, &created, ssh_key, (&kamal, &project), k)
+    // The server exists: from here on, `run` adds its facts to any error.
+    let known = known.insert(Known {
+        name: args.name.clone(),
+        id: created.server.id,
+        server: None,
+        resumed,
+    });
+    known.update(&created.server);
+    after_create(
+        &client,
+        args,
+        ui,
+        created,
+        ssh_key,
+        (&kamal, &project),
+        known,
+    )
+}
+
+fn announce_pick_up(server: &Server, ui: &Ui) {
+    let age = crate::timefmt::parse_rfc3339(&server.created)
+        .map(|at| {
+            let secs = crate::timefmt::now_unix() - at;
+            format!(" {} ago", crate::timefmt::age(secs))
+        })
+        .unwrap_or_default();
+    ui.note(&format!(
+        "Server {} already exists (made by pegasus{age}); picking it up.",
+        escape(&server.name)
+    ));
 }
 
 /// Step 7's `POST /servers`. From the moment it is sent, a signal's last words say that
@@ -227,13 +224,17 @@ fn after_create(
     client: &Client,
     args: &CreateArgs,
     ui: &Ui,
-    created: &Created,
+    mut created: Created,
     ssh_key: Option<(SshKey, bool)>,
     (kamal, project): (&Plan, &[ProjectServer]),
     known: &mut Known,
 ) -> Result<()> {
     signals::check()?;
-    let server = wait::until_running(client, created, &args.name, ui, &mut || {
+    if known.resumed {
+        // A picked-up server: wait for whatever still runs on it.
+        created.actions = client.running_actions(created.server.id)?;
+    }
+    let server = wait::until_running(client, &created, &args.name, ui, &mut || {
         known.mark_running()
     })?;
     known.update(&server);
