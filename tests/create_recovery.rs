@@ -543,3 +543,24 @@ fn sigint_at_the_hidden_token_prompt_restores_echo() {
     );
     assert!(p.fake.requests().is_empty());
 }
+
+#[test]
+fn pegasus_server_being_deleted_is_not_picked_up() {
+    let mut p = Project::new();
+    p.fake
+        .add_server_with("web1", &[("managed-by", "pegasus")], false);
+    // A delete that never ends: the server stays `deleting`.
+    p.fake.set_action_polls(1_000_000);
+    p.set_env("PEGASUS_TEST_WAIT_LIMIT_MS", Some("50"));
+    let run = p.run(&["server", "destroy", "web1", "--yes"]);
+    assert_eq!(
+        p.fake.server_json("web1").unwrap()["status"],
+        "deleting",
+        "{}",
+        run.dump()
+    );
+    let run = p.run(&["server", "create", "web1"]);
+    assert_exit(&run, 1);
+    assert_stderr(&run, "server web1 is being deleted");
+    assert_eq!(p.fake.count("POST", "/v1/servers"), 0);
+}

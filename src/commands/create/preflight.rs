@@ -64,6 +64,11 @@ fn pick_up(server: Server, args: &CreateArgs) -> Result<Server> {
              choose another name, or remove it with `pegasus server destroy {name}`"
         )));
     }
+    if server.status == "deleting" {
+        return Err(Error::Failed(format!(
+            "server {name} is being deleted; run this again once it is gone (`pegasus server list`)"
+        )));
+    }
     let image_matches = match &server.image {
         Some(img) => {
             img.id.to_string() == args.image
