@@ -564,3 +564,15 @@ fn pegasus_server_being_deleted_is_not_picked_up() {
     assert_stderr(&run, "server web1 is being deleted");
     assert_eq!(p.fake.count("POST", "/v1/servers"), 0);
 }
+
+#[test]
+fn unreadable_500_to_the_create_is_looked_up_not_repeated() {
+    let p = Project::new();
+    // The create happens, but the answer is a 500 with a body that is not Hetzner's.
+    p.fake
+        .inject("POST", "/v1/servers", Fault::ApplyThenHtml(500), 1);
+    let run = p.run(&["server", "create", "web1", "--json"]);
+    assert_exit(&run, 0);
+    assert_eq!(p.fake.count("POST", "/v1/servers"), 1);
+    assert_stderr(&run, "no clear answer");
+}

@@ -1277,4 +1277,20 @@ fn truncate_garble_and_substitute_faults_apply_the_request() {
     );
     let v = get(&fake, "/v1/locations?name=nbg1").json();
     assert_eq!(v["locations"][0]["city"], "Nur\u{1b}emberg");
+    // ApplyThenHtml: done, but the answer is a non-JSON 500.
+    fake.inject("DELETE", "/v1/servers", Fault::ApplyThenHtml(500), 1);
+    let id = fake.server_json("web1").unwrap()["id"].as_u64().unwrap();
+    let mut c = Client::connect(&fake);
+    let r = c
+        .send(
+            "DELETE",
+            &format!("/v1/servers/{id}"),
+            Some(TOKEN),
+            None,
+            false,
+        )
+        .unwrap();
+    assert_eq!(r.status, 500);
+    assert_eq!(r.body, "<html>500 Internal Server Error</html>");
+    assert_eq!(fake.server_json("web1").unwrap()["status"], "deleting");
 }

@@ -214,6 +214,10 @@ impl Client<'_> {
                 {
                     Error::Api(api)
                 }
+                // A 5xx whose body is not Hetzner's envelope: nobody said what happened.
+                Failure::Clear(Error::Api(api)) if api.status >= 500 && api.code.is_none() => {
+                    Error::Api(api)
+                }
                 Failure::Clear(e) => return Err(e),
             };
             unclear_before = true;

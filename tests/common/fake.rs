@@ -86,6 +86,10 @@ pub enum Fault {
     ApplyThenDrop,
     /// Sleep this long, then answer normally.
     Delay(Duration),
+    /// Perform the request, then answer this status with a non-JSON `text/html` body
+    /// (`<html>500 Internal Server Error</html>`): a proxy in front of the API that
+    /// failed after passing the request on.
+    ApplyThenHtml(u16),
     /// Perform the request, then send the head of its answer (with the full
     /// `Content-Length`) and only the first half of the body, and close: an answer cut
     /// off on the way.
@@ -526,6 +530,13 @@ fn serve(mut stream: TcpStream, shared: Arc<Shared>) {
                     let _ = stream.write_all(&full[..cut]);
                     let _ = stream.shutdown(Shutdown::Both);
                     return;
+                }
+                Some(Fault::ApplyThenHtml(status)) => {
+                    apply(&shared, &req, &raw.body);
+                    let mut resp = api::fault_response(&Fault::BadGateway);
+                    resp.status = status;
+                    resp.body = format!("<html>{status} {}</html>", reason(status)).into_bytes();
+                    resp
                 }
                 Some(Fault::Garble) => {
                     let mut resp = apply(&shared, &req, &raw.body);
