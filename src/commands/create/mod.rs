@@ -2,7 +2,7 @@
 //! pick-up), wait, then the steps on the running server, then the output.
 //!
 //! This file orchestrates; each step lives in its own file: `key` (steps 2, 5, 7: the SSH
-//! key), `preflight` (step 6), `wait` (step 8). A step returns a plain `Error`; once
+//! key), `kamal` (steps 3 and 10), `preflight` (step 6), `wait` (step 8). A step returns a plain `Error`; once
 //! `POST /servers` has been sent, [`run`] adds the server's facts to any error, once
 //! (`Error::about_server`), and in `--json` mode still prints one object on stdout.
 
@@ -115,8 +115,13 @@ fn create(args: &CreateArgs, ui: &Ui, known: &mut Option<Known>) -> Result<()> {
     // The key, and the API: the key list also proves the token; then the preflight reads.
     let (key, (client, keys, source)) =
         key::choose_and_connect(args, home.as_deref(), &endpoint, ui)?;
-    let pre = preflight::check(&client, args, ui)?;
-    let project = kamal::project_servers(&client, &kamal)?;
+    // The Kamal mode's server list (when needed) is one more independent read.
+    let (pre, project) = std::thread::scope(|s| {
+        let project = s.spawn(|| kamal::project_servers(&client, &kamal));
+        let pre = preflight::check(&client, args, ui);
+        (pre, preflight::joined(project))
+    });
+    let (pre, project) = (pre?, project?);
     signals::check()?;
     let readonly = |e| session::explain_readonly(e, &source);
 

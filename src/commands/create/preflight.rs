@@ -46,7 +46,7 @@ pub fn check(client: &Client, args: &CreateArgs, ui: &Ui) -> Result<Preflight> {
 }
 
 /// A thread's result; a panic in it (there should be none) becomes an error.
-fn joined<T>(handle: ScopedJoinHandle<'_, Result<T>>) -> Result<T> {
+pub fn joined<T>(handle: ScopedJoinHandle<'_, Result<T>>) -> Result<T> {
     handle.join().unwrap_or_else(|_| {
         Err(Error::Failed(
             "a preflight check stopped unexpectedly".into(),
