@@ -2,9 +2,10 @@
 //! pick-up), wait, then the steps on the running server, then the output.
 //!
 //! This file orchestrates; each step lives in its own file: `key` (steps 2, 5, 7: the SSH
-//! key), `kamal` (steps 3 and 10), `preflight` (step 6), `wait` (step 8). A step returns a plain `Error`; once
-//! `POST /servers` has been sent, [`run`] adds the server's facts to any error, once
-//! (`Error::about_server`), and in `--json` mode still prints one object on stdout.
+//! key), `kamal` (steps 3 and 10), `preflight` (step 6), `wait` (step 8). A step returns a
+//! plain `Error`; once `POST /servers` has been sent, [`run`] adds the server's facts to any
+//! error, once (`Error::about_server`), and in `--json` mode still prints one object on
+//! stdout.
 
 mod kamal;
 mod key;
