@@ -11,7 +11,7 @@ use lexopt::prelude::*;
 
 use crate::error::{Error, Result};
 
-pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+pub use crate::defaults::VERSION;
 
 pub mod help;
 pub mod table;
@@ -172,7 +172,7 @@ pub struct DestroyArgs {
     pub kamal: KamalArgs,
 }
 
-pub const DEFAULT_SERVER_TYPE: &str = "cx23";
+pub use crate::defaults::DEFAULT_SERVER_TYPE;
 pub const DEFAULT_IMAGE: &str = "ubuntu-24.04";
 pub const DEFAULT_LOCATION: &str = "nbg1";
 /// The label every server pegasus makes carries; its key is reserved.

@@ -6,6 +6,8 @@
 use std::fmt;
 use std::io;
 
+use crate::text::escape;
+
 /// Exit code for a usage error (bad arguments, invalid name, missing file named by a flag).
 pub const EXIT_USAGE: i32 = 2;
 /// Exit code for everything else that failed.
@@ -121,16 +123,23 @@ impl Error {
     }
 }
 
+/// Shown with every API-given text escaped (SPEC §8): a message, a code, a field
+/// message or the start of a non-JSON body can never move the cursor or fake a line.
 impl fmt::Display for ApiError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let message = self.message.trim_end_matches('.');
+        let message = escape(self.message.trim_end_matches('.'));
         match &self.code {
-            Some(code) => write!(f, "Hetzner API: {message} ({code}, HTTP {})", self.status)?,
+            Some(code) => write!(
+                f,
+                "Hetzner API: {message} ({}, HTTP {})",
+                escape(code),
+                self.status
+            )?,
             None if message.is_empty() => write!(f, "Hetzner API answered HTTP {}", self.status)?,
             None => write!(f, "Hetzner API answered HTTP {}: {message}", self.status)?,
         }
         for field in &self.fields {
-            write!(f, "\n  - {field}")?;
+            write!(f, "\n  - {}", escape(field))?;
         }
         Ok(())
     }
@@ -279,6 +288,36 @@ mod tests {
         };
         assert_eq!(e.exit_code(), 130);
         assert_eq!(e.to_string(), "Interrupted; nothing was created");
+    }
+
+    #[test]
+    fn api_text_is_escaped() {
+        let e = Error::Api(ApiError {
+            status: 422,
+            code: Some("bad\x1b[2J".into()),
+            message: "evil\x1b]0;title\x07\nerror: fake line".into(),
+            fields: vec!["name: \x1b[31mred".into()],
+        });
+        let shown = e.to_string();
+        assert!(
+            !shown.contains('\x1b') && !shown.contains('\x07'),
+            "{shown:?}"
+        );
+        assert_eq!(shown.lines().count(), 2, "{shown:?}");
+        assert!(
+            shown.contains("evil\\x1b]0;title\\x07\\nerror: fake line"),
+            "{shown}"
+        );
+        let plain = Error::Api(ApiError {
+            status: 502,
+            code: None,
+            message: "<html>\x1b[2J</html>".into(),
+            fields: vec![],
+        });
+        assert_eq!(
+            plain.to_string(),
+            "Hetzner API answered HTTP 502: <html>\\x1b[2J</html>"
+        );
     }
 
     #[test]

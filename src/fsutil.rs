@@ -127,7 +127,28 @@ mod tests {
     #[test]
     fn failure_leaves_old_file() {
         let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("deploy.yml");
+        fs::write(&p, "old").unwrap();
+        fs::set_permissions(&p, fs::Permissions::from_mode(0o640)).unwrap();
+        // Every temp name is taken, so the write fails (even for root, which ignores
+        // folder permissions) after the old file was looked at.
+        let pid = std::process::id();
+        for n in 0..100 {
+            fs::write(
+                dir.path()
+                    .join(format!(".deploy.yml.pegasus-{pid}-{n}.tmp")),
+                "x",
+            )
+            .unwrap();
+        }
+        assert!(write_atomic(&p, b"new", None).is_err());
+        assert_eq!(fs::read_to_string(&p).unwrap(), "old");
+        assert_eq!(mode_of(&p), 0o640);
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 101);
+
+        // A folder that does not exist: an error, and nothing appears.
         let missing_dir = dir.path().join("nope").join("x.yml");
         assert!(write_atomic(&missing_dir, b"b", None).is_err());
+        assert!(!dir.path().join("nope").exists());
     }
 }

@@ -49,29 +49,92 @@ fn load_pem_certs(path: &std::path::Path) -> Result<Vec<Certificate<'static>>> {
     Ok(certs)
 }
 
-/// A TLS failure in words. A certificate the roots do not vouch for is the common case
-/// (a TLS-inspecting proxy); say so and how to fix it.
-pub fn describe_error(err: &dyn std::fmt::Display, host: &str) -> String {
-    let text = err.to_string();
-    if text.contains("certificate") {
-        let detail = text.trim_start_matches("invalid peer certificate: ");
-        // rustls names the reasons like Rust variants; say them in words.
-        let why = match detail {
-            "UnknownIssuer" => "issued by an unknown certificate authority",
-            "NotValidForName" => "not valid for this host name",
-            "Expired" => "expired",
-            "NotValidYet" => "not valid yet",
-            "Revoked" => "revoked",
-            "BadSignature" => "bad signature",
-            other => other,
-        };
-        format!(
-            "TLS certificate not trusted for {host} ({why}); if a proxy inspects TLS on this \
-             network, set SSL_CERT_FILE to a PEM file with its CA certificate"
-        )
-    } else {
-        format!("TLS error talking to {host}: {text}")
-    }
+/// A TLS failure in words, never a rustls variant name. A certificate the roots do not
+/// vouch for is the common case (a TLS-inspecting proxy); say so and how to fix it.
+pub fn describe_error(err: &rustls::Error, host: &str) -> String {
+    use rustls::CertificateError as C;
+    use rustls::Error as E;
+    let why = match err {
+        E::InvalidCertificate(cert) => {
+            #[allow(deprecated)]
+            let why = match cert {
+                C::UnknownIssuer => "issued by an unknown certificate authority",
+                C::NotValidForName | C::NotValidForNameContext { .. } => {
+                    "not valid for this host name"
+                }
+                C::Expired | C::ExpiredContext { .. } => "expired",
+                C::NotValidYet | C::NotValidYetContext { .. } => "not valid yet",
+                C::Revoked => "revoked",
+                C::BadSignature => "bad signature",
+                C::BadEncoding => "badly encoded",
+                C::InvalidPurpose | C::InvalidPurposeContext { .. } => {
+                    "not issued for a TLS server"
+                }
+                C::UnsupportedSignatureAlgorithm
+                | C::UnsupportedSignatureAlgorithmContext { .. }
+                | C::UnsupportedSignatureAlgorithmForPublicKeyContext { .. } => {
+                    "signed with an algorithm pegasus does not accept"
+                }
+                C::UnknownRevocationStatus
+                | C::ExpiredRevocationList
+                | C::ExpiredRevocationListContext { .. } => "its revocation status is unknown",
+                _ => "rejected by the certificate check",
+            };
+            return format!(
+                "TLS certificate not trusted for {host} ({why}); if a proxy inspects TLS on \
+                 this network, set SSL_CERT_FILE to a PEM file with its CA certificate"
+            );
+        }
+        E::AlertReceived(alert) => {
+            return format!(
+                "TLS error talking to {host}: the server ended the handshake ({})",
+                alert_words(*alert)
+            );
+        }
+        E::NoCertificatesPresented => "the server presented no certificate",
+        E::PeerIncompatible(_) | E::NoApplicationProtocol => {
+            "the server offers no TLS version or cipher that pegasus accepts"
+        }
+        E::InappropriateMessage { .. }
+        | E::InappropriateHandshakeMessage { .. }
+        | E::InvalidMessage(_)
+        | E::PeerMisbehaved(_)
+        | E::PeerSentOversizedRecord => {
+            "the server broke the TLS protocol (is it a TLS server at this address?)"
+        }
+        E::DecryptError => "a message from the server could not be decrypted",
+        E::FailedToGetCurrentTime => "the system clock could not be read",
+        E::FailedToGetRandomBytes => "the system gave no random numbers",
+        E::InvalidCertRevocationList(_) => "a certificate revocation list is not valid",
+        _ => "the TLS connection failed",
+    };
+    format!("TLS error talking to {host}: {why}")
+}
+
+/// A TLS alert in words.
+fn alert_words(alert: rustls::AlertDescription) -> String {
+    use rustls::AlertDescription as A;
+    let words = match alert {
+        A::HandshakeFailure => "no security settings in common",
+        A::ProtocolVersion => "no TLS version in common",
+        A::InsufficientSecurity => "it wants stronger security",
+        A::UnrecognisedName => "it does not know this host name",
+        A::BadCertificate
+        | A::UnsupportedCertificate
+        | A::CertificateRevoked
+        | A::CertificateExpired
+        | A::CertificateUnknown
+        | A::UnknownCA
+        | A::CertificateRequired
+        | A::NoCertificate => "it wants a client certificate or rejected one",
+        A::AccessDenied => "access denied",
+        A::InternalError => "an internal error on the server",
+        A::DecodeError | A::IllegalParameter | A::UnexpectedMessage | A::DecryptError => {
+            "it could not understand this client"
+        }
+        _ => "TLS alert",
+    };
+    format!("{words}, TLS alert {}", u8::from(alert))
 }
 
 #[cfg(test)]
@@ -80,13 +143,55 @@ mod tests {
 
     #[test]
     fn certificate_errors_get_the_hint() {
-        let msg = describe_error(&"invalid peer certificate: UnknownIssuer", "api.example");
+        let e = rustls::Error::InvalidCertificate(rustls::CertificateError::UnknownIssuer);
+        let msg = describe_error(&e, "api.example");
         assert!(msg.starts_with(
             "TLS certificate not trusted for api.example (issued by an unknown certificate authority)"
         ));
         assert!(msg.contains("SSL_CERT_FILE"));
-        let msg = describe_error(&"handshake failure", "h");
-        assert_eq!(msg, "TLS error talking to h: handshake failure");
+    }
+
+    /// No rustls error comes out as a Rust name (`HandshakeFailure`, `UnknownIssuer`,
+    /// `InvalidContentType`): everything is said in words.
+    #[test]
+    fn every_tls_error_is_words() {
+        use rustls::{AlertDescription as A, CertificateError as C, Error as E};
+        let errors = [
+            E::InvalidCertificate(C::UnknownIssuer),
+            E::InvalidCertificate(C::NotValidForName),
+            E::InvalidCertificate(C::Expired),
+            E::InvalidCertificate(C::BadEncoding),
+            E::InvalidCertificate(C::UnhandledCriticalExtension),
+            E::InvalidCertificate(C::ApplicationVerificationFailure),
+            E::AlertReceived(A::HandshakeFailure),
+            E::AlertReceived(A::ProtocolVersion),
+            E::AlertReceived(A::Unknown(200)),
+            E::AlertReceived(A::UserCanceled),
+            E::InvalidMessage(rustls::InvalidMessage::InvalidContentType),
+            E::PeerMisbehaved(rustls::PeerMisbehaved::IncorrectBinder),
+            E::PeerIncompatible(rustls::PeerIncompatible::Tls12NotOffered),
+            E::NoCertificatesPresented,
+            E::DecryptError,
+            E::HandshakeNotComplete,
+            E::General("x".into()),
+        ];
+        for e in errors {
+            let msg = describe_error(&e, "h");
+            let debug_name = format!("{e:?}");
+            let variant = debug_name.split(['(', ' ', '{']).next().unwrap();
+            assert!(!msg.contains(variant), "{msg} names {variant}");
+            for word in msg.split(|c: char| !c.is_alphanumeric()) {
+                let camel = word.chars().any(|c| c.is_lowercase())
+                    && word.chars().skip(1).any(|c| c.is_uppercase());
+                assert!(!camel, "{msg}: {word}");
+            }
+            assert!(msg.contains("TLS"), "{msg}");
+        }
+        assert_eq!(
+            describe_error(&E::AlertReceived(A::HandshakeFailure), "h"),
+            "TLS error talking to h: the server ended the handshake (no security settings in \
+             common, TLS alert 40)"
+        );
     }
 
     #[test]

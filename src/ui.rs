@@ -3,36 +3,16 @@
 //!
 //! Results go to stdout; prompts, progress, notes and errors go to stderr (SPEC §8).
 
-use std::io::{self, BufRead, IsTerminal, Write};
+use std::io::{self, BufRead, IsTerminal, Read, Write};
 use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use spinners::{Spinner, Spinners, Stream};
 
 use crate::error::{Error, Result};
-use crate::http::Observer;
+use crate::observer::Observer;
 
-/// Text from the API or from a file, made safe for a terminal (SPEC §8): control
-/// characters (C0 but tab, DEL, C1, and line breaks) become visible escapes such as
-/// `\x1b`, so a value can never move the cursor, set the title or fake a line. Apply
-/// it to every API- or file-derived string in human output; JSON output escapes by itself.
-pub fn escape(text: &str) -> std::borrow::Cow<'_, str> {
-    let bad = |c: char| (c.is_control() && c != '\t') || matches!(c, '\u{2028}' | '\u{2029}');
-    if !text.chars().any(bad) {
-        return std::borrow::Cow::Borrowed(text);
-    }
-    let mut out = String::with_capacity(text.len() + 8);
-    for c in text.chars() {
-        match c {
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            c if bad(c) && (c as u32) < 0x100 => out.push_str(&format!("\\x{:02x}", c as u32)),
-            c if bad(c) => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
-            c => out.push(c),
-        }
-    }
-    std::borrow::Cow::Owned(out)
-}
+pub use crate::text::escape;
 
 pub struct Ui {
     stdin_tty: bool,
@@ -202,13 +182,17 @@ impl Drop for Ui {
 
 impl Observer for Ui {
     fn retrying(&self, reason: &str, wait: Duration) {
-        let secs = wait.as_secs_f64();
-        let when = if secs < 1.0 {
-            "trying again".to_string()
-        } else {
-            format!("trying again in {secs:.0}s")
-        };
-        self.note(&format!("{reason}; {when}"));
+        self.note(&format!("{reason}; {}", retry_words(wait)));
+    }
+}
+
+/// "trying again in 1.5s": tenths below 10 s, whole seconds above.
+fn retry_words(wait: Duration) -> String {
+    let secs = wait.as_secs_f64();
+    if secs < 10.0 {
+        format!("trying again in {secs:.1}s")
+    } else {
+        format!("trying again in {secs:.0}s")
     }
 }
 
@@ -223,10 +207,31 @@ fn paint(on: bool, text: &str, code: &str) -> String {
 /// One line of stdin without its line ending; `None` at end of input. Reads through
 /// std's shared buffer, so successive prompts read successive lines.
 fn read_line() -> Result<Option<String>> {
+    read_line_from(&mut io::stdin().lock())
+}
+
+/// The longest answer read from stdin (SPEC §8), without its line ending.
+pub const MAX_ANSWER: usize = 64 * 1024;
+
+/// One line of `input`, reading at most [`MAX_ANSWER`] bytes and its line ending: a
+/// longer line is an error, and nothing after its first 64 KiB is read (`< /dev/zero`
+/// ends at once, in bounded memory).
+fn read_line_from(input: &mut impl BufRead) -> Result<Option<String>> {
     let mut line = String::new();
-    match io::stdin().lock().read_line(&mut line) {
+    // Room for the answer and its `\r\n`: anything longer cannot be a valid answer.
+    let limit = (MAX_ANSWER + 2) as u64;
+    match input.by_ref().take(limit).read_line(&mut line) {
         Ok(0) => Ok(None),
-        Ok(_) => Ok(Some(line.trim_end_matches(['\n', '\r']).to_string())),
+        Ok(_) => {
+            let answer = line.trim_end_matches(['\n', '\r']);
+            if answer.len() > MAX_ANSWER || (!line.ends_with('\n') && line.len() as u64 >= limit) {
+                return Err(Error::Failed(
+                    "the answer read from stdin is longer than 64 KiB; pegasus stopped reading"
+                        .into(),
+                ));
+            }
+            Ok(Some(answer.to_string()))
+        }
         Err(e) => Err(Error::io("cannot read from stdin", e)),
     }
 }
@@ -386,16 +391,43 @@ mod echo {
 
 #[cfg(test)]
 mod tests {
-    use super::escape;
+    use super::*;
 
     #[test]
-    fn escapes_control_characters_only() {
-        assert_eq!(escape("web1 ok\tfine é"), "web1 ok\tfine é");
+    fn an_answer_is_one_line_of_at_most_64_kib() {
+        let mut input = io::Cursor::new(b"2\r\nnext\n".to_vec());
+        assert_eq!(read_line_from(&mut input).unwrap().as_deref(), Some("2"));
+        assert_eq!(read_line_from(&mut input).unwrap().as_deref(), Some("next"));
+        assert_eq!(read_line_from(&mut input).unwrap(), None);
+
+        let mut exact = vec![b'a'; MAX_ANSWER];
+        exact.extend_from_slice(b"\r\n");
+        let got = read_line_from(&mut io::Cursor::new(exact))
+            .unwrap()
+            .unwrap();
+        assert_eq!(got.len(), MAX_ANSWER);
+        let unterminated = vec![b'a'; MAX_ANSWER];
+        let got = read_line_from(&mut io::Cursor::new(unterminated));
+        assert_eq!(got.unwrap().unwrap().len(), MAX_ANSWER);
+    }
+
+    #[test]
+    fn a_longer_answer_is_an_error_and_the_rest_is_not_read() {
+        let mut input = io::Cursor::new(vec![0u8; 10 * MAX_ANSWER]);
+        let e = read_line_from(&mut input).unwrap_err().to_string();
+        assert!(e.contains("longer than 64 KiB"), "{e}");
+        assert_eq!(input.position(), (MAX_ANSWER + 2) as u64);
+        let mut one_more = vec![b'a'; MAX_ANSWER + 1];
+        one_more.push(b'\n');
+        assert!(read_line_from(&mut io::Cursor::new(one_more)).is_err());
+    }
+
+    #[test]
+    fn retry_waits_in_words() {
         assert_eq!(
-            escape("a\x1b[2Jb\x07\r\nc\u{9b}d\u{7f}"),
-            "a\\x1b[2Jb\\x07\\r\\nc\\x9bd\\x7f"
+            retry_words(Duration::from_millis(750)),
+            "trying again in 0.8s"
         );
-        assert_eq!(escape("x\u{2028}y"), "x\\u{2028}y");
-        assert!(!escape("\x1b]0;title\x07").contains('\x1b'));
+        assert_eq!(retry_words(Duration::from_secs(60)), "trying again in 60s");
     }
 }

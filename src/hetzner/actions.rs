@@ -52,6 +52,12 @@ pub enum Poll {
     Pending(String, Option<u32>),
 }
 
+impl super::Listed for Action {
+    fn id(&self) -> u64 {
+        self.id
+    }
+}
+
 impl Client<'_> {
     /// The actions still running on a server (after a create without a clear answer).
     pub fn running_actions(&self, server_id: u64) -> Result<Vec<Action>> {

@@ -3,11 +3,13 @@
 use serde::Deserialize;
 
 use super::servers::Image;
-use super::{Client, query_escape};
+use super::{Client, Listed, query_escape};
 use crate::error::{Error, Result};
 
 #[derive(Debug, Clone, Deserialize)]
 pub struct ServerType {
+    #[serde(default)]
+    pub id: u64,
     pub name: String,
     #[serde(default)]
     pub description: String,
@@ -34,9 +36,23 @@ pub struct Deprecation {
 
 #[derive(Debug, Clone, Deserialize)]
 pub struct Location {
+    #[serde(default)]
+    pub id: u64,
     pub name: String,
     #[serde(default)]
     pub city: String,
+}
+
+impl Listed for ServerType {
+    fn id(&self) -> u64 {
+        self.id
+    }
+}
+
+impl Listed for Location {
+    fn id(&self) -> u64 {
+        self.id
+    }
 }
 
 impl Client<'_> {
@@ -117,7 +133,7 @@ pub fn check_type_location(
     let alternatives = if elsewhere.is_empty() {
         format!(
             "it cannot be ordered in any location any more; pick another type with -t (e.g. {})",
-            crate::cli::DEFAULT_SERVER_TYPE
+            crate::defaults::DEFAULT_SERVER_TYPE
         )
     } else {
         format!("it is available in: {} (use -l)", elsewhere.join(", "))

@@ -2,7 +2,7 @@
 
 use serde::Deserialize;
 
-use super::{Client, decode};
+use super::{Client, Listed, decode};
 use crate::error::{Error, Result};
 use crate::http::{Failure, Method};
 
@@ -11,6 +11,12 @@ pub struct SshKey {
     pub id: u64,
     pub name: String,
     pub public_key: String,
+}
+
+impl Listed for SshKey {
+    fn id(&self) -> u64 {
+        self.id
+    }
 }
 
 impl Client<'_> {

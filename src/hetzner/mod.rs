@@ -15,11 +15,10 @@ pub use catalog::{Deprecation, Location, ServerType, TypeLocation, check_type_lo
 pub use keys::SshKey;
 pub use servers::{Created, Image, IpBlock, Named, NewServer, Protection, PublicNet, Server};
 
-use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
 use crate::error::{Error, Result};
-use crate::http::{Http, Method};
+use crate::http::Http;
 
 pub struct Client<'a> {
     http: Http<'a>,
@@ -35,47 +34,147 @@ impl<'a> Client<'a> {
     }
 
     fn get<T: DeserializeOwned>(&self, path: &str) -> Result<T> {
-        let body = self.http.execute(Method::Get, path, None)?;
-        decode(&body)
+        self.http.get(path)
     }
 
-    /// Every item of a listing, across all pages (50 per page, the API's maximum).
-    fn get_all<T: DeserializeOwned>(&self, path: &str, key: &str) -> Result<Vec<T>> {
-        #[derive(Deserialize)]
-        struct Meta {
-            pagination: Option<Pagination>,
-        }
-        #[derive(Deserialize)]
-        struct Pagination {
-            next_page: Option<u64>,
-        }
+    /// Every item of a listing, across all pages (50 per page, the API's maximum),
+    /// bounded (SPEC §7): each page is decoded straight into `T`s, the listing stops at
+    /// `meta.pagination.last_page`, and a page that repeats an id already seen, lies
+    /// past the `total_entries` it announces, or goes beyond [`MAX_PAGES`] is an error.
+    fn get_all<T: Listed>(&self, path: &str, key: &str) -> Result<Vec<T>> {
         let sep = if path.contains('?') { '&' } else { '?' };
-        let mut items = Vec::new();
+        let mut items: Vec<T> = Vec::new();
+        let mut seen = std::collections::HashSet::new();
         let mut page = 1u64;
-        // A bound, in case an answer keeps pointing at a next page.
-        for _ in 0..10_000 {
-            let body = self.http.execute(
-                Method::Get,
-                &format!("{path}{sep}page={page}&per_page=50"),
-                None,
-            )?;
-            let mut value: serde_json::Value = decode(&body)?;
-            let list = value.get_mut(key).map(serde_json::Value::take);
-            let list: Vec<T> = match list {
-                Some(v) => serde_json::from_value(v).map_err(bad_answer)?,
-                None => return Err(bad_answer(format!("no '{key}' in the answer"))),
-            };
-            items.extend(list);
-            let meta: Option<Meta> = value
-                .get_mut("meta")
-                .map(serde_json::Value::take)
-                .and_then(|m| serde_json::from_value(m).ok());
-            match meta.and_then(|m| m.pagination).and_then(|p| p.next_page) {
-                Some(next) if next > page => page = next,
-                _ => break,
+        loop {
+            let url = format!("{path}{sep}page={page}&per_page={PER_PAGE}");
+            let got: page::Page<T> = self.http.get_with(&url, &|text| page::decode(&text, key))?;
+            let what = key.replace('_', " ");
+            for item in &got.items {
+                if !seen.insert(item.id()) {
+                    return Err(Error::Failed(format!(
+                        "the Hetzner API listed {what} id {} twice (page {page}); \
+                         stopped reading a listing that does not end",
+                        item.id()
+                    )));
+                }
             }
+            items.extend(got.items);
+            let Some(p) = got.pagination else { break };
+            if let Some(total) = p.total_entries {
+                let per_page = p.per_page.unwrap_or(PER_PAGE).max(1);
+                let past = page.saturating_sub(1).saturating_mul(per_page) >= total.max(1);
+                if past || items.len() as u64 > total {
+                    return Err(Error::Failed(format!(
+                        "the Hetzner API sent more pages of {what} than the {total} it \
+                         announced; stopped reading a listing that does not end"
+                    )));
+                }
+            }
+            let next = match (p.next_page, p.last_page) {
+                (Some(next), Some(last)) if next > page && page < last => next.min(last),
+                (Some(next), None) if next > page => next,
+                _ => break,
+            };
+            if next > MAX_PAGES {
+                return Err(Error::Failed(format!(
+                    "the Hetzner API has more than {MAX_PAGES} pages of {what}; stopped reading"
+                )));
+            }
+            page = next;
         }
         Ok(items)
+    }
+}
+
+/// Items per page: the API's maximum.
+const PER_PAGE: u64 = 50;
+/// No listing reads more pages than this (50,000 items), whatever the API says.
+const MAX_PAGES: u64 = 1000;
+
+/// An item of a listing: it has an id, so a page repeating one is noticed.
+pub(crate) trait Listed: DeserializeOwned {
+    fn id(&self) -> u64;
+}
+
+mod page {
+    //! One page of a listing, decoded into typed items under the listing's key
+    //! (`servers`, `ssh_keys`, …) without a generic JSON tree.
+
+    use std::fmt;
+    use std::marker::PhantomData;
+
+    use serde::Deserialize;
+    use serde::de::{self, DeserializeOwned, DeserializeSeed, IgnoredAny, MapAccess, Visitor};
+
+    use crate::error::Result;
+    use crate::http::unreadable;
+
+    pub struct Page<T> {
+        pub items: Vec<T>,
+        pub pagination: Option<Pagination>,
+    }
+
+    #[derive(Deserialize)]
+    pub struct Pagination {
+        pub per_page: Option<u64>,
+        pub next_page: Option<u64>,
+        pub last_page: Option<u64>,
+        pub total_entries: Option<u64>,
+    }
+
+    #[derive(Deserialize)]
+    struct Meta {
+        pagination: Option<Pagination>,
+    }
+
+    pub fn decode<T: DeserializeOwned>(text: &str, key: &str) -> Result<Page<T>> {
+        let mut de = serde_json::Deserializer::from_str(text);
+        let page = PageSeed::<T> {
+            key,
+            items: PhantomData,
+        }
+        .deserialize(&mut de)
+        .map_err(unreadable)?;
+        de.end().map_err(unreadable)?;
+        Ok(page)
+    }
+
+    struct PageSeed<'k, T> {
+        key: &'k str,
+        items: PhantomData<T>,
+    }
+
+    impl<'de, T: DeserializeOwned> DeserializeSeed<'de> for PageSeed<'_, T> {
+        type Value = Page<T>;
+        fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<Page<T>, D::Error> {
+            d.deserialize_map(self)
+        }
+    }
+
+    impl<'de, T: DeserializeOwned> Visitor<'de> for PageSeed<'_, T> {
+        type Value = Page<T>;
+
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            write!(f, "an object with '{}'", self.key)
+        }
+
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Page<T>, A::Error> {
+            let mut items = None;
+            let mut pagination = None;
+            while let Some(k) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+                if k == self.key {
+                    items = Some(map.next_value::<Vec<T>>()?);
+                } else if k == "meta" {
+                    pagination = map.next_value::<Option<Meta>>()?.and_then(|m| m.pagination);
+                } else {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+            let items = items
+                .ok_or_else(|| de::Error::custom(format!("no '{}' in the answer", self.key)))?;
+            Ok(Page { items, pagination })
+        }
     }
 }
 
@@ -84,9 +183,7 @@ fn decode<T: DeserializeOwned>(body: &str) -> Result<T> {
 }
 
 fn bad_answer(e: impl std::fmt::Display) -> Error {
-    Error::Failed(format!(
-        "the Hetzner API sent an answer pegasus does not understand: {e}"
-    ))
+    crate::http::unreadable(e)
 }
 
 /// Escape a value for a query string (names are hostnames, but be safe).

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::actions::Action;
-use super::{Client, bad_answer, decode, query_escape};
+use super::{Client, Listed, bad_answer, decode, query_escape};
 use crate::error::{Error, Result, ServerFacts};
 use crate::http::{Failure, MAX_TRIES, Method};
 
@@ -134,6 +134,18 @@ pub struct Created {
     pub recovered: bool,
 }
 
+impl Listed for Image {
+    fn id(&self) -> u64 {
+        self.id
+    }
+}
+
+impl Listed for Server {
+    fn id(&self) -> u64 {
+        self.id
+    }
+}
+
 impl Client<'_> {
     pub fn find_server(&self, name: &str) -> Result<Option<Server>> {
         #[derive(Deserialize)]
@@ -150,14 +162,13 @@ impl Client<'_> {
 
     /// Every server, or those matching a label selector (`label_selector`).
     pub fn list_servers_matching(&self, selector: Option<&str>) -> Result<Vec<Server>> {
+        // By id: a server created while the pages are read lands on the last page, so
+        // no page repeats one already read.
         let path = match selector {
             Some(s) => format!("/servers?sort=id:asc&label_selector={}", query_escape(s)),
             None => "/servers?sort=id:asc".to_string(),
         };
-        let mut servers: Vec<Server> = self.get_all(&path, "servers")?;
-        // Pages can overlap if servers are added while we read.
-        servers.dedup_by_key(|s| s.id);
-        Ok(servers)
+        self.get_all(&path, "servers")
     }
 
     /// `GET /servers/{id}`; `None` once it is gone.
