@@ -53,7 +53,7 @@ impl<'a> Client<'a> {
             for item in &got.items {
                 if !seen.insert(item.id()) {
                     return Err(Error::Failed(format!(
-                        "the Hetzner API listed {what} id {} twice (page {page}); \
+                        "the Hetzner API repeated id {} on page {page} of the {what}; \
                          stopped reading a listing that does not end",
                         item.id()
                     )));
@@ -66,8 +66,8 @@ impl<'a> Client<'a> {
                 let past = page.saturating_sub(1).saturating_mul(per_page) >= total.max(1);
                 if past || items.len() as u64 > total {
                     return Err(Error::Failed(format!(
-                        "the Hetzner API sent more pages of {what} than the {total} it \
-                         announced; stopped reading a listing that does not end"
+                        "the Hetzner API announced {total} {what} but kept sending pages \
+                         (page {page}); stopped reading a listing that does not end"
                     )));
                 }
             }

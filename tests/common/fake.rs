@@ -101,6 +101,28 @@ pub enum Fault {
     /// (the texts as they appear in the JSON, e.g. `\u001b` for an ESC): smuggles
     /// hostile text into an otherwise real answer.
     Substitute(String, String),
+    /// 429 `rate_limit_exceeded` with `RateLimit-Remaining: 0` and `RateLimit-Reset` this
+    /// many seconds from now (negative: in the past; the real API's reset is when the
+    /// full quota is back, so up to an hour ahead).
+    RateLimited(i64),
+    /// Answer this status with this body as `application/json` (or `text/html` when it
+    /// does not start with `{`), whatever the request: a cut or mangled 2xx, an error
+    /// envelope with hostile text, an HTML error page.
+    Raw(u16, String),
+}
+
+/// A broken `meta.pagination` for every list (see [`Fake::set_page_fault`]).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum PageFault {
+    /// `next_page` always names the following page, also past `last_page` (which, like
+    /// `total_entries`, stays true); pages past the end are empty.
+    NextPastLast,
+    /// Every page claims one more after it (`next_page` = `last_page` = page + 1) while
+    /// `total_entries` stays true; pages past the end are empty.
+    Endless,
+    /// Every page serves the items of page 1 and claims one more page after it, with a
+    /// `total_entries` to match that claim.
+    Repeat,
 }
 
 struct Shared {
@@ -213,6 +235,20 @@ impl Fake {
         let now = SystemTime::now();
         st.settle(now);
         st.server_by_name(name, now)
+    }
+
+    /// Adds `n` servers named `{prefix}1` … `{prefix}{n}` as [`Fake::add_server`] does,
+    /// under one lock (10,000 take a few milliseconds).
+    pub fn add_servers(&self, prefix: &str, n: usize) {
+        let mut st = self.shared.lock();
+        for i in 1..=n {
+            st.seed_server(&format!("{prefix}{i}"), &[], false);
+        }
+    }
+
+    /// Breaks the pagination of every list from now on (`None`: back to the real rules).
+    pub fn set_page_fault(&self, fault: Option<PageFault>) {
+        self.shared.lock().page_fault = fault;
     }
 
     /// Caps `per_page` at `n` (at least 1) on every list, on top of the API's own rules
@@ -438,13 +474,14 @@ fn reason(status: u16) -> &'static str {
 
 /// Frames a response with all the standard headers. Rate limit: 3600/h; `Remaining`
 /// counts down from 3599 per response (wrapping before 0), `Reset` is now plus one
-/// second per used request; an exhausted (429) response says 0 and now.
+/// second per used request; an exhausted (429) response says 0 and now (or the reset
+/// of [`Fault::RateLimited`]).
 fn frame(shared: &Shared, resp: &api::Resp, close: bool) -> Vec<u8> {
     const LIMIT: u64 = 3600;
     let (n, seed) = shared.lock().tick();
     let now = util::unix(SystemTime::now());
     let (remaining, reset) = if resp.exhausted {
-        (0, now)
+        (0, now.saturating_add_signed(resp.reset_in))
     } else {
         let r = LIMIT - 1 - (n - 1) % (LIMIT - 1);
         (r, now + (LIMIT - r))
@@ -513,7 +550,12 @@ fn serve(mut stream: TcpStream, shared: Arc<Shared>) {
                     let _ = stream.shutdown(Shutdown::Both);
                     return;
                 }
-                Some(f @ (Fault::Status(_) | Fault::BadGateway)) => api::fault_response(&f),
+                Some(
+                    f @ (Fault::Status(_)
+                    | Fault::BadGateway
+                    | Fault::RateLimited(_)
+                    | Fault::Raw(..)),
+                ) => api::fault_response(&f),
                 Some(Fault::Delay(d)) => {
                     thread::sleep(d);
                     apply(&shared, &req, &raw.body)

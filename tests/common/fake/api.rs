@@ -10,7 +10,7 @@ use super::fixtures::{
     IMAGES, LOCATIONS, SERVER_TYPES, image_json, included_traffic, location_json, server_type_json,
 };
 use super::util::{self, Selector, rfc3339};
-use super::{Fault, READONLY_TOKEN, Request, TOKEN};
+use super::{Fault, PageFault, READONLY_TOKEN, Request, TOKEN};
 
 /// A response ready to be framed by the transport.
 pub struct Resp {
@@ -22,8 +22,10 @@ pub struct Resp {
     pub body: Vec<u8>,
     /// `Link` header value, for paginated lists.
     pub link: Option<String>,
-    /// Rate limit exhausted: `RateLimit-Remaining: 0`, `RateLimit-Reset: now`.
+    /// Rate limit exhausted: `RateLimit-Remaining: 0`, `RateLimit-Reset: now` plus
+    /// `reset_in` seconds.
     pub exhausted: bool,
+    pub reset_in: i64,
 }
 
 impl Resp {
@@ -35,6 +37,7 @@ impl Resp {
             body: serde_json::to_vec(value).unwrap_or_default(),
             link: None,
             exhausted: false,
+            reset_in: 0,
         }
     }
 }
@@ -81,11 +84,25 @@ fn json_error(message: &str) -> Resp {
     error(400, "json_error", message, Value::Null)
 }
 
-/// The response for an injected [`Fault::Status`] or [`Fault::BadGateway`] (other
+/// The response for an injected [`Fault::Status`], [`Fault::BadGateway`],
+/// [`Fault::RateLimited`] or [`Fault::Raw`] (other
 /// faults answer normally and get a 500 here, which the transport never asks for).
 pub fn fault_response(fault: &Fault) -> Resp {
     let code = match fault {
         Fault::Status(code) => *code,
+        Fault::Raw(status, body) => {
+            let mut r = Resp::json(*status, &Value::Null);
+            if !body.starts_with('{') {
+                r.content_type = "text/html";
+            }
+            r.body = body.clone().into_bytes();
+            return r;
+        }
+        Fault::RateLimited(reset_in) => {
+            let mut r = fault_response(&Fault::Status(429));
+            r.reset_in = *reset_in;
+            return r;
+        }
         Fault::BadGateway => {
             let mut r = Resp::json(502, &Value::Null);
             r.content_type = "text/html";
@@ -182,6 +199,15 @@ struct Injection {
     remaining: usize,
 }
 
+/// The page a list request asks for.
+struct Window {
+    page: usize,
+    per_page: usize,
+    total: usize,
+    /// Items before the page.
+    skip: usize,
+}
+
 /// Parsed query parameters.
 struct Query(Vec<(String, String)>);
 
@@ -225,6 +251,8 @@ pub struct State {
     pub requests: Vec<Request>,
     /// Extra cap on `per_page` (`set_page_size`).
     pub page_size: Option<usize>,
+    /// Broken pagination (`set_page_fault`).
+    pub page_fault: Option<PageFault>,
     /// Polls an action needs before it finishes (`set_action_polls`).
     pub polls_needed: u32,
     /// Finish actions by the clock instead (`set_action_duration`).
@@ -359,6 +387,7 @@ impl State {
         State {
             requests: Vec::new(),
             page_size: None,
+            page_fault: None,
             polls_needed: 2,
             duration: None,
             failing: Vec::new(),
@@ -806,6 +835,13 @@ impl State {
 
     /// `{key: [page items], meta: {pagination}}` plus a `Link` header.
     fn paginate(&self, items: Vec<Value>, key: &str, path: &str, q: &Query, raw_query: &str) -> R {
+        let w = self.window(q, items.len())?;
+        let slice: Vec<Value> = items.into_iter().skip(w.skip).take(w.per_page).collect();
+        self.page(slice, key, path, raw_query, &w)
+    }
+
+    /// Which page of `total` items `q` asks for (`page`, `per_page`: default 25, max 50).
+    fn window(&self, q: &Query, total: usize) -> Result<Window, Resp> {
         let number = |name: &'static str, default: usize| match q.get(name) {
             None => Ok(default),
             Some(v) => match v.parse::<usize>() {
@@ -821,12 +857,38 @@ impl State {
         let per_page = self
             .page_size
             .map_or(requested, |cap| requested.min(cap.max(1)));
-        let total = items.len();
-        let last = total.div_ceil(per_page).max(1);
-        let skip = (page - 1).saturating_mul(per_page);
-        let slice: Vec<Value> = items.into_iter().skip(skip).take(per_page).collect();
+        let skip = match self.page_fault {
+            Some(PageFault::Repeat) => 0,
+            _ => (page - 1).saturating_mul(per_page),
+        };
+        Ok(Window {
+            page,
+            per_page,
+            total,
+            skip,
+        })
+    }
+
+    /// The answer for one page whose items are `slice`.
+    fn page(&self, slice: Vec<Value>, key: &str, path: &str, raw_query: &str, w: &Window) -> R {
+        let (page, per_page) = (w.page, w.per_page);
+        let mut total = w.total;
+        let mut last = total.div_ceil(per_page).max(1);
+        let mut next = (page < last).then(|| page + 1);
+        match self.page_fault {
+            None => {}
+            Some(PageFault::NextPastLast) => next = Some(page + 1),
+            Some(PageFault::Endless) => {
+                last = page + 1;
+                next = Some(page + 1);
+            }
+            Some(PageFault::Repeat) => {
+                last = page + 1;
+                next = Some(page + 1);
+                total = last * per_page;
+            }
+        }
         let previous = (page > 1).then(|| page - 1);
-        let next = (page < last).then(|| page + 1);
         let kept: Vec<&str> = raw_query
             .split('&')
             .filter(|p| {
@@ -879,7 +941,7 @@ impl State {
             return Err(invalid_fields(&[("status", "invalid status")]));
         }
         let name = q.get("name");
-        let mut items: Vec<Value> = self
+        let mut found: Vec<&Server> = self
             .servers
             .values()
             .filter(|s| name.is_none_or(|n| s.name == n))
@@ -888,10 +950,31 @@ impl State {
                 sel.as_ref()
                     .is_none_or(|t| util::selector_matches(t, &s.labels))
             })
+            .collect();
+        // Sorted and cut on the servers themselves, so only one page is rendered as
+        // JSON (a list of 10,000 servers stays quick to page through).
+        for s in q.all("sort").iter().rev() {
+            let (field, dir) = s.split_once(':').unwrap_or((s, "asc"));
+            if !matches!(field, "id" | "name" | "created") || !matches!(dir, "asc" | "desc") {
+                return Err(invalid_fields(&[("sort", "invalid sort parameter")]));
+            }
+            found.sort_by(|a, b| {
+                let o = match field {
+                    "id" => a.id.cmp(&b.id),
+                    "name" => a.name.cmp(&b.name),
+                    _ => a.created.cmp(&b.created),
+                };
+                if dir == "desc" { o.reverse() } else { o }
+            });
+        }
+        let w = self.window(q, found.len())?;
+        let slice: Vec<Value> = found
+            .iter()
+            .skip(w.skip)
+            .take(w.per_page)
             .map(|s| self.server_json(s, now))
             .collect();
-        sort_items(&mut items, q, &["id", "name", "created"])?;
-        self.paginate(items, "servers", "/v1/servers", q, raw)
+        self.page(slice, "servers", "/v1/servers", raw, &w)
     }
 
     fn find_server(&self, id: &str) -> Result<&Server, Resp> {
