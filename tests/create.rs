@@ -705,7 +705,7 @@ fn connection_refused_is_said_in_words() {
         &run,
         &format!("could not connect to 127.0.0.1:{port}: connection refused"),
     );
-    assert_stderr(&run, "(gave up after 5 tries)");
+    assert_stderr(&run, "(gave up after 2 tries)");
     assert!(
         !run.stderr.contains("Io(") && !run.stderr.contains("Os {"),
         "{}",

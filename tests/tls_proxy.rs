@@ -195,15 +195,14 @@ fn all_proxy_is_honoured_too() {
     create_through_proxy("ALL_PROXY");
 }
 
+/// SPEC §3: a loopback endpoint never goes through a proxy, NO_PROXY or not.
 #[test]
-fn no_proxy_goes_direct_past_a_dead_proxy() {
+fn a_loopback_endpoint_goes_direct_past_a_dead_proxy() {
     let mut t = Tls::new();
     t.trust_ca();
-    t.p.set_env(
-        "HTTPS_PROXY",
-        Some(&format!("http://127.0.0.1:{}", dead_port())),
-    );
-    t.p.set_env("NO_PROXY", Some("localhost"));
+    let dead = format!("http://127.0.0.1:{}", dead_port());
+    t.p.set_env("HTTPS_PROXY", Some(&dead));
+    t.p.set_env("ALL_PROXY", Some(&dead));
     let run = t.create("web1");
     assert_created(&t.p, &run, "web1");
     t.relay.wait_idle();
@@ -217,12 +216,15 @@ fn dead_proxy_is_named_without_a_dump_or_the_token() {
     t.trust_ca();
     let port = dead_port();
     t.p.set_env("HTTPS_PROXY", Some(&format!("http://127.0.0.1:{port}")));
+    // Not loopback, so the proxy is used (and real timing: one retry after 1 s).
+    t.p.set_env("HCLOUD_ENDPOINT", Some("https://api.test/v1"));
     let run = t.create("web1");
     assert_exit(&run, 1);
     let proxy = format!("127.0.0.1:{port}");
     let line = error_line(&run, &proxy);
     assert!(line.contains("proxy"), "{line}");
     assert!(line.contains("connection refused"), "{line}");
+    assert!(line.contains("(gave up after 2 tries)"), "{line}");
     assert_no_secret(&run, TOKEN);
     // Nothing went direct.
     assert_eq!(t.relay.connections(), 0);
@@ -235,15 +237,16 @@ fn a_proxy_that_forbids_the_tunnel_is_named() {
     t.trust_ca();
     let proxy = ConnectProxy::start_forbidding();
     t.p.set_env("HTTPS_PROXY", Some(&proxy.url()));
+    t.p.set_env("HCLOUD_ENDPOINT", Some("https://api.test/v1"));
     let run = t.create("web1");
     assert_exit(&run, 1);
     let name = proxy.addr().to_string();
     let line = error_line(&run, &name);
     assert!(line.contains("proxy"), "{line}");
-    assert!(line.contains("localhost"), "{line}");
+    assert!(line.contains("api.test"), "{line}");
     assert!(line.contains("403"), "{line}");
     assert_no_secret(&run, TOKEN);
-    assert_eq!(proxy.targets()[0], format!("localhost:{}", t.relay.port()));
+    assert_eq!(proxy.targets(), ["api.test:443"]);
     assert_eq!(t.relay.connections(), 0);
     assert!(t.p.fake.requests().is_empty());
 }
