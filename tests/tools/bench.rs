@@ -21,6 +21,9 @@
 //! |                     | a fixed T would always hit the same phase of it); median, min, max|
 //! | peak memory         | `ru_maxrss` of the requests create, read by a helper (this        |
 //! |                     | program re-run with `--wait4`) so the bench's memory stays out    |
+//! | list memory         | `ru_maxrss` of `pegasus server list --json` over 10,000 servers   |
+//! |                     | on the fake (200 pages of 50, about 30 MB of JSON in all), read   |
+//! |                     | by the same helper; the output is checked to hold all 10,000      |
 //! | Kamal edit          | `pegasus::kamal::edit(text, "203.0.113.10")` over every `*.yml`   |
 //! |                     | of `../shared/corpus/kamal/`, in process; thread CPU time of 100  |
 //! |                     | passes (after one warm-up pass) divided by 100                    |
@@ -54,6 +57,8 @@ const OVERSHOOT_T: Duration = Duration::from_millis(3000);
 const OVERSHOOT_STEP: Duration = Duration::from_millis(100);
 const OVERSHOOT_RUNS: usize = 5;
 const KAMAL_PASSES: u32 = 100;
+/// Servers in the project for the list memory figure.
+const LIST_SERVERS: usize = 10_000;
 const NEW_HOST: &str = "203.0.113.10";
 /// A create that takes longer than this is killed (the bench must not hang).
 const CHILD_LIMIT: Duration = Duration::from_secs(60);
@@ -109,6 +114,8 @@ fn main() {
     eprintln!("bench: overshoot ({OVERSHOOT_RUNS} creates, about 4 s each) ...");
     rows.push(overshoot(&bin, manifest, &mut notes));
     rows.push(memory);
+    eprintln!("bench: list memory ({LIST_SERVERS} servers) ...");
+    rows.push(list_memory(&bin, &me, &mut notes));
     eprintln!("bench: Kamal edit ...");
     rows.push(kamal(manifest, &mut notes));
     eprintln!();
@@ -313,6 +320,71 @@ fn requests_and_memory(
         how: "ru_maxrss of the create above, read by wait4 in a small helper process".into(),
     };
     (requests_row, memory_row)
+}
+
+/// Peak RSS of `server list --json` over [`LIST_SERVERS`] servers (SPEC §7 bounds).
+fn list_memory(bin: &Path, me: &Path, notes: &mut Vec<String>) -> Row {
+    let api = fake::Fake::start();
+    api.add_servers("web", LIST_SERVERS);
+    let dir = tempfile::tempdir().unwrap_or_else(|e| fail(&e.to_string()));
+    let out_path = dir.path().join("stdout");
+    let out = File::create(&out_path).unwrap_or_else(|e| fail(&e.to_string()));
+    let err = File::create(dir.path().join("stderr")).unwrap_or_else(|e| fail(&e.to_string()));
+    let mut cmd = Command::new(me);
+    cmd.arg("--wait4")
+        .arg(dir.path().join("rusage"))
+        .arg(bin)
+        .args(["server", "list", "--json"])
+        .current_dir(dir.path())
+        .env("HOME", dir.path())
+        .env("HCLOUD_ENDPOINT", api.endpoint())
+        .env("HETZNER_API_TOKEN", fake::TOKEN)
+        .env_remove("HCLOUD_TOKEN")
+        .stdin(Stdio::null())
+        .stdout(out)
+        .stderr(err);
+    let exit = spawn_wait(&mut cmd).unwrap_or_else(|e| fail(&format!("bench helper: {e}")));
+    if !exit.success() {
+        fail(&format!("bench helper failed ({})", exit.describe()));
+    }
+    let child = read_helper(&dir.path().join("rusage"), &exit);
+    let read = |f: &str| std::fs::read_to_string(dir.path().join(f)).unwrap_or_default();
+    if !child.success() {
+        fail(&format!(
+            "server list: pegasus {}: {}",
+            child.describe(),
+            read("stderr").trim()
+        ));
+    }
+    let listed = serde_json::from_str::<serde_json::Value>(&read("stdout"))
+        .ok()
+        .and_then(|v| v.as_array().map(Vec::len));
+    if listed != Some(LIST_SERVERS) {
+        fail(&format!(
+            "server list --json listed {listed:?} servers, not {LIST_SERVERS}"
+        ));
+    }
+    let requests = api.requests();
+    let bytes = std::fs::metadata(&out_path).map_or(0, |m| m.len());
+    notes.push(format!(
+        "list memory: {} requests (GET /v1/servers pages of 50), {:.1} MiB of JSON output",
+        requests.len(),
+        bytes as f64 / MIB
+    ));
+    let budget_kib = 64 * 1024;
+    Row {
+        figure: "list memory",
+        measured: format!(
+            "{:.2} MiB ({} KiB)",
+            child.maxrss_kib as f64 / 1024.0,
+            child.maxrss_kib
+        ),
+        budget: format!("≤ 64 MiB ({budget_kib} KiB)"),
+        ok: Some(child.maxrss_kib <= budget_kib),
+        how: format!(
+            "ru_maxrss of `pegasus server list --json` over {LIST_SERVERS} servers, by wait4 in the helper"
+        ),
+    }
 }
 
 fn overshoot(bin: &Path, manifest: &Path, notes: &mut Vec<String>) -> Row {
