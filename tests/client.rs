@@ -169,6 +169,8 @@ fn an_endless_answer_on_stdin_is_an_error_in_bounded_memory() {
 }
 
 /// Run to the end within `limit` (else kill and fail): exit code, `ru_maxrss`, stderr.
+/// The child is reaped by `wait4` (for its rusage), not by `Child::wait`.
+#[allow(clippy::zombie_processes)]
 fn run_bounded(mut cmd: Command, limit: Duration) -> (i32, i64, String) {
     let mut child = cmd.spawn().unwrap();
     let mut stderr = child.stderr.take().unwrap();
