@@ -227,8 +227,9 @@ impl<'a> Http<'a> {
                     if method == Method::Delete && !net.not_sent {
                         maybe_deleted = true;
                     }
+                    let refused = net.refused;
                     let verdict = self.judge_network(method, attempt, net, refused_before);
-                    refused_before |= matches!(verdict, Verdict::Retry(..));
+                    refused_before |= refused;
                     verdict
                 }
             };
@@ -281,8 +282,8 @@ impl<'a> Http<'a> {
         }
     }
 
-    /// `refused_before`: an earlier try of this request was refused (or otherwise
-    /// retried after a network failure) — a refused connection gets one more try only.
+    /// `refused_before`: an earlier try of this request was refused — a refused
+    /// connection gets one more try only.
     fn judge_network(
         &self,
         method: Method,

@@ -123,6 +123,9 @@ pub enum PageFault {
     /// Every page serves the items of page 1 and claims one more page after it, with a
     /// `total_entries` to match that claim.
     Repeat,
+    /// `per_page` is ignored: page 1 holds every item (10,000 servers are about 30 MB),
+    /// as an API without the cap of 50 would send them.
+    OnePage,
 }
 
 struct Shared {

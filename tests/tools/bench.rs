@@ -23,7 +23,8 @@
 //! |                     | program re-run with `--wait4`) so the bench's memory stays out    |
 //! | list memory         | `ru_maxrss` of `pegasus server list --json` over 10,000 servers   |
 //! |                     | on the fake (200 pages of 50, about 30 MB of JSON in all), read   |
-//! |                     | by the same helper; the output is checked to hold all 10,000      |
+//! |                     | by the same helper; the output is checked to hold all 10,000;     |
+//! |                     | again with all 10,000 in one answer of about 30 MB (a broken API) |
 //! | Kamal edit          | `pegasus::kamal::edit(text, "203.0.113.10")` over every `*.yml`   |
 //! |                     | of `../shared/corpus/kamal/`, in process; thread CPU time of 100  |
 //! |                     | passes (after one warm-up pass) divided by 100                    |
@@ -115,7 +116,14 @@ fn main() {
     rows.push(overshoot(&bin, manifest, &mut notes));
     rows.push(memory);
     eprintln!("bench: list memory ({LIST_SERVERS} servers) ...");
-    rows.push(list_memory(&bin, &me, &mut notes));
+    rows.push(list_memory(&bin, &me, &mut notes, None));
+    eprintln!("bench: list memory ({LIST_SERVERS} servers in one answer) ...");
+    rows.push(list_memory(
+        &bin,
+        &me,
+        &mut notes,
+        Some(fake::PageFault::OnePage),
+    ));
     eprintln!("bench: Kamal edit ...");
     rows.push(kamal(manifest, &mut notes));
     eprintln!();
@@ -323,9 +331,18 @@ fn requests_and_memory(
 }
 
 /// Peak RSS of `server list --json` over [`LIST_SERVERS`] servers (SPEC §7 bounds).
-fn list_memory(bin: &Path, me: &Path, notes: &mut Vec<String>) -> Row {
+/// `fault`: `OnePage` sends all of them in one answer of about 30 MB (a hostile or
+/// broken API; the real one sends at most 50 per page).
+fn list_memory(
+    bin: &Path,
+    me: &Path,
+    notes: &mut Vec<String>,
+    fault: Option<fake::PageFault>,
+) -> Row {
     let api = fake::Fake::start();
     api.add_servers("web", LIST_SERVERS);
+    api.set_page_fault(fault);
+    let one_page = fault.is_some();
     let dir = tempfile::tempdir().unwrap_or_else(|e| fail(&e.to_string()));
     let out_path = dir.path().join("stdout");
     let out = File::create(&out_path).unwrap_or_else(|e| fail(&e.to_string()));
@@ -366,14 +383,21 @@ fn list_memory(bin: &Path, me: &Path, notes: &mut Vec<String>) -> Row {
     }
     let requests = api.requests();
     let bytes = std::fs::metadata(&out_path).map_or(0, |m| m.len());
+    let sizes = |r: &fake::Request| format!("{} {}?{}", r.method, r.path, r.query);
     notes.push(format!(
-        "list memory: {} requests (GET /v1/servers pages of 50), {:.1} MiB of JSON output",
+        "list memory{}: {} request(s) ({}), {:.1} MiB of JSON output",
+        if one_page { " (one answer)" } else { "" },
         requests.len(),
+        requests.first().map(sizes).unwrap_or_default(),
         bytes as f64 / MIB
     ));
     let budget_kib = 64 * 1024;
     Row {
-        figure: "list memory",
+        figure: if one_page {
+            "list memory, 1 answer"
+        } else {
+            "list memory"
+        },
         measured: format!(
             "{:.2} MiB ({} KiB)",
             child.maxrss_kib as f64 / 1024.0,

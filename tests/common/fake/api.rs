@@ -854,9 +854,12 @@ impl State {
         };
         let page = number("page", 1)?;
         let requested = number("per_page", 25)?.min(50);
-        let per_page = self
-            .page_size
-            .map_or(requested, |cap| requested.min(cap.max(1)));
+        let per_page = match self.page_fault {
+            Some(PageFault::OnePage) => total.max(1),
+            _ => self
+                .page_size
+                .map_or(requested, |cap| requested.min(cap.max(1))),
+        };
         let skip = match self.page_fault {
             Some(PageFault::Repeat) => 0,
             _ => (page - 1).saturating_mul(per_page),
@@ -876,7 +879,7 @@ impl State {
         let mut last = total.div_ceil(per_page).max(1);
         let mut next = (page < last).then(|| page + 1);
         match self.page_fault {
-            None => {}
+            None | Some(PageFault::OnePage) => {}
             Some(PageFault::NextPastLast) => next = Some(page + 1),
             Some(PageFault::Endless) => {
                 last = page + 1;
