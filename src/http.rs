@@ -240,7 +240,7 @@ impl<'a> Http<'a> {
                 }
                 Verdict::Retry(wait, why, _) => {
                     self.observer.retrying(&why, wait);
-                    self.timing.sleep(wait);
+                    self.timing.sleep(wait).map_err(Failure::Clear)?;
                     attempt += 1;
                 }
             }

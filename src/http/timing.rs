@@ -89,9 +89,9 @@ impl Timing {
             .min(RATE_LIMIT_WAIT_CAP)
     }
 
-    /// Sleep for a retry wait (scaled in tests).
-    pub fn sleep(&self, wait: Duration) {
-        std::thread::sleep(wait.mul_f64(self.sleep_scale));
+    /// Sleep for a retry wait (scaled in tests); a signal ends it early (SPEC §8).
+    pub fn sleep(&self, wait: Duration) -> crate::error::Result<()> {
+        crate::signals::sleep(wait.mul_f64(self.sleep_scale))
     }
 }
 
