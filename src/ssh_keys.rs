@@ -181,7 +181,7 @@ pub fn free_name(stem: &str, taken: &[&str]) -> String {
 }
 
 /// Standard base64 with padding (what OpenSSH writes). `None` if it is not.
-fn base64_decode(s: &str) -> Option<Vec<u8>> {
+pub(crate) fn base64_decode(s: &str) -> Option<Vec<u8>> {
     if s.is_empty() || s.len() % 4 != 0 {
         return None;
     }

@@ -63,7 +63,7 @@ pub fn run(args: &DestroyArgs, ui: &Ui) -> Result<()> {
     confirm(args, &servers, ui)?;
 
     let outcomes = delete_all(&client, &servers, &source, ui, &mut |server| {
-        after_gone(server, ui);
+        after_gone(server, &kamal, ui);
     });
 
     let mut out = String::new();
@@ -95,8 +95,10 @@ pub fn run(args: &DestroyArgs, ui: &Ui) -> Result<()> {
 }
 
 /// Run on this thread as soon as one server is gone, before the others may be.
-/// (Engineer 10: clearing its addresses from `~/.ssh/known_hosts` goes here.)
-fn after_gone(_server: &Server, _ui: &Ui) {}
+/// Its addresses leave `~/.ssh/known_hosts` (SPEC §5).
+fn after_gone(server: &Server, kamal: &kamal_config::Located, ui: &Ui) {
+    super::hostkeys::after_destroy(server, kamal, ui);
+}
 
 /// Each name's server, in order (`None`: no such server).
 fn lookup(client: &Client, names: &[&str]) -> Result<Vec<Option<Server>>> {

@@ -3,6 +3,7 @@
 
 mod create;
 mod destroy;
+mod hostkeys;
 mod ip;
 mod list;
 

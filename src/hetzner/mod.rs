@@ -2,18 +2,22 @@
 //! non-idempotent call (`POST /servers`) made safe, and action polling. No printing:
 //! progress goes to a callback, waits to the [`Observer`](crate::http::Observer).
 //!
-//! One file per resource: `servers`, `keys`, `catalog` (types and locations), `actions`
-//! (state and waiting). This file holds the client and what they share.
+//! One file per resource: `servers`, `keys`, `firewalls`, `catalog` (types and locations),
+//! `actions` (state and waiting). This file holds the client and what they share.
 
 mod actions;
 mod catalog;
+mod firewalls;
 mod keys;
 mod servers;
 
 pub use actions::{Action, ActionError, Poll, Waited, next_poll_delay};
 pub use catalog::{Deprecation, Location, ServerType, TypeLocation, check_type_location};
+pub use firewalls::{Firewall, NewFirewall, Rule, kamal_rules};
 pub use keys::SshKey;
-pub use servers::{Created, Image, IpBlock, Named, NewServer, Protection, PublicNet, Server};
+pub use servers::{
+    Created, FirewallRef, Image, IpBlock, Named, NewServer, Protection, PublicNet, Server,
+};
 
 use serde::de::DeserializeOwned;
 

@@ -32,6 +32,15 @@ pub struct Server {
 pub struct PublicNet {
     pub ipv4: Option<IpBlock>,
     pub ipv6: Option<IpBlock>,
+    /// The firewalls on its public interface.
+    #[serde(default)]
+    pub firewalls: Vec<AppliedFirewall>,
+}
+
+/// A firewall on a server (`public_net.firewalls[]`).
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+pub struct AppliedFirewall {
+    pub id: u64,
 }
 
 #[derive(Debug, Clone, Deserialize, PartialEq)]
@@ -121,6 +130,18 @@ pub struct NewServer<'a> {
     pub ssh_keys: Vec<u64>,
     pub labels: BTreeMap<String, String>,
     pub start_after_create: bool,
+    /// `[{"firewall": id}]`, applied at creation.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub firewalls: Vec<FirewallRef>,
+    /// Cloud-init user data (at most 32 KiB).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user_data: Option<String>,
+}
+
+/// A firewall in `POST /servers`.
+#[derive(Debug, Clone, Copy, Serialize, PartialEq)]
+pub struct FirewallRef {
+    pub firewall: u64,
 }
 
 /// A created server and the actions to wait for.

@@ -14,6 +14,7 @@ mod hosts;
 mod mode;
 mod refs;
 mod splice;
+pub mod ssh_port;
 mod verify;
 
 use std::fmt;

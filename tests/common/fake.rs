@@ -10,7 +10,8 @@
 //!
 //! What it serves (under `/v1`, see the brief and `research/hetzner_api.md` §10):
 //! servers (list/create/get/delete), actions (by id, `?id=` list, per server), SSH keys
-//! (list/create/get/delete), server types, locations, images, and `410` for datacenters.
+//! (list/create/get/delete), firewalls (list/get/create, see `fake/firewalls.rs`), server
+//! types, locations, images, and `410` for datacenters.
 //! Every response carries `Content-Type`, `Content-Length`, `X-Correlation-Id` and the
 //! `RateLimit-*` headers.
 //!
@@ -29,6 +30,8 @@
 
 #[path = "fake/api.rs"]
 mod api;
+#[path = "fake/firewalls.rs"]
+mod firewalls;
 #[path = "fake/fixtures.rs"]
 mod fixtures;
 #[path = "fake/util.rs"]
@@ -285,6 +288,35 @@ impl Fake {
     /// `false`: servers created from now on get `public_net.ipv4 = null`. Default `true`.
     pub fn set_ipv4_enabled(&self, on: bool) {
         self.shared.lock().ipv4_enabled = on;
+    }
+
+    /// `true`: servers created from now on get loopback addresses, `127.0.0.10`, `.11`, …
+    /// and the IPv6 net `::/64` (whose `::1` is loopback), so a test can answer SSH on
+    /// them with a banner server (`tests/common/banner.rs`). Default `false` (documentation
+    /// addresses, which pegasus never connects to).
+    pub fn set_loopback_addresses(&self, on: bool) {
+        self.shared.lock().loopback = on;
+    }
+
+    /// Adds a firewall (inbound TCP 22; no validation, no uniqueness check); returns its id.
+    pub fn add_firewall(&self, name: &str, labels: &[(&str, &str)]) -> u64 {
+        self.shared.lock().firewalls.add(name, labels)
+    }
+
+    /// Every firewall as `GET /firewalls/{id}` shows it, by id.
+    pub fn firewalls(&self) -> Vec<serde_json::Value> {
+        self.shared.lock().firewalls.all()
+    }
+
+    /// The next `POST /firewalls` for `name` loses a race: another client makes a firewall
+    /// with that name just before, so the answer is 409 `uniqueness_error`.
+    pub fn race_firewall(&self, name: &str) {
+        self.shared.lock().firewalls.set_race(name);
+    }
+
+    /// The `user_data` the server named `name` was created with, verbatim.
+    pub fn user_data(&self, name: &str) -> Option<String> {
+        self.shared.lock().user_data(name)
     }
 
     /// Gives the next `times` requests with `method` whose path starts with

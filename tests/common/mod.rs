@@ -3,6 +3,7 @@
 
 #![allow(dead_code)]
 
+pub mod banner;
 pub mod fake;
 pub mod proxy;
 pub mod pty;

@@ -12,8 +12,9 @@
 //! | binary size         | size of the file given (the static musl build)                    |
 //! | requests per create | a create with the key already on the fake (same blob) and each    |
 //! |                     | action finishing on its 4th poll; every request is counted and    |
-//! |                     | the polls (`GET /v1/actions…`) split out; budget 6 + polls (keys, |
-//! |                     | then type, image and name side by side, create, server)           |
+//! |                     | the polls (`GET /v1/actions…`) split out; budget 7 + polls (keys, |
+//! |                     | then type, image, name and firewall side by side, create, server; |
+//! |                     | the firewall exists, as after a project's first create)           |
 //! | overshoot           | clock mode: create_server takes T/2, start_server T/2 after it,   |
 //! |                     | so both are done T after the fake read the `POST /v1/servers`     |
 //! |                     | head; figure = when `wait4` returns for the CLI minus that; T =   |
@@ -25,6 +26,11 @@
 //! |                     | on the fake (200 pages of 50, about 30 MB of JSON in all), read   |
 //! |                     | by the same helper; the output is checked to hold all 10,000;     |
 //! |                     | again with all 10,000 in one answer of about 30 MB (a broken API) |
+//! | return after SSH    | clock mode (each action 500 ms) with loopback addresses; a banner |
+//! | answers             | server on 127.0.0.10 closes connections until R + T (R = spawn +  |
+//! |                     | 1 s, about when the server runs), then sends `SSH-2.0-…`; figure |
+//! |                     | = CLI exit − (R + T), T = 1.0, 1.25, 1.5, 1.75 s (the CLI retries |
+//! |                     | every second, so these sample its phase); max of the 4            |
 //! | Kamal edit          | `pegasus::kamal::edit(text, "203.0.113.10")` over every `*.yml`   |
 //! |                     | of `../shared/corpus/kamal/`, in process; thread CPU time of 100  |
 //! |                     | passes (after one warm-up pass) divided by 100                    |
@@ -38,6 +44,8 @@
 //! Exit status: 0 when every figure was measured (misses included, they are in the
 //! table), 1 when a measurement could not be made, or with `--strict` when a figure misses.
 
+#[path = "../common/banner.rs"]
+mod banner;
 #[path = "../common/fake.rs"]
 mod fake;
 
@@ -60,6 +68,11 @@ const OVERSHOOT_RUNS: usize = 5;
 const KAMAL_PASSES: u32 = 100;
 /// Servers in the project for the list memory figure.
 const LIST_SERVERS: usize = 10_000;
+/// The SSH figure: each action takes this long (the server runs about 2× after the POST).
+const SSH_ACTION: Duration = Duration::from_millis(500);
+/// The banner server starts answering this long after the spawn, plus T.
+const SSH_RUNNING: Duration = Duration::from_millis(1000);
+const SSH_T: [u64; 4] = [1000, 1250, 1500, 1750];
 const NEW_HOST: &str = "203.0.113.10";
 /// A create that takes longer than this is killed (the bench must not hang).
 const CHILD_LIMIT: Duration = Duration::from_secs(60);
@@ -124,6 +137,11 @@ fn main() {
         &mut notes,
         Some(fake::PageFault::OnePage),
     ));
+    eprintln!(
+        "bench: return after SSH answers ({} creates, about 3 s each) ...",
+        SSH_T.len()
+    );
+    rows.push(ssh_answers(&bin, manifest, &mut notes));
     eprintln!("bench: Kamal edit ...");
     rows.push(kamal(manifest, &mut notes));
     eprintln!();
@@ -300,12 +318,13 @@ fn requests_and_memory(
         others.len(),
         others.join(", ")
     ));
-    // Keys; type, image and name read side by side (one round trip); create; server.
-    let budget = 6 + polls;
+    // Keys; type, image, name and firewall read side by side (one round trip); create;
+    // server. The firewall exists, as on every create but a project's first.
+    let budget = 7 + polls;
     let requests_row = Row {
         figure: "requests per create",
         measured: format!("{} ({} + {polls} polls)", requests.len(), others.len()),
-        budget: format!("≤ 6 + polls (= {budget})"),
+        budget: format!("≤ 7 + polls (= {budget})"),
         ok: Some(requests.len() <= budget),
         how: format!("key already on the fake, each action done on its {ACTION_POLLS}th poll"),
     };
@@ -486,6 +505,77 @@ fn overshoot(bin: &Path, manifest: &Path, notes: &mut Vec<String>) -> Row {
     }
 }
 
+fn ssh_answers(bin: &Path, manifest: &Path, notes: &mut Vec<String>) -> Row {
+    let mut lags = Vec::new();
+    let mut each = Vec::new();
+    for (n, t) in SSH_T.iter().enumerate() {
+        let t = Duration::from_millis(*t);
+        let api = fake::Fake::start();
+        api.set_action_duration(Some(SSH_ACTION));
+        api.set_loopback_addresses(true);
+        let project = Project::new(manifest, &api);
+        let ssh = banner::Banner::start("127.0.0.10", banner::Mode::After(SSH_RUNNING + t));
+        let Some(answers_from) = ssh.answers_from() else {
+            fail("ssh: the banner server never answers");
+        };
+        let name = format!("bench-ssh{}", n + 1);
+        let mut cmd = Command::new(bin);
+        project.create_command(&mut cmd, &api, &name);
+        cmd.args(["--ssh-port", &ssh.port().to_string()]);
+        let exit = spawn_wait(&mut cmd).unwrap_or_else(|e| fail(&format!("pegasus: {e}")));
+        project.check(&exit, "create that waits for SSH");
+        let out: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(project.dir.path().join("stdout")).unwrap_or_default(),
+        )
+        .unwrap_or_default();
+        if out["ssh_ready"] != serde_json::Value::Bool(true) {
+            fail(&format!(
+                "ssh: the create did not report ssh_ready true: {out}"
+            ));
+        }
+        // The wait must really have waited: connections were turned away before R + T.
+        if ssh.connections() < 2 {
+            fail(&format!(
+                "ssh: only {} connection(s): the banner was there before pegasus first tried",
+                ssh.connections()
+            ));
+        }
+        let lag = signed(exit.at, answers_from);
+        let tail = ssh.first_banner().map(|b| signed(exit.at, b));
+        each.push(format!(
+            "T={}: {:.0} ms (banner sent {} ms before exit, {} tries)",
+            secs(t),
+            lag * 1e3,
+            tail.map_or("-".into(), |s| format!("{:.0}", s * 1e3)),
+            ssh.connections()
+        ));
+        lags.push(lag);
+    }
+    lags.sort_by(f64::total_cmp);
+    let max = lags[lags.len() - 1];
+    notes.push(format!(
+        "return after SSH answers: the banner server turns connections away (accept, close) \
+         until spawn + {} + T, then sends the banner; per run, CLI exit − that moment: {}",
+        secs(SSH_RUNNING),
+        each.join(", ")
+    ));
+    Row {
+        figure: "return after SSH answers",
+        measured: format!(
+            "max {:.0} ms (median {:.0}, min {:.0})",
+            max * 1e3,
+            lags[lags.len() / 2] * 1e3,
+            lags[0] * 1e3
+        ),
+        budget: "≤ 1100 ms".into(),
+        ok: Some(max <= 1.1),
+        how: format!(
+            "CLI exit minus the first moment SSH answers, {} creates with T = 1.0…1.75 s",
+            SSH_T.len()
+        ),
+    }
+}
+
 struct Overshoot {
     t: Duration,
     total: f64,
@@ -611,6 +701,7 @@ impl Project {
         let key = home.path().join("bench_ed25519.pub");
         std::fs::write(&key, format!("{line}\n")).unwrap_or_else(|e| fail(&e.to_string()));
         api.add_ssh_key("bench", &line);
+        api.add_firewall("pegasus-kamal", &[("managed-by", "pegasus")]);
         let config = dir.path().join("config/deploy.yml");
         std::fs::create_dir_all(dir.path().join("config")).unwrap_or_else(|e| fail(&e.to_string()));
         std::fs::copy(manifest.join("fixtures/pegasus/deploy.yml"), &config)
@@ -646,6 +737,8 @@ impl Project {
             .env_remove("PEGASUS_TEST_POLL_MS")
             .env_remove("PEGASUS_TEST_BACKOFF_MS")
             .env_remove("PEGASUS_TEST_WAIT_LIMIT_MS")
+            .env_remove("PEGASUS_TEST_SSH_RETRY_MS")
+            .env_remove("PEGASUS_TEST_SSH_LIMIT_MS")
             .stdin(Stdio::null())
             .stdout(out)
             .stderr(err);

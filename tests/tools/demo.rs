@@ -2,13 +2,18 @@
 //!
 //! Starts the fake Hetzner API from the tests on 127.0.0.1, makes a throwaway HOME with
 //! an SSH key and a project with a SaaS Pegasus style `config/deploy.yml`, then runs
-//! the real binary (path in argv[1]): create, list, destroy.
+//! the real binary (path in argv[1]): create (firewall, stale host keys, Kamal edit, the
+//! wait for SSH), list, destroy. The fake hands out loopback addresses, and a small SSH
+//! banner server on 127.0.0.10 stands in for the new server's sshd.
 
+#[path = "../common/banner.rs"]
+mod banner;
 #[path = "../common/fake.rs"]
 mod fake;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::time::Duration;
 
 fn main() {
     let bin = std::env::args()
@@ -19,6 +24,7 @@ fn main() {
         std::fs::canonicalize(&bin).unwrap_or_else(|e| fail(&format!("{}: {e}", bin.display())));
     let api = fake::Fake::start();
     api.set_action_polls(4);
+    api.set_loopback_addresses(true);
     let home = tempfile::tempdir().unwrap_or_else(|e| fail(&e.to_string()));
     let project = tempfile::tempdir().unwrap_or_else(|e| fail(&e.to_string()));
     let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
@@ -30,10 +36,23 @@ fn main() {
     std::fs::copy(manifest.join("fixtures/pegasus/deploy.yml"), &config)
         .unwrap_or_else(|e| fail(&e.to_string()));
 
+    // sshd of the new server: answers a few seconds after the server runs.
+    let sshd = banner::Banner::start("127.0.0.10", banner::Mode::After(Duration::from_secs(4)));
+    let port = sshd.port().to_string();
+    let known_hosts = home.path().join(".ssh/known_hosts");
+    let stale = format!(
+        "github.com ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl\n\
+         [127.0.0.10]:{port} ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFormerMachineFormerMachineFormerMachine1\n"
+    );
+    std::fs::write(&known_hosts, &stale).unwrap_or_else(|e| fail(&e.to_string()));
+
     banner(&format!(
         "A fake Hetzner API runs at {} (no account, nothing leaves this machine).\n\
-         HOME is {} with {key_note};\n\
-         the project is {} with a SaaS Pegasus style config/deploy.yml (<IP-ADDRESS> x5).",
+         HOME is {} with {key_note},\n\
+         and a ~/.ssh/known_hosts that still has a host key of a former machine at 127.0.0.10:{port};\n\
+         the project is {} with a SaaS Pegasus style config/deploy.yml (<IP-ADDRESS> x5).\n\
+         The fake hands out loopback addresses; an SSH banner server on 127.0.0.10:{port} plays the\n\
+         new server's sshd and starts answering 4 s from now (--ssh-port points pegasus at it).",
         api.endpoint(),
         home.path().display(),
         project.path().display()
@@ -53,19 +72,38 @@ fn main() {
             fail(&format!("pegasus {} failed ({status})", args.join(" ")));
         }
     };
-    run(&["server", "create", "web1"]);
-    println!("\n$ grep -n '203.0.113' config/deploy.yml");
+    run(&["server", "create", "web1", "--ssh-port", &port]);
+    println!("\n$ grep -n '127.0.0.10' config/deploy.yml");
     let text = std::fs::read_to_string(&config).unwrap_or_default();
     for (n, line) in text.lines().enumerate() {
-        if line.contains("203.0.113.") {
+        if line.contains("127.0.0.10") {
             println!("{}:{line}", n + 1);
         }
     }
+    println!("\n$ cat ~/.ssh/known_hosts");
+    print!(
+        "{}",
+        std::fs::read_to_string(&known_hosts).unwrap_or_default()
+    );
+    println!(
+        "(the SSH banner server saw {} connection(s): pegasus retried until it answered)",
+        sshd.connections()
+    );
     run(&["server", "list"]);
-    run(&["server", "create", "worker1", "--no-kamal", "--json"]);
+    run(&[
+        "server",
+        "create",
+        "worker1",
+        "--no-kamal",
+        "--no-firewall",
+        "--ssh-timeout",
+        "0",
+        "--json",
+    ]);
     run(&["server", "destroy", "worker1", "--yes"]);
     banner(
-        "Done: the server was created, config/deploy.yml points at it, and ssh root@<ip> is what you would run next.",
+        "Done: the server runs behind a firewall, SSH answers on it, no stale host key is left,\n\
+         config/deploy.yml points at it, and `kamal setup` is what you would run next.",
     );
 }
 

@@ -2,14 +2,19 @@
 //! pick-up), wait, then the steps on the running server, then the output.
 //!
 //! This file orchestrates; each step lives in its own file: `key` (steps 2, 5, 7: the SSH
-//! key), `kamal` (steps 3 and 10), `preflight` (step 6), `wait` (step 8). A step returns a
+//! key), `kamal` (steps 3 and 10), `preflight` (step 6), `firewall` (steps 6 and 7),
+//! `user_data` (step 1), `wait` (step 8), `ssh` (the SSH port; step 11, the SSH wait), and
+//! `super::hostkeys` (step 9). A step returns a
 //! plain `Error`; once `POST /servers` has been sent, [`run`] adds the server's facts to any
 //! error, once (`Error::about_server`), and in `--json` mode still prints one object on
 //! stdout.
 
+mod firewall;
 mod kamal;
 mod key;
 mod preflight;
+mod ssh;
+mod user_data;
 mod wait;
 
 use std::collections::BTreeMap;
@@ -19,7 +24,7 @@ use serde::Serialize;
 use super::{ServerOut, json_line, print};
 use crate::cli::{CreateArgs, MANAGED_BY};
 use crate::error::{Error, Result, ServerFacts};
-use crate::hetzner::{Client, Created, NewServer, Server, SshKey};
+use crate::hetzner::{Client, Created, FirewallRef, NewServer, Server, SshKey};
 use crate::http::Endpoint;
 use crate::kamal::ProjectServer;
 use crate::kamal_config::{self, Plan, Report};
@@ -40,7 +45,9 @@ pub fn run(args: &CreateArgs, ui: &Ui) -> Result<()> {
         Some(k) => err.about_server(k.facts()),
         None => err,
     };
-    if args.json && matches!(err, Error::Server { .. }) {
+    // (A timed-out SSH wait has printed the whole object, with its error, already.)
+    let printed = known.as_ref().is_some_and(|k| k.printed);
+    if args.json && matches!(err, Error::Server { .. }) && !printed {
         let out = FailedOut {
             server: match known.as_ref().and_then(|k| k.server.as_ref()) {
                 Some(s) => KnownOut::Server(ServerOut::from(s)),
@@ -67,6 +74,8 @@ struct Known {
     /// The latest answer about it.
     server: Option<Server>,
     resumed: bool,
+    /// The `--json` object is out (the SSH wait timed out after the output).
+    printed: bool,
 }
 
 impl Known {
@@ -112,22 +121,27 @@ fn create(args: &CreateArgs, ui: &Ui, known: &mut Option<Known>) -> Result<()> {
     let endpoint = Endpoint::from_env()?;
     let home = session::home_dir();
     let kamal = kamal::plan(args, ui)?;
+    let user_data = user_data::load(args.user_data.as_deref())?;
+    let (ssh_port, port_source) = ssh::port(args, &kamal.located);
 
     // The key, and the API: the key list also proves the token; then the preflight reads.
     let (key, (client, keys, source)) =
         key::choose_and_connect(args, home.as_deref(), &endpoint, ui)?;
     // The Kamal mode's server list (when needed) is one more independent read.
-    let (pre, project) = std::thread::scope(|s| {
+    // So is the firewall look-up (step 6).
+    let (pre, project, firewall_plan) = std::thread::scope(|s| {
         let project = s.spawn(|| kamal::project_servers(&client, &kamal));
+        let fw = s.spawn(|| firewall::preflight(&client, &args.firewall, ssh_port));
         let pre = preflight::check(&client, args, ui);
-        (pre, preflight::joined(project))
+        (pre, preflight::joined(project), preflight::joined(fw))
     });
     let (pre, project) = (pre?, project?);
     signals::check()?;
     let readonly = |e| session::explain_readonly(e, &source);
 
-    let (created, ssh_key, resumed) = match pre.existing {
+    let (created, ssh_key, resumed, firewall) = match pre.existing {
         Some(server) => {
+            let firewall = firewall::attached(&server, firewall_plan.ok().as_ref());
             // Pick-up (step 6): no key upload, no firewall change, no second POST.
             announce_pick_up(&server, ui);
             let found = keys.iter().find(|k| key.matches(&k.public_key)).cloned();
@@ -136,9 +150,10 @@ fn create(args: &CreateArgs, ui: &Ui, known: &mut Option<Known>) -> Result<()> {
                 actions: Vec::new(),
                 recovered: false,
             };
-            (created, found.map(|k| (k, false)), true)
+            (created, found.map(|k| (k, false)), true, firewall)
         }
         None => {
+            let firewall_plan = firewall_plan?;
             let (ssh_key, uploaded) =
                 key::find_or_upload(&client, &key, &keys, ui).map_err(readonly)?;
             let detail = uploaded.then(|| {
@@ -154,8 +169,10 @@ fn create(args: &CreateArgs, ui: &Ui, known: &mut Option<Known>) -> Result<()> {
                 Error::Interrupted { signal, .. } => Error::Interrupted { signal, detail },
                 e => e,
             })?;
-            let created = post(&client, args, &ssh_key, ui).map_err(readonly)?;
-            (created, Some((ssh_key, uploaded)), false)
+            let firewall = firewall::ensure(&client, &firewall_plan, ui).map_err(readonly)?;
+            let extras = (firewall::refs(&firewall), user_data);
+            let created = post(&client, args, &ssh_key, extras, ui).map_err(readonly)?;
+            (created, Some((ssh_key, uploaded)), false, firewall)
         }
     };
     // The server exists: from here on, `run` adds its facts to any error.
@@ -164,6 +181,7 @@ fn create(args: &CreateArgs, ui: &Ui, known: &mut Option<Known>) -> Result<()> {
         id: created.server.id,
         server: None,
         resumed,
+        printed: false,
     });
     known.update(&created.server);
     after_create(
@@ -173,8 +191,20 @@ fn create(args: &CreateArgs, ui: &Ui, known: &mut Option<Known>) -> Result<()> {
         created,
         ssh_key,
         (&kamal, &project),
+        &Ready {
+            ssh_port,
+            port_source,
+            firewall,
+        },
         known,
     )
+}
+
+/// What the steps on the running server need for "ready for Kamal" (issue 10).
+struct Ready {
+    ssh_port: u16,
+    port_source: ssh::PortSource,
+    firewall: Option<firewall::FirewallOut>,
 }
 
 fn announce_pick_up(server: &Server, ui: &Ui) {
@@ -192,7 +222,13 @@ fn announce_pick_up(server: &Server, ui: &Ui) {
 
 /// Step 7's `POST /servers`. From the moment it is sent, a signal's last words say that
 /// the server may exist.
-fn post(client: &Client, args: &CreateArgs, ssh_key: &SshKey, ui: &Ui) -> Result<Created> {
+fn post(
+    client: &Client,
+    args: &CreateArgs,
+    ssh_key: &SshKey,
+    (firewalls, user_data): (Vec<FirewallRef>, Option<String>),
+    ui: &Ui,
+) -> Result<Created> {
     let mut labels: BTreeMap<String, String> = args.labels.iter().cloned().collect();
     labels.insert(MANAGED_BY.0.into(), MANAGED_BY.1.into());
     let new = NewServer {
@@ -203,6 +239,8 @@ fn post(client: &Client, args: &CreateArgs, ssh_key: &SshKey, ui: &Ui) -> Result
         ssh_keys: vec![ssh_key.id],
         labels,
         start_after_create: true,
+        firewalls,
+        user_data,
     };
     ui.note(&format!(
         "Creating server {} ({}, {}, {})",
@@ -233,6 +271,7 @@ fn after_create(
     mut created: Created,
     ssh_key: Option<(SshKey, bool)>,
     (kamal, project): (&Plan, &[ProjectServer]),
+    ready: &Ready,
     known: &mut Known,
 ) -> Result<()> {
     signals::check()?;
@@ -251,30 +290,59 @@ fn after_create(
         )));
     };
 
-    // Step 9, known hosts: (issue 10) goes here.
+    // Step 9, known hosts.
+    let removed = super::hostkeys::forget(&server.addresses(), ready.ssh_port, ui);
     // Step 10, the Kamal edit (issue 11) and DNS (issue 14).
     signals::check()?;
     let report = kamal::apply(kamal, &address, project, args.json, ui);
-    // Step 11, the SSH wait (issue 10) goes here.
+    // Step 11, the SSH wait.
     signals::check()?;
+    let suspects = ssh::Suspects {
+        firewall: ready.firewall.as_ref().map(|f| f.name.as_str()),
+        user_data: args.user_data.as_deref(),
+        port_source: ready.port_source,
+    };
+    let readiness = ssh::wait(
+        &server.name,
+        &address,
+        ready.ssh_port,
+        args.ssh_timeout,
+        &suspects,
+        ui,
+    )?;
 
     // Step 12, the output.
-    let ssh = format!("ssh root@{address}");
+    let ssh = match ready.ssh_port {
+        22 => format!("ssh root@{address}"),
+        p => format!("ssh -p {p} root@{address}"),
+    };
     if args.json {
         let out = JsonOut {
             server: ServerOut::from(&server),
             resumed: known.resumed,
             ssh,
+            ssh_ready: readiness.ready,
             ssh_key: ssh_key.map(|(k, uploaded)| KeyOut {
                 id: k.id,
                 name: k.name,
                 uploaded,
             }),
+            firewall: ready.firewall.clone(),
+            known_hosts: KnownHostsOut { removed },
             kamal: report,
+            // SPEC §4: a failure after the POST still prints one object, plus "error".
+            error: readiness.failure.as_ref().map(ToString::to_string),
         };
-        return print(&json_line(&out)?);
+        print(&json_line(&out)?)?;
+        known.printed = true;
+    } else {
+        let facts = Facts {
+            firewall: ready.firewall.as_ref(),
+            ssh_ready: readiness.ready,
+        };
+        print(&human(&server, &ssh, &report, &address, &facts, ui))?;
     }
-    print(&human(&server, &ssh, &report, &address, ui))
+    readiness.failure.map_or(Ok(()), Err)
 }
 
 #[derive(Serialize)]
@@ -282,8 +350,24 @@ struct JsonOut {
     server: ServerOut,
     resumed: bool,
     ssh: String,
+    ssh_ready: Option<bool>,
     ssh_key: Option<KeyOut>,
+    firewall: Option<firewall::FirewallOut>,
+    known_hosts: KnownHostsOut,
     kamal: Report,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<String>,
+}
+
+#[derive(Serialize)]
+struct KnownHostsOut {
+    removed: Vec<String>,
+}
+
+/// The readiness facts of the human summary.
+struct Facts<'a> {
+    firewall: Option<&'a firewall::FirewallOut>,
+    ssh_ready: Option<bool>,
 }
 
 /// `--json` after a failure once the server exists: what is known, and the error.
@@ -310,10 +394,27 @@ struct KeyOut {
     uploaded: bool,
 }
 
-fn human(server: &Server, ssh: &str, report: &Report, address: &str, ui: &Ui) -> String {
+fn human(
+    server: &Server,
+    ssh: &str,
+    report: &Report,
+    address: &str,
+    facts: &Facts,
+    ui: &Ui,
+) -> String {
     let dash = |v: Option<String>| v.unwrap_or_else(|| "-".into());
+    let firewall = match facts.firewall {
+        Some(f) if f.created => format!("{} (made now)", escape(&f.name)),
+        Some(f) => escape(&f.name).into_owned(),
+        None => "none".into(),
+    };
+    let ssh_state = match facts.ssh_ready {
+        Some(true) => "answers",
+        Some(false) => "did not answer in time",
+        None => "not checked",
+    };
     let mut out = format!(
-        "Server {} is running.\n  type      {}\n  image     {}\n  location  {}\n  IPv4      {}\n  IPv6      {}\n\n  {}\n",
+        "Server {} is running.\n  type      {}\n  image     {}\n  location  {}\n  IPv4      {}\n  IPv6      {}\n  firewall  {firewall}\n  SSH       {ssh_state}\n\n  {}\n",
         escape(&server.name),
         escape(server.type_name()),
         escape(&server.image_name()),
@@ -330,6 +431,14 @@ fn human(server: &Server, ssh: &str, report: &Report, address: &str, ui: &Ui) ->
             out.push_str(&l);
             out.push('\n');
         }
+    }
+    if facts.ssh_ready != Some(false)
+        && matches!(
+            report.status,
+            kamal_config::Status::Updated | kamal_config::Status::Unchanged
+        )
+    {
+        out.push_str("\nNext: kamal setup\n");
     }
     out
 }

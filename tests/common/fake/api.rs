@@ -6,6 +6,7 @@ use std::time::{Duration, SystemTime};
 
 use serde_json::{Map, Value, json};
 
+use super::firewalls::Firewalls;
 use super::fixtures::{
     IMAGES, LOCATIONS, SERVER_TYPES, image_json, included_traffic, location_json, server_type_json,
 };
@@ -53,7 +54,7 @@ pub fn error(status: u16, code: &str, message: &str, details: Value) -> Resp {
 }
 
 /// 422 `invalid_input` with `details.fields`, one message per field.
-fn invalid_fields(fields: &[(&str, &str)]) -> Resp {
+pub(super) fn invalid_fields(fields: &[(&str, &str)]) -> Resp {
     let names: Vec<&str> = fields.iter().map(|f| f.0).collect();
     let message = match names.as_slice() {
         [one] => format!("invalid input in field '{one}'"),
@@ -76,7 +77,7 @@ fn invalid_msg(message: &str, field: &str) -> Resp {
     )
 }
 
-fn not_found(what: &str) -> Resp {
+pub(super) fn not_found(what: &str) -> Resp {
     error(404, "not_found", &format!("{what} not found"), Value::Null)
 }
 
@@ -181,6 +182,10 @@ pub struct Server {
     ipv6: Option<(u64, String)>,
     labels: Map<String, Value>,
     protected: bool,
+    /// Firewall ids given at creation (`public_net.firewalls`).
+    firewalls: Vec<u64>,
+    /// `user_data` of the create, verbatim (the API never shows it; tests read it).
+    pub user_data: Option<String>,
 }
 
 struct SshKey {
@@ -243,6 +248,8 @@ enum Route<'a> {
     Images,
     Image(&'a str),
     Datacenters,
+    Firewalls,
+    Firewall(&'a str),
 }
 
 /// The whole mutable state of one fake, behind one mutex.
@@ -261,6 +268,11 @@ pub struct State {
     pub failing: Vec<String>,
     /// Whether created servers get an IPv4 (`set_ipv4_enabled`).
     pub ipv4_enabled: bool,
+    /// Created servers get 127.0.0.N and `::/64` instead of documentation addresses
+    /// (`set_loopback_addresses`), for tests that run an SSH banner server.
+    pub loopback: bool,
+    /// The firewalls (`fake/firewalls.rs`).
+    pub firewalls: Firewalls,
     injections: Vec<Injection>,
     servers: BTreeMap<u64, Server>,
     keys: BTreeMap<u64, SshKey>,
@@ -305,7 +317,7 @@ fn bool_field(
     }
 }
 
-fn parse_labels(v: Option<&Value>) -> Result<Map<String, Value>, Resp> {
+pub(super) fn parse_labels(v: Option<&Value>) -> Result<Map<String, Value>, Resp> {
     match v {
         None | Some(Value::Null) => Ok(Map::new()),
         Some(Value::Object(m)) => {
@@ -329,7 +341,7 @@ fn parse_labels(v: Option<&Value>) -> Result<Map<String, Value>, Resp> {
     }
 }
 
-fn parse_body(body: &[u8]) -> Result<Map<String, Value>, Resp> {
+pub(super) fn parse_body(body: &[u8]) -> Result<Map<String, Value>, Resp> {
     match serde_json::from_slice::<Value>(body) {
         Ok(Value::Object(m)) => Ok(m),
         Ok(_) => Err(json_error("request body must be a JSON object")),
@@ -392,6 +404,8 @@ impl State {
             duration: None,
             failing: Vec::new(),
             ipv4_enabled: true,
+            loopback: false,
+            firewalls: Firewalls::new(),
             injections: Vec::new(),
             servers: BTreeMap::new(),
             keys: BTreeMap::new(),
@@ -566,6 +580,7 @@ impl State {
             ("start_server", false) => "off",
             ("delete_server", true) => {
                 self.servers.remove(&server);
+                self.firewalls.forget_server(server);
                 return;
             }
             ("delete_server", false) => {
@@ -625,7 +640,10 @@ impl State {
                     "id": id, "ip": ip, "blocked": false, "dns_ptr": ptr_name(ip)})),
                 "ipv6": s.ipv6.as_ref().map(|(id, net)| json!({
                     "id": id, "ip": net, "blocked": false, "dns_ptr": []})),
-                "floating_ips": [], "firewalls": [],
+                "floating_ips": [],
+                "firewalls": s.firewalls.iter()
+                    .map(|id| json!({"id": id, "status": "applied"}))
+                    .collect::<Vec<_>>(),
             },
             "private_net": [],
             "server_type": server_type_json(t, now),
@@ -675,6 +693,8 @@ impl State {
                 ipv6,
                 labels,
                 protected,
+                firewalls: Vec::new(),
+                user_data: None,
             },
         );
         id
@@ -714,6 +734,12 @@ impl State {
     /// Names of the current servers, by id.
     pub fn server_names(&self) -> Vec<String> {
         self.servers.values().map(|s| s.name.clone()).collect()
+    }
+
+    /// The `user_data` the server named `name` was created with.
+    pub fn user_data(&self, name: &str) -> Option<String> {
+        let s = self.servers.values().find(|s| s.name == name)?;
+        s.user_data.clone()
     }
 
     /// The API object of the server named `name`.
@@ -796,6 +822,8 @@ impl State {
             ["images"] => Route::Images,
             ["images", i] => Route::Image(i),
             ["datacenters"] | ["datacenters", _] => Route::Datacenters,
+            ["firewalls"] => Route::Firewalls,
+            ["firewalls", f] => Route::Firewall(f),
             _ => return not_found("resource"),
         };
         let result = match (method, route) {
@@ -817,6 +845,9 @@ impl State {
             ("GET", Route::Location(id)) => Self::get_location(id),
             ("GET", Route::Images) => self.list_images(&q, raw_query),
             ("GET", Route::Image(id)) => Self::get_image(id),
+            ("GET", Route::Firewalls) => self.list_firewalls(&q, raw_query),
+            ("POST", Route::Firewalls) => self.firewalls.create(body),
+            ("GET", Route::Firewall(id)) => self.firewalls.get(id),
             (_, Route::Datacenters) => Err(error(
                 410,
                 "deprecated_api_endpoint",
@@ -980,6 +1011,12 @@ impl State {
         self.page(slice, "servers", "/v1/servers", raw, &w)
     }
 
+    fn list_firewalls(&self, q: &Query, raw: &str) -> R {
+        let sel = selector(q)?;
+        let items = self.firewalls.list(q.get("name"), sel.as_deref());
+        self.paginate(items, "firewalls", "/v1/firewalls", q, raw)
+    }
+
     fn find_server(&self, id: &str) -> Result<&Server, Resp> {
         parse_id(id)
             .and_then(|id| self.servers.get(&id))
@@ -1064,6 +1101,11 @@ impl State {
             }
             Some(_) => return Err(invalid_fields(&[("user_data", "Not a valid string.")])),
         }
+        let user_data = obj
+            .get("user_data")
+            .and_then(Value::as_str)
+            .map(str::to_string);
+        let firewall_ids = self.firewalls.parse_server_field(obj.get("firewalls"))?;
         let start = bool_field(&obj, "start_after_create", true, "start_after_create")?;
         let (want_v4, want_v6) = match obj.get("public_net") {
             None | Some(Value::Null) => (true, true),
@@ -1175,7 +1217,7 @@ impl State {
 
         self.created_count += 1;
         let k = self.created_count - 1;
-        let v4 = (want_v4 && self.ipv4_enabled).then(|| {
+        let mut v4 = (want_v4 && self.ipv4_enabled).then(|| {
             let host = k % 490;
             if host < 245 {
                 format!("203.0.113.{}", 10 + host)
@@ -1183,7 +1225,11 @@ impl State {
                 format!("192.0.2.{}", 10 + host - 245)
             }
         });
-        let v6 = want_v6.then(|| format!("2001:db8:{:x}::/64", 1 + k % 0xefff));
+        let mut v6 = want_v6.then(|| format!("2001:db8:{:x}::/64", 1 + k % 0xefff));
+        if self.loopback {
+            v4 = v4.map(|_| format!("127.0.0.{}", 10 + k % 240));
+            v6 = v6.map(|_| "::/64".to_string());
+        }
         let sid = self.insert_server(
             name,
             "initializing",
@@ -1193,6 +1239,11 @@ impl State {
             false,
             now,
         );
+        if let Some(s) = self.servers.get_mut(&sid) {
+            s.firewalls = firewall_ids.clone();
+            s.user_data = user_data;
+        }
+        self.firewalls.apply(sid, &firewall_ids);
         let create = self.new_action("create_server", sid, None, now);
         let next: Vec<Value> = if start {
             let id = self.new_action("start_server", sid, Some(create), now);
