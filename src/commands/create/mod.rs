@@ -190,12 +190,15 @@ fn create(args: &CreateArgs, ui: &Ui, known: &mut Option<Known>) -> Result<()> {
         ui,
         created,
         ssh_key,
-        (&kamal, &project),
-        &Ready {
-            ssh_port,
-            port_source,
-            firewall,
-        },
+        (
+            &kamal,
+            &project,
+            &Ready {
+                ssh_port,
+                port_source,
+                firewall,
+            },
+        ),
         known,
     )
 }
@@ -270,8 +273,7 @@ fn after_create(
     ui: &Ui,
     mut created: Created,
     ssh_key: Option<(SshKey, bool)>,
-    (kamal, project): (&Plan, &[ProjectServer]),
-    ready: &Ready,
+    (kamal, project, ready): (&Plan, &[ProjectServer], &Ready),
     known: &mut Known,
 ) -> Result<()> {
     signals::check()?;
