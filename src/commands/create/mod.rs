@@ -4,10 +4,9 @@
 //! This file orchestrates; each step lives in its own file: `key` (steps 2, 5, 7: the SSH
 //! key), `kamal` (steps 3 and 10), `preflight` (step 6), `firewall` (steps 6 and 7),
 //! `user_data` (step 1), `wait` (step 8), `ssh` (the SSH port; step 11, the SSH wait), and
-//! `super::hostkeys` (step 9). A step returns a
-//! plain `Error`; once `POST /servers` has been sent, [`run`] adds the server's facts to any
-//! error, once (`Error::about_server`), and in `--json` mode still prints one object on
-//! stdout.
+//! `super::hostkeys` (step 9). A step returns a plain `Error`; once `POST /servers` has been
+//! sent, [`run`] adds the server's facts to any error, once (`Error::about_server`), and in
+//! `--json` mode still prints one object on stdout.
 
 mod firewall;
 mod kamal;
