@@ -627,3 +627,49 @@ fn a_picked_up_server_keeps_its_firewall_and_is_reported_with_it() {
     assert_eq!(run.json()["firewall"], serde_json::Value::Null);
     assert_eq!(posts(&p), 3, "{:#?}", p.fake.requests());
 }
+
+/// Ctrl-C while SSH is silent (a connection held open without a banner, inside the 5 s
+/// read timeout) ends the wait at once: the facts, exit 130, the Kamal file already edited.
+#[test]
+fn sigint_during_the_ssh_wait_ends_it_at_once() {
+    use std::process::Stdio;
+    use std::time::Instant;
+    let p = loopback_project();
+    p.write("config/deploy.yml", &read_fixture("pegasus/deploy.yml"));
+    let ssh = Banner::start("127.0.0.10", Mode::Never);
+    let port = ssh.port().to_string();
+    let child = p
+        .command(&["server", "create", "web1", "--json", "--ssh-port", &port])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let start = Instant::now();
+    while ssh.connections() == 0 {
+        assert!(start.elapsed() < Duration::from_secs(20), "no SSH try");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    std::thread::sleep(Duration::from_millis(50));
+    let sent = Instant::now();
+    // SAFETY: a plain kill(2) on our own child's pid.
+    assert_eq!(unsafe { libc::kill(child.id() as i32, libc::SIGINT) }, 0);
+    let out = child.wait_with_output().unwrap();
+    let took = sent.elapsed();
+    let run = Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    };
+    assert_exit(&run, 130);
+    assert!(
+        took < Duration::from_secs(2),
+        "took {took:?}\n{}",
+        run.dump()
+    );
+    assert_stderr(&run, "Interrupted by SIGINT");
+    assert_stderr(&run, "pegasus server create web1");
+    assert_eq!(run.stdout.lines().count(), 1, "{}", run.dump());
+    assert_eq!(run.json()["error"], "Interrupted by SIGINT");
+    assert!(p.read("config/deploy.yml").contains("- 127.0.0.10\n"));
+}
