@@ -503,13 +503,14 @@ fn sigint_at_the_hidden_token_prompt_restores_echo() {
         .write(true)
         .open(&slave_path)
         .unwrap();
+    // Checked before the child starts: it may turn echo off at once.
+    assert!(echo_on(&master), "echo is on to begin with");
     let mut cmd = p.command(&["server", "create", "web1", "--no-kamal"]);
     cmd.stdin(Stdio::from(slave.try_clone().unwrap()))
         .stdout(Stdio::from(slave.try_clone().unwrap()))
         .stderr(Stdio::from(slave));
     let mut child = cmd.spawn().unwrap();
     drop(cmd);
-    assert!(echo_on(&master), "echo is on to begin with");
     let mut reader = master.try_clone().unwrap();
     let (tx, rx) = std::sync::mpsc::channel::<Vec<u8>>();
     std::thread::spawn(move || {
