@@ -12,6 +12,7 @@ mod erb;
 mod hints;
 mod hosts;
 mod mode;
+pub mod proxy;
 mod refs;
 mod splice;
 pub mod ssh_port;
