@@ -10,6 +10,7 @@ mod catalog;
 mod firewalls;
 mod keys;
 mod servers;
+mod zones;
 
 pub use actions::{Action, ActionError, Poll, Waited, next_poll_delay};
 pub use catalog::{Deprecation, Location, ServerType, TypeLocation, check_type_location};
@@ -18,6 +19,7 @@ pub use keys::SshKey;
 pub use servers::{
     Created, FirewallRef, Image, IpBlock, Named, NewServer, Protection, PublicNet, Server,
 };
+pub use zones::{Nameservers, Record, RrSet, Written, Zone};
 
 use serde::de::DeserializeOwned;
 

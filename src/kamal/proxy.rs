@@ -200,7 +200,9 @@ mod tests {
             ["app.example.com"]
         );
         assert_eq!(
-            names("proxy:\n  hosts:\n    - example.com\n    - www.example.com\n    - example.com\n"),
+            names(
+                "proxy:\n  hosts:\n    - example.com\n    - www.example.com\n    - example.com\n"
+            ),
             ["example.com", "www.example.com"]
         );
         assert_eq!(
@@ -244,12 +246,16 @@ mod tests {
 
     #[test]
     fn bad_names_are_reported() {
-        let got =
-            proxy_hosts("proxy:\n  hosts:\n    - \"*.example.com\"\n    - localhost\n    - {a: b}\n")
-                .unwrap();
+        let got = proxy_hosts(
+            "proxy:\n  hosts:\n    - \"*.example.com\"\n    - localhost\n    - {a: b}\n",
+        )
+        .unwrap();
         assert!(got.names.is_empty());
         let whys: Vec<&str> = got.unusable.iter().map(|u| u.why).collect();
-        assert_eq!(whys, ["a wildcard name", "not a host name", "not a host name"]);
+        assert_eq!(
+            whys,
+            ["a wildcard name", "not a host name", "not a host name"]
+        );
     }
 
     #[test]

@@ -1,0 +1,232 @@
+//! DNS zones and their record sets (`/zones`, `/zones/{id}/rrsets` and the rrset actions
+//! `set_records` / `add_records`). A record set is addressed by zone id, relative name
+//! (`www`, `@` for the apex) and type.
+//!
+//! Writes are POSTs, never resent blindly: after a failure without a clear answer (or a
+//! 409 because the set was made meanwhile) the set is read again, and when it already holds
+//! what the write asked for, that counts as done.
+
+use serde::Deserialize;
+
+use super::{Action, Client, decode, query_escape};
+use crate::error::{Error, Result};
+use crate::http::{Failure, Method};
+
+/// A zone of the project.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+pub struct Zone {
+    pub id: u64,
+    /// Lower case, no trailing dot (`example.com`).
+    pub name: String,
+    /// `primary` (records editable through the API) or `secondary`.
+    pub mode: String,
+    #[serde(default)]
+    pub authoritative_nameservers: Option<Nameservers>,
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+pub struct Nameservers {
+    #[serde(default)]
+    pub assigned: Vec<String>,
+    /// `valid`, `partially-valid`, `invalid`, `lame`, `unregistered`, `unknown`.
+    #[serde(default)]
+    pub delegation_status: Option<String>,
+}
+
+/// A record set: every record of one name and type.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+pub struct RrSet {
+    /// Relative to the zone (`www`, `@`).
+    pub name: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+    #[serde(default)]
+    pub records: Vec<Record>,
+    /// `None`: the zone's default TTL applies.
+    pub ttl: Option<u32>,
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+pub struct Record {
+    pub value: String,
+}
+
+impl RrSet {
+    pub fn values(&self) -> Vec<&str> {
+        self.records.iter().map(|r| r.value.as_str()).collect()
+    }
+}
+
+/// What a write to a record set did.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Written {
+    /// Accepted: wait for this action.
+    Action(Action),
+    /// No clear answer, but the set already holds what was asked for.
+    AlreadyThere,
+}
+
+/// How a write wants the set to end up (for the check after an unclear answer).
+#[derive(Clone, Copy)]
+enum Want {
+    /// Exactly these values.
+    Exactly,
+    /// At least these values.
+    Includes,
+}
+
+impl Client<'_> {
+    /// Every zone of the project (all pages).
+    pub fn zones(&self) -> Result<Vec<Zone>> {
+        let mut zones: Vec<Zone> = self.get_all("/zones", "zones")?;
+        zones.sort_by_key(|z| z.id);
+        zones.dedup_by_key(|z| z.id);
+        Ok(zones)
+    }
+
+    /// The record sets of `name` (relative) in the zone with these types (all pages).
+    pub fn rrsets(&self, zone: u64, name: &str, types: &[&str]) -> Result<Vec<RrSet>> {
+        let mut path = format!("/zones/{zone}/rrsets?name={}", query_escape(name));
+        for t in types {
+            path.push_str(&format!("&type={}", query_escape(t)));
+        }
+        let sets: Vec<RrSet> = self.get_all(&path, "rrsets")?;
+        Ok(sets.into_iter().filter(|s| s.name == name).collect())
+    }
+
+    /// `POST /zones/{zone}/rrsets`: a new set holding `values`, with this TTL.
+    pub fn create_rrset(
+        &self,
+        zone: u64,
+        name: &str,
+        kind: &str,
+        values: &[&str],
+        ttl: u32,
+    ) -> Result<Written> {
+        let body = serde_json::json!({
+            "name": name,
+            "type": kind,
+            "records": records(values),
+            "ttl": ttl,
+        });
+        let path = format!("/zones/{zone}/rrsets");
+        self.write_rrset(&path, &body, (zone, name, kind), values, Want::Exactly)
+    }
+
+    /// `set_records`: the set's records become exactly `values` (its TTL stays).
+    pub fn set_records(
+        &self,
+        zone: u64,
+        name: &str,
+        kind: &str,
+        values: &[&str],
+    ) -> Result<Written> {
+        let body = serde_json::json!({ "records": records(values) });
+        let path = format!("/zones/{zone}/rrsets/{name}/{kind}/actions/set_records");
+        self.write_rrset(&path, &body, (zone, name, kind), values, Want::Exactly)
+    }
+
+    /// `add_records`: `values` join the set's records (its TTL stays: none is sent).
+    pub fn add_records(
+        &self,
+        zone: u64,
+        name: &str,
+        kind: &str,
+        values: &[&str],
+    ) -> Result<Written> {
+        let body = serde_json::json!({ "records": records(values) });
+        let path = format!("/zones/{zone}/rrsets/{name}/{kind}/actions/add_records");
+        self.write_rrset(&path, &body, (zone, name, kind), values, Want::Includes)
+    }
+
+    fn write_rrset(
+        &self,
+        path: &str,
+        body: &serde_json::Value,
+        (zone, name, kind): (u64, &str, &str),
+        values: &[&str],
+        want: Want,
+    ) -> Result<Written> {
+        #[derive(Deserialize)]
+        struct Answer {
+            action: Action,
+        }
+        let failure = match self
+            .http
+            .execute(Method::Post, path, Some(&body.to_string()))
+        {
+            Ok(text) => return Ok(Written::Action(decode::<Answer>(&text)?.action)),
+            Err(f) => f,
+        };
+        let maybe_done = match &failure {
+            Failure::Unclear(_) => true,
+            Failure::Clear(Error::Api(api)) => api.code() == "uniqueness_error",
+            Failure::Clear(_) => false,
+        };
+        if maybe_done {
+            let sets = self.rrsets(zone, name, &[kind])?;
+            let set = sets.iter().find(|s| s.kind == kind);
+            if set.is_some_and(|s| reached(&s.values(), values, want)) {
+                return Ok(Written::AlreadyThere);
+            }
+        }
+        Err(failure.into_error())
+    }
+}
+
+fn records(values: &[&str]) -> Vec<serde_json::Value> {
+    values
+        .iter()
+        .map(|v| serde_json::json!({ "value": v }))
+        .collect()
+}
+
+fn reached(have: &[&str], values: &[&str], want: Want) -> bool {
+    let includes = values.iter().all(|v| have.contains(v));
+    match want {
+        Want::Includes => includes,
+        Want::Exactly => includes && have.len() == values.len(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reached_compares_values() {
+        assert!(reached(&["1.2.3.4"], &["1.2.3.4"], Want::Exactly));
+        assert!(!reached(
+            &["1.2.3.4", "5.6.7.8"],
+            &["1.2.3.4"],
+            Want::Exactly
+        ));
+        assert!(reached(
+            &["1.2.3.4", "5.6.7.8"],
+            &["1.2.3.4"],
+            Want::Includes
+        ));
+        assert!(!reached(&["5.6.7.8"], &["1.2.3.4"], Want::Includes));
+    }
+
+    #[test]
+    fn decodes_the_api_shapes() {
+        let zone: Zone = serde_json::from_str(
+            r#"{"id": 42, "name": "example.com", "mode": "primary", "ttl": 3600,
+                "authoritative_nameservers": {"assigned": ["hydrogen.ns.hetzner.com."],
+                  "delegated": [], "delegation_last_check": null, "delegation_status": "valid"},
+                "labels": {}, "protection": {"delete": false}, "record_count": 4,
+                "registrar": "other", "status": "ok", "created": "2026-01-01T00:00:00Z"}"#,
+        )
+        .unwrap();
+        assert_eq!((zone.id, zone.mode.as_str()), (42, "primary"));
+        let set: RrSet = serde_json::from_str(
+            r#"{"id": "www/A", "name": "www", "type": "A", "ttl": null, "zone": 42,
+                "labels": {}, "protection": {"change": false},
+                "records": [{"value": "198.51.100.1", "comment": "web"}]}"#,
+        )
+        .unwrap();
+        assert_eq!((set.kind.as_str(), set.ttl), ("A", None));
+        assert_eq!(set.values(), ["198.51.100.1"]);
+    }
+}
