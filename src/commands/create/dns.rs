@@ -93,7 +93,7 @@ pub fn plan(args: &CreateArgs, kamal: &Located) -> Result<Plan> {
     }
     if args.dns && plan.hosts.names.is_empty() {
         let mut msg = format!(
-            "--dns needs proxy host names, and {} names none (proxy.host or proxy.hosts)",
+            "--dns needs proxy host names (proxy.host or proxy.hosts), and {} has none pegasus can use",
             escape(&shown)
         );
         for u in &plan.hosts.unusable {

@@ -13,6 +13,9 @@ use super::fixtures::{
 use super::util::{self, Selector, rfc3339};
 use super::{Fault, PageFault, READONLY_TOKEN, Request, TOKEN};
 
+#[path = "zones.rs"]
+mod zones;
+
 /// A response ready to be framed by the transport.
 pub struct Resp {
     /// HTTP status.
@@ -274,6 +277,7 @@ pub struct State {
     /// The firewalls (`fake/firewalls.rs`).
     pub firewalls: Firewalls,
     injections: Vec<Injection>,
+    zones: zones::Zones,
     servers: BTreeMap<u64, Server>,
     keys: BTreeMap<u64, SshKey>,
     actions: BTreeMap<u64, Action>,
@@ -407,6 +411,7 @@ impl State {
             loopback: false,
             firewalls: Firewalls::new(),
             injections: Vec::new(),
+            zones: zones::Zones::default(),
             servers: BTreeMap::new(),
             keys: BTreeMap::new(),
             actions: BTreeMap::new(),
@@ -622,7 +627,7 @@ impl State {
             "id": a.id, "command": a.command, "status": status,
             "progress": self.progress(a, now), "started": rfc3339(a.started),
             "finished": a.finished.map(rfc3339),
-            "resources": [{"id": a.server, "type": "server"}],
+            "resources": [{"id": a.server, "type": zones::resource_type(a.command)}],
             "error": (a.status == Status::Error)
                 .then(|| json!({"code": "action_failed", "message": "Action failed"})),
         })
@@ -805,6 +810,11 @@ impl State {
         }
         let q = Query(util::parse_query(raw_query));
         let segments: Vec<&str> = rest.split('/').collect();
+        if let ["zones", zone_path @ ..] = segments.as_slice() {
+            return self
+                .handle_zones(method, zone_path, &q, raw_query, body, now)
+                .unwrap_or_else(|e| e);
+        }
         let route = match segments.as_slice() {
             ["servers"] => Route::Servers,
             ["servers", "actions", a] => Route::ServerAction(None, a),

@@ -1,0 +1,363 @@
+//! `pegasus server create --dns` (SPEC §10) and the DNS lines without it: the real binary
+//! against the fake API's zones and record sets.
+
+mod common;
+
+use common::*;
+use serde_json::json;
+
+/// The addresses the fake gives the first server a project creates.
+const V4: &str = "203.0.113.10";
+const V6: &str = "2001:db8:1::1";
+
+/// A SaaS Pegasus style config whose proxy serves `hosts` (one `host:` line when there is
+/// one name, else a `hosts:` list).
+fn config(hosts: &[&str]) -> String {
+    let proxy = match hosts {
+        [] => "proxy:\n  ssl: true\n  app_port: 8000\n".to_string(),
+        [one] => format!("proxy:\n  ssl: true\n  host: {one}\n  app_port: 8000\n"),
+        many => {
+            let list: String = many.iter().map(|h| format!("    - {h}\n")).collect();
+            format!("proxy:\n  ssl: true\n  hosts:\n{list}  app_port: 8000\n")
+        }
+    };
+    format!(
+        "service: acme\nimage: acme/app\nservers:\n  web:\n    - <IP-ADDRESS>\n{proxy}registry:\n  server: ghcr.io\n"
+    )
+}
+
+fn project(hosts: &[&str]) -> Project {
+    let p = Project::new();
+    p.write("config/deploy.yml", &config(hosts));
+    p
+}
+
+fn posts(p: &Project) -> Vec<String> {
+    p.fake
+        .requests()
+        .into_iter()
+        .filter(|r| r.method != "GET")
+        .map(|r| format!("{} {}", r.method, r.path))
+        .collect()
+}
+
+fn zone_requests(p: &Project) -> usize {
+    p.fake
+        .requests()
+        .iter()
+        .filter(|r| r.path.starts_with("/v1/zones"))
+        .count()
+}
+
+#[test]
+fn replace_mode_sets_apex_and_subdomain_and_leaves_the_rest() {
+    let p = project(&["example.com", "app.shop.example.org"]);
+    p.fake.add_zone("example.com");
+    p.fake.add_zone("example.org");
+    p.fake.add_zone("shop.example.org");
+    p.fake
+        .add_rrset("example.com", "@", "A", &["198.51.100.7"], Some(600));
+    p.fake
+        .add_rrset("example.com", "@", "MX", &["10 mail.example.com."], None);
+    p.fake
+        .add_rrset("example.com", "@", "TXT", &["\"v=spf1 -all\""], None);
+    p.fake
+        .add_rrset("example.com", "www", "A", &["198.51.100.7"], None);
+    let before_org = p.fake.rrsets("example.org");
+
+    let run = p.run(&["server", "create", "web1", "--dns", "--json"]);
+    assert_exit(&run, 0);
+    let v = run.json();
+    assert_eq!(
+        v["dns"],
+        json!([
+            {"name": "example.com", "zone": "example.com", "type": "A", "value": V4, "status": "updated"},
+            {"name": "example.com", "zone": "example.com", "type": "AAAA", "value": V6, "status": "created"},
+            {"name": "app.shop.example.org", "zone": "shop.example.org", "type": "A", "value": V4, "status": "created"},
+            {"name": "app.shop.example.org", "zone": "shop.example.org", "type": "AAAA", "value": V6, "status": "created"},
+        ]),
+        "{}",
+        run.dump()
+    );
+    // `dns` is the last key, after `kamal`.
+    let (kamal_at, dns_at) = (
+        run.stdout.find("\"kamal\":").unwrap(),
+        run.stdout.rfind("\"dns\":").unwrap(),
+    );
+    assert!(kamal_at < dns_at && run.stdout.trim_end().ends_with("]}"));
+
+    // The A set was replaced and kept its TTL; the new sets have 300 s.
+    let a = p.fake.rrset("example.com", "@", "A").unwrap();
+    assert_eq!((a.values, a.ttl), (vec![V4.to_string()], Some(600)));
+    let aaaa = p.fake.rrset("example.com", "@", "AAAA").unwrap();
+    assert_eq!((aaaa.values, aaaa.ttl), (vec![V6.to_string()], Some(300)));
+    let app = p.fake.rrset("shop.example.org", "app", "A").unwrap();
+    assert_eq!((app.values, app.ttl), (vec![V4.to_string()], Some(300)));
+    // Other records, other names and the shorter zone are untouched.
+    assert_eq!(
+        p.fake.rrset("example.com", "@", "MX").unwrap().values,
+        ["10 mail.example.com."]
+    );
+    assert_eq!(
+        p.fake.rrset("example.com", "@", "TXT").unwrap().values,
+        ["\"v=spf1 -all\""]
+    );
+    assert_eq!(
+        p.fake.rrset("example.com", "www", "A").unwrap().values,
+        ["198.51.100.7"]
+    );
+    assert_eq!(p.fake.rrsets("example.org"), before_org);
+
+    // The writes: the server, then exactly one write per record set, in order.
+    let zone_writes: Vec<String> = posts(&p)
+        .into_iter()
+        .filter(|w| w.contains("/zones/"))
+        .collect();
+    assert_eq!(
+        zone_writes,
+        [
+            "POST /v1/zones/90001/rrsets/@/A/actions/set_records",
+            "POST /v1/zones/90001/rrsets",
+            "POST /v1/zones/90003/rrsets",
+            "POST /v1/zones/90003/rrsets",
+        ],
+        "{}",
+        run.dump()
+    );
+    // The kamal edit happened too, and the actions were waited for.
+    assert_eq!(v["kamal"]["status"], "updated");
+    assert_stderr(&run, "DNS: records set");
+}
+
+#[test]
+fn append_mode_adds_the_address_to_an_existing_set() {
+    let p = project(&["app.example.com"]);
+    p.fake.add_zone("example.com");
+    p.fake
+        .add_rrset("example.com", "app", "A", &["198.51.100.7"], Some(120));
+    let run = p.run(&["server", "create", "web1", "--dns", "--append", "--json"]);
+    assert_exit(&run, 0);
+    let a = p.fake.rrset("example.com", "app", "A").unwrap();
+    assert_eq!(a.values, ["198.51.100.7", V4]);
+    assert_eq!(a.ttl, Some(120));
+    let dns = &run.json()["dns"];
+    assert_eq!(dns[0]["status"], "updated");
+    assert_eq!(dns[1]["type"], "AAAA");
+    assert_eq!(dns[1]["status"], "created");
+    // No TTL is sent with add_records, so the set keeps its own.
+    let add = p
+        .fake
+        .requests()
+        .into_iter()
+        .find(|r| r.path.ends_with("/add_records"))
+        .unwrap();
+    let body: serde_json::Value = serde_json::from_str(&add.body).unwrap();
+    assert_eq!(body, json!({"records": [{"value": V4}]}));
+}
+
+#[test]
+fn a_set_already_right_is_left_alone_and_said_so() {
+    let p = project(&["app.example.com"]);
+    p.fake.add_zone("example.com");
+    p.fake.add_rrset("example.com", "app", "A", &[V4], None);
+    let run = p.run(&["server", "create", "web1", "--dns"]);
+    assert_exit(&run, 0);
+    assert!(
+        run.stdout.contains(&format!(
+            "DNS records (Hetzner DNS):\n  app.example.com  A     {V4}   already right\n  app.example.com  AAAA  {V6}  created\n"
+        )),
+        "{}",
+        run.dump()
+    );
+    assert!(
+        run.stdout.ends_with("Next: kamal setup\n"),
+        "{}",
+        run.dump()
+    );
+    let writes: Vec<String> = posts(&p)
+        .into_iter()
+        .filter(|w| w.contains("/zones/"))
+        .collect();
+    assert_eq!(writes, ["POST /v1/zones/90001/rrsets"]);
+}
+
+#[test]
+fn a_name_without_a_zone_stops_before_anything_is_created() {
+    let p = project(&["app.example.com", "shop.example.net"]);
+    p.fake.add_zone("example.com");
+    p.fake.add_zone("example.org");
+    let run = p.run(&["server", "create", "web1", "--dns", "--json"]);
+    assert_exit(&run, 1);
+    assert_stderr(
+        &run,
+        "no DNS zone in this Hetzner project holds shop.example.net",
+    );
+    assert_stderr(&run, "the project's zones: example.com, example.org");
+    assert!(run.stdout.is_empty(), "{}", run.dump());
+    assert_eq!(posts(&p), Vec::<String>::new(), "{}", run.dump());
+    assert!(p.fake.server_names().is_empty());
+}
+
+#[test]
+fn no_zones_at_all_is_said() {
+    let p = project(&["app.example.com"]);
+    let run = p.run(&["server", "create", "web1", "--dns"]);
+    assert_exit(&run, 1);
+    assert_stderr(&run, "the project has no DNS zones");
+    assert!(posts(&p).is_empty(), "{}", run.dump());
+}
+
+#[test]
+fn a_secondary_zone_stops_before_anything_is_created() {
+    let p = project(&["app.example.com"]);
+    p.fake.add_secondary_zone("example.com");
+    let run = p.run(&["server", "create", "web1", "--dns"]);
+    assert_exit(&run, 1);
+    assert_stderr(&run, "zone example.com is a secondary zone");
+    assert!(posts(&p).is_empty(), "{}", run.dump());
+}
+
+#[test]
+fn dns_without_proxy_hosts_or_config_is_a_usage_error_before_any_request() {
+    let p = project(&[]);
+    p.fake.add_zone("example.com");
+    let run = p.run(&["server", "create", "web1", "--dns"]);
+    assert_exit(&run, 2);
+    assert_stderr(&run, "--dns needs proxy host names");
+    assert!(p.fake.requests().is_empty(), "{}", run.dump());
+
+    // Names made by ERB are reported, not guessed.
+    p.write(
+        "config/deploy.yml",
+        &config(&["<%= ENV.fetch(\"APP_HOST\") %>"]),
+    );
+    let run = p.run(&["server", "create", "web1", "--dns"]);
+    assert_exit(&run, 2);
+    assert_stderr(
+        &run,
+        "line 8: <%= ENV.fetch(\"APP_HOST\") %> is made by ERB",
+    );
+    assert!(p.fake.requests().is_empty(), "{}", run.dump());
+
+    let run = p.run(&["server", "create", "web1", "--dns", "--no-kamal"]);
+    assert_exit(&run, 2);
+    assert!(p.fake.requests().is_empty(), "{}", run.dump());
+
+    std::fs::remove_file(p.dir.path().join("config/deploy.yml")).unwrap();
+    let run = p.run(&["server", "create", "web1", "--dns"]);
+    assert_exit(&run, 2);
+    assert_stderr(&run, "no Kamal config was found");
+    assert!(p.fake.requests().is_empty(), "{}", run.dump());
+}
+
+#[test]
+fn ipv6_only_server_gets_only_aaaa() {
+    let p = project(&["app.example.com"]);
+    p.fake.add_zone("example.com");
+    p.fake.set_ipv4_enabled(false);
+    let run = p.run(&["server", "create", "web1", "--dns", "--json"]);
+    assert_exit(&run, 0);
+    assert_eq!(
+        run.json()["dns"],
+        json!([{"name": "app.example.com", "zone": "example.com", "type": "AAAA", "value": V6, "status": "created"}])
+    );
+    assert!(p.fake.rrset("example.com", "app", "A").is_none());
+    assert_eq!(
+        p.fake.rrset("example.com", "app", "AAAA").unwrap().values,
+        [V6]
+    );
+}
+
+#[test]
+fn without_dns_the_output_ends_with_the_records_to_make_and_no_zone_is_asked() {
+    let p = project(&["app.example.com", "<%= ENV[\"OTHER\"] %>"]);
+    p.fake.add_zone("example.com");
+    let run = p.run(&["server", "create", "web1"]);
+    assert_exit(&run, 0);
+    let tail = format!(
+        "Before `kamal setup`, point the proxy host names at the server (Let's Encrypt checks them):\n  app.example.com  A     {V4}\n  app.example.com  AAAA  {V6}\n(pegasus sets these with --dns when the domain's zone is in Hetzner DNS.)\nconfig/deploy.yml:10: the proxy host <%= ENV[\"OTHER\"] %> is made by ERB; pegasus does not guess it: point that name at {V4} yourself.\nNext: kamal setup\n"
+    );
+    assert!(run.stdout.ends_with(&tail), "{}", run.dump());
+    assert_eq!(zone_requests(&p), 0);
+
+    // JSON: `dns` is empty without --dns.
+    let p = project(&["app.example.com"]);
+    let run = p.run(&["server", "create", "web1", "--json"]);
+    assert_exit(&run, 0);
+    assert_eq!(run.json()["dns"], json!([]));
+    assert_eq!(zone_requests(&p), 0);
+
+    // No proxy hosts, no DNS lines.
+    let p = project(&[]);
+    let run = p.run(&["server", "create", "web1"]);
+    assert_exit(&run, 0);
+    assert!(!run.stdout.contains("kamal setup"), "{}", run.dump());
+}
+
+#[test]
+fn a_cname_is_never_replaced() {
+    let p = project(&["app.example.com"]);
+    p.fake.add_zone("example.com");
+    p.fake
+        .add_rrset("example.com", "app", "CNAME", &["lb.example.net."], None);
+    let run = p.run(&["server", "create", "web1", "--dns"]);
+    assert_exit(&run, 1);
+    assert_stderr(&run, "app.example.com is a CNAME (to lb.example.net.)");
+    let writes: Vec<String> = posts(&p)
+        .into_iter()
+        .filter(|w| w.contains("/zones/"))
+        .collect();
+    assert!(writes.is_empty(), "{}", run.dump());
+    assert_eq!(p.fake.rrsets("example.com").len(), 3, "SOA, NS, CNAME only");
+}
+
+#[test]
+fn an_undelegated_zone_is_a_warning() {
+    let p = project(&["app.example.com"]);
+    p.fake.add_zone("example.com");
+    p.fake.set_zone_delegation("example.com", "invalid");
+    let run = p.run(&["server", "create", "web1", "--dns"]);
+    assert_exit(&run, 0);
+    assert_stderr(
+        &run,
+        "zone example.com is not delegated to Hetzner (delegation: invalid); its records will not resolve until the domain's name servers are hydrogen.ns.hetzner.com, oxygen.ns.hetzner.com, helium.ns.hetzner.de",
+    );
+}
+
+#[test]
+fn a_failed_dns_action_is_an_error_after_the_rest() {
+    let p = project(&["app.example.com"]);
+    p.fake.add_zone("example.com");
+    p.fake.fail_action("create_rrset");
+    let run = p.run(&["server", "create", "web1", "--dns"]);
+    assert_exit(&run, 1);
+    assert_stderr(&run, "setting the DNS records failed: create_rrset failed");
+    // The Kamal edit came first and stays.
+    assert!(p.read("config/deploy.yml").contains(V4));
+}
+
+#[test]
+fn an_unclear_write_is_checked_not_resent() {
+    let p = project(&["app.example.com"]);
+    p.fake.add_zone("example.com");
+    p.fake
+        .add_rrset("example.com", "app", "A", &["198.51.100.7"], None);
+    p.fake.inject(
+        "POST",
+        "/v1/zones/90001/rrsets/app/A/",
+        Fault::ApplyThenDrop,
+        1,
+    );
+    let run = p.run(&["server", "create", "web1", "--dns", "--json"]);
+    assert_exit(&run, 0);
+    assert_eq!(
+        p.fake
+            .count("POST", "/v1/zones/90001/rrsets/app/A/actions/set_records"),
+        1
+    );
+    assert_eq!(
+        p.fake.rrset("example.com", "app", "A").unwrap().values,
+        [V4]
+    );
+    assert_eq!(run.json()["dns"][0]["status"], "updated");
+}
