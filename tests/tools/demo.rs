@@ -2,9 +2,10 @@
 //!
 //! Starts the fake Hetzner API from the tests on 127.0.0.1, makes a throwaway HOME with
 //! an SSH key and a project with a SaaS Pegasus style `config/deploy.yml`, then runs
-//! the real binary (path in argv[1]): create (firewall, stale host keys, Kamal edit, the
-//! wait for SSH), list, destroy. The fake hands out loopback addresses, and a small SSH
-//! banner server on 127.0.0.10 stands in for the new server's sshd.
+//! the real binary (path in argv[1]): create (firewall, stale host keys, Kamal edit, DNS
+//! with `--dns`: the fake holds the zone of the config's `proxy.host`, the wait for SSH),
+//! list, destroy. The fake hands out loopback addresses, and a small SSH banner server on
+//! 127.0.0.10 stands in for the new server's sshd.
 
 #[path = "../common/banner.rs"]
 mod banner;
@@ -25,6 +26,9 @@ fn main() {
     let api = fake::Fake::start();
     api.set_action_polls(4);
     api.set_loopback_addresses(true);
+    // The zone of the fixture's `proxy.host: acme.example`, with a mail record that stays.
+    api.add_zone("acme.example");
+    api.add_rrset("acme.example", "@", "MX", &["10 mail.acme.example."], None);
     let home = tempfile::tempdir().unwrap_or_else(|e| fail(&e.to_string()));
     let project = tempfile::tempdir().unwrap_or_else(|e| fail(&e.to_string()));
     let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
@@ -50,7 +54,8 @@ fn main() {
         "A fake Hetzner API runs at {} (no account, nothing leaves this machine).\n\
          HOME is {} with {key_note},\n\
          and a ~/.ssh/known_hosts that still has a host key of a former machine at 127.0.0.10:{port};\n\
-         the project is {} with a SaaS Pegasus style config/deploy.yml (<IP-ADDRESS> x5).\n\
+         the project is {} with a SaaS Pegasus style config/deploy.yml (<IP-ADDRESS> x5,\n\
+         proxy.host acme.example), and the fake project holds the DNS zone acme.example.\n\
          The fake hands out loopback addresses; an SSH banner server on 127.0.0.10:{port} plays the\n\
          new server's sshd and starts answering 4 s from now (--ssh-port points pegasus at it).",
         api.endpoint(),
@@ -72,7 +77,7 @@ fn main() {
             fail(&format!("pegasus {} failed ({status})", args.join(" ")));
         }
     };
-    run(&["server", "create", "web1", "--ssh-port", &port]);
+    run(&["server", "create", "web1", "--ssh-port", &port, "--dns"]);
     println!("\n$ grep -n '127.0.0.10' config/deploy.yml");
     let text = std::fs::read_to_string(&config).unwrap_or_default();
     for (n, line) in text.lines().enumerate() {
@@ -89,6 +94,10 @@ fn main() {
         "(the SSH banner server saw {} connection(s): pegasus retried until it answered)",
         sshd.connections()
     );
+    println!("\n# the zone acme.example in the fake Hetzner DNS now:");
+    for set in api.rrsets("acme.example") {
+        println!("{:<4} {:<5} {}", set.name, set.kind, set.values.join(", "));
+    }
     run(&["server", "list"]);
     run(&[
         "server",
@@ -103,7 +112,7 @@ fn main() {
     run(&["server", "destroy", "worker1", "--yes"]);
     banner(
         "Done: the server runs behind a firewall, SSH answers on it, no stale host key is left,\n\
-         config/deploy.yml points at it, and `kamal setup` is what you would run next.",
+         config/deploy.yml and acme.example point at it, and `kamal setup` is what you would run next.",
     );
 }
 
