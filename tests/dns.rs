@@ -361,3 +361,39 @@ fn an_unclear_write_is_checked_not_resent() {
     );
     assert_eq!(run.json()["dns"][0]["status"], "updated");
 }
+
+#[test]
+fn the_zones_are_found_before_anything_is_created_and_written_after_the_server_runs() {
+    let p = project(&["app.example.com"]);
+    p.fake.add_zone("example.com");
+    let run = p.run(&["server", "create", "web1", "--dns"]);
+    assert_exit(&run, 0);
+    let reqs: Vec<String> = p
+        .fake
+        .requests()
+        .into_iter()
+        .map(|r| format!("{} {}?{}", r.method, r.path, r.query))
+        .collect();
+    let first = |prefix: &str| {
+        reqs.iter()
+            .position(|r| r.starts_with(prefix))
+            .unwrap_or_else(|| panic!("no {prefix} in {reqs:#?}"))
+    };
+    let last = |prefix: &str| reqs.iter().rposition(|r| r.starts_with(prefix)).unwrap();
+    let zones = first("GET /v1/zones?");
+    assert!(zones < first("POST /v1/ssh_keys"), "{reqs:#?}");
+    assert!(zones < first("POST /v1/servers"), "{reqs:#?}");
+    let read = first("GET /v1/zones/90001/rrsets?");
+    assert!(
+        reqs[read].contains("name=app&type=A&type=AAAA&type=CNAME"),
+        "{reqs:#?}"
+    );
+    assert!(first("GET /v1/servers/") < read, "{reqs:#?}");
+    let write = first("POST /v1/zones/");
+    assert!(read < write, "{reqs:#?}");
+    assert!(write < last("GET /v1/actions?"), "{reqs:#?}");
+    // One listing of the zones, one read of the name's sets, two creates.
+    assert_eq!(p.fake.count("GET", "/v1/zones"), 1);
+    assert_eq!(p.fake.count("GET", "/v1/zones/90001/rrsets"), 1);
+    assert_eq!(p.fake.count("POST", "/v1/zones/90001/rrsets"), 2);
+}
