@@ -397,3 +397,23 @@ fn the_zones_are_found_before_anything_is_created_and_written_after_the_server_r
     assert_eq!(p.fake.count("GET", "/v1/zones/90001/rrsets"), 1);
     assert_eq!(p.fake.count("POST", "/v1/zones/90001/rrsets"), 2);
 }
+
+#[test]
+fn with_dns_an_erb_name_is_a_warning_and_the_others_are_set() {
+    let p = project(&["<%= ENV[\"APP_HOST\"] %>", "app.example.com"]);
+    p.fake.add_zone("example.com");
+    let run = p.run(&["server", "create", "web1", "--dns", "--json"]);
+    assert_exit(&run, 0);
+    assert_stderr(
+        &run,
+        "config/deploy.yml:9: the proxy host <%= ENV[\"APP_HOST\"] %> is made by ERB; pegasus does not guess it, so --dns leaves its records to you",
+    );
+    let dns = run.json()["dns"].clone();
+    assert_eq!(dns.as_array().unwrap().len(), 2, "{dns}");
+    assert!(
+        dns.as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["name"] == "app.example.com")
+    );
+}

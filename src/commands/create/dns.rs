@@ -111,8 +111,9 @@ pub fn plan(args: &CreateArgs, kamal: &Located) -> Result<Plan> {
 }
 
 /// Step 6, with `--dns` only: every name's zone (the project's zone that is its longest
-/// suffix), which must be a primary zone. Nothing has been created yet.
-pub fn preflight(client: &Client, plan: &Plan, ui: &Ui) -> Result<Vec<Target>> {
+/// suffix), which must be a primary zone. Nothing has been created yet. Prints nothing
+/// (it may run beside the other preflight reads): see [`warnings`].
+pub fn preflight(client: &Client, plan: &Plan) -> Result<Vec<Target>> {
     if !plan.dns {
         return Ok(Vec::new());
     }
@@ -149,17 +150,37 @@ pub fn preflight(client: &Client, plan: &Plan, ui: &Ui) -> Result<Vec<Target>> {
             t.name
         )));
     }
-    let mut warned = Vec::new();
-    for t in &targets {
-        if warned.contains(&t.zone.id) {
-            continue;
-        }
-        warned.push(t.zone.id);
-        if let Some(warning) = delegation_warning(&t.zone) {
-            ui.warn(&warning);
+    Ok(targets)
+}
+
+/// What to warn about after the preflight, with `--dns`: names that cannot be used as
+/// written (their records are not set), and zones not delegated to Hetzner.
+pub fn warnings(plan: &Plan, targets: &[Target]) -> Vec<String> {
+    if !plan.dns {
+        return Vec::new();
+    }
+    let path = escape(plan.path.as_deref().unwrap_or("")).into_owned();
+    let mut out: Vec<String> = plan
+        .hosts
+        .unusable
+        .iter()
+        .map(|u| {
+            format!(
+                "{path}:{}: the proxy host {} is {}; pegasus does not guess it, so --dns leaves its records to you",
+                u.line,
+                escape(&u.text),
+                u.why
+            )
+        })
+        .collect();
+    let mut seen = Vec::new();
+    for t in targets {
+        if !seen.contains(&t.zone.id) {
+            seen.push(t.zone.id);
+            out.extend(delegation_warning(&t.zone));
         }
     }
-    Ok(targets)
+    out
 }
 
 /// The zone that is the longest suffix of `name`, and the record name relative to it.
@@ -380,7 +401,13 @@ pub fn human_lines(plan: &Plan, records: &[RecordOut], server: &Server) -> Vec<S
         }
     }
     let address = server.address().unwrap_or_default();
-    for u in &plan.hosts.unusable {
+    // With --dns these were warnings after the preflight.
+    let unusable = if plan.dns {
+        &[][..]
+    } else {
+        &plan.hosts.unusable[..]
+    };
+    for u in unusable {
         lines.push(format!(
             "{}:{}: the proxy host {} is {}; pegasus does not guess it: point that name at {address} yourself.",
             escape(plan.path.as_deref().unwrap_or("")),
