@@ -77,8 +77,8 @@ pub fn plan(args: &CreateArgs, kamal: &Located) -> Result<Plan> {
     };
     let shown = path.display().to_string();
     let read = std::fs::read(path)
-        .map_err(|e| crate::error::io_reason(&e))
-        .and_then(|b| String::from_utf8(b).map_err(|_| "not UTF-8 text".to_string()))
+        .map_err(|e| format!("cannot be read ({})", crate::error::io_reason(&e)))
+        .and_then(|b| String::from_utf8(b).map_err(|_| "is not UTF-8 text".to_string()))
         .and_then(|text| proxy::proxy_hosts(&text).map_err(|e| format!("does not parse ({e})")));
     plan.path = Some(shown.clone());
     match read {
