@@ -417,3 +417,49 @@ fn with_dns_an_erb_name_is_a_warning_and_the_others_are_set() {
             .all(|r| r["name"] == "app.example.com")
     );
 }
+
+#[test]
+fn a_destination_without_a_proxy_serves_the_names_of_deploy_yml() {
+    let p = project(&["app.example.com"]);
+    p.write(
+        "config/deploy.staging.yml",
+        "servers:\n  web:\n    - <IP-ADDRESS>\n",
+    );
+    p.fake.add_zone("example.com");
+    let run = p.run(&[
+        "server", "create", "web1", "-d", "staging", "--dns", "--json",
+    ]);
+    assert_exit(&run, 0);
+    assert_eq!(
+        run.json()["dns"][0]["name"],
+        "app.example.com",
+        "{}",
+        run.dump()
+    );
+    // A destination with its own proxy host wins.
+    let p = project(&["app.example.com"]);
+    p.write(
+        "config/deploy.staging.yml",
+        "servers:\n  web:\n    - <IP-ADDRESS>\nproxy:\n  host: staging.example.com\n",
+    );
+    p.fake.add_zone("example.com");
+    let run = p.run(&[
+        "server", "create", "web1", "-d", "staging", "--dns", "--json",
+    ]);
+    assert_exit(&run, 0);
+    assert_eq!(run.json()["dns"][0]["name"], "staging.example.com");
+    assert!(p.fake.rrset("example.com", "app", "A").is_none());
+}
+
+#[test]
+fn dns_with_a_config_that_does_not_parse_is_a_usage_error() {
+    let p = Project::new();
+    p.write("config/deploy.yml", "proxy: [\n");
+    let run = p.run(&["server", "create", "web1", "--dns"]);
+    assert_exit(&run, 2);
+    assert_stderr(
+        &run,
+        "--dns needs the proxy host names from config/deploy.yml, but it does not parse",
+    );
+    assert!(p.fake.requests().is_empty(), "{}", run.dump());
+}

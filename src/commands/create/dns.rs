@@ -5,6 +5,8 @@
 //!
 //! Without `--dns` no zone is ever requested: the output lists the records to make.
 
+use std::path::{Path, PathBuf};
+
 use serde::Serialize;
 
 use crate::cli::CreateArgs;
@@ -75,11 +77,21 @@ pub fn plan(args: &CreateArgs, kamal: &Located) -> Result<Plan> {
         }
         Located::NotFound => return Ok(plan),
     };
-    let shown = path.display().to_string();
-    let read = std::fs::read(path)
-        .map_err(|e| format!("cannot be read ({})", crate::error::io_reason(&e)))
-        .and_then(|b| String::from_utf8(b).map_err(|_| "is not UTF-8 text".to_string()))
-        .and_then(|text| proxy::proxy_hosts(&text).map_err(|e| format!("does not parse ({e})")));
+    let mut shown = path.display().to_string();
+    let mut read = read_hosts(path);
+    // Kamal merges a destination file over `deploy.yml`: without a proxy of its own, the
+    // destination serves the names of the base file.
+    let base = args
+        .kamal
+        .destination
+        .as_deref()
+        .and_then(|d| base_file(path, d));
+    if let (Ok(hosts), Some(base)) = (&read, base) {
+        if *hosts == ProxyHosts::default() && base.is_file() {
+            shown = base.display().to_string();
+            read = read_hosts(&base);
+        }
+    }
     plan.path = Some(shown.clone());
     match read {
         Ok(hosts) => plan.hosts = hosts,
@@ -108,6 +120,20 @@ pub fn plan(args: &CreateArgs, kamal: &Located) -> Result<Plan> {
         return Err(Error::Invalid(msg));
     }
     Ok(plan)
+}
+
+fn read_hosts(path: &Path) -> std::result::Result<ProxyHosts, String> {
+    let bytes = std::fs::read(path)
+        .map_err(|e| format!("cannot be read ({})", crate::error::io_reason(&e)))?;
+    let text = String::from_utf8(bytes).map_err(|_| "is not UTF-8 text".to_string())?;
+    proxy::proxy_hosts(&text).map_err(|e| format!("does not parse ({e})"))
+}
+
+/// `config/deploy.yml` for `config/deploy.staging.yml` and destination `staging`.
+fn base_file(path: &Path, destination: &str) -> Option<PathBuf> {
+    let name = path.file_name()?.to_str()?;
+    let stem = name.strip_suffix(&format!(".{destination}.yml"))?;
+    Some(path.with_file_name(format!("{stem}.yml")))
 }
 
 /// Step 6, with `--dns` only: every name's zone (the project's zone that is its longest
