@@ -137,6 +137,7 @@ fn append_mode_adds_the_address_to_an_existing_set() {
         .add_rrset("example.com", "app", "A", &["198.51.100.7"], Some(120));
     let run = p.run(&["server", "create", "web1", "--dns", "--append", "--json"]);
     assert_exit(&run, 0);
+    assert!(!run.stdout.contains("kept"), "{}", run.dump());
     let a = p.fake.rrset("example.com", "app", "A").unwrap();
     assert_eq!(a.values, ["198.51.100.7", V4]);
     assert_eq!(a.ttl, Some(120));
@@ -462,4 +463,21 @@ fn dns_with_a_config_that_does_not_parse_is_a_usage_error() {
         "--dns needs the proxy host names from config/deploy.yml, but it does not parse",
     );
     assert!(p.fake.requests().is_empty(), "{}", run.dump());
+}
+
+#[test]
+fn append_mode_says_which_addresses_the_set_keeps() {
+    let p = project(&["app.example.com"]);
+    p.fake.add_zone("example.com");
+    p.fake
+        .add_rrset("example.com", "app", "A", &["198.51.100.7"], None);
+    let run = p.run(&["server", "create", "web1", "--dns", "--append"]);
+    assert_exit(&run, 0);
+    assert!(
+        run.stdout.contains(&format!(
+            "  app.example.com  A     {V4}   updated (also 198.51.100.7; kept)\n"
+        )),
+        "{}",
+        run.dump()
+    );
 }

@@ -47,6 +47,9 @@ pub struct RecordOut {
     pub kind: &'static str,
     pub value: String,
     pub status: Status,
+    /// Other addresses the set still holds (append mode), for the human output.
+    #[serde(skip)]
+    pub others: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -253,9 +256,10 @@ fn delegation_warning(zone: &Zone) -> Option<String> {
 /// The Kamal mode the DNS step follows: replace makes the sets hold only the new address,
 /// append adds it.
 ///
-/// Hook for the Kamal mode choice (issue 11): once the Kamal report carries the mode
-/// chosen there (`report.mode`), use it first; until then the flag decides, replace by
-/// default.
+/// HOOK (issue 11, the Kamal mode choice): once the Kamal report carries the mode chosen
+/// there (`report.mode: Option<Mode>`, null when nothing was edited), this becomes
+/// `report.mode.or(args.mode).unwrap_or(Mode::Replace)`. Until then the flag decides,
+/// replace by default.
 pub fn kamal_mode(args: &CreateArgs, report: &Report) -> Mode {
     let _ = report;
     args.mode.unwrap_or(Mode::Replace)
@@ -301,6 +305,15 @@ pub fn apply(
         for (kind, value) in &wanted {
             let set = sets.iter().find(|s| s.kind == *kind);
             let (status, written) = write_set(client, t, kind, value, set, mode)?;
+            let others = match (mode, set) {
+                (Mode::Append, Some(set)) => set
+                    .values()
+                    .into_iter()
+                    .filter(|v| v != value)
+                    .map(str::to_string)
+                    .collect(),
+                _ => Vec::new(),
+            };
             if let Some(Written::Action(a)) = written {
                 actions.push(a.id);
             }
@@ -310,6 +323,7 @@ pub fn apply(
                 kind,
                 value: value.clone(),
                 status,
+                others,
             });
         }
     }
@@ -390,17 +404,18 @@ pub fn human_lines(plan: &Plan, records: &[RecordOut], server: &Server) -> Vec<S
         let rows: Vec<[String; 4]> = records
             .iter()
             .map(|r| {
-                let status = match r.status {
+                let mut status = match r.status {
                     Status::Created => "created",
                     Status::Updated => "updated",
                     Status::Unchanged => "already right",
-                };
-                [
-                    r.name.clone(),
-                    r.kind.to_string(),
-                    r.value.clone(),
-                    status.to_string(),
-                ]
+                }
+                .to_string();
+                if !r.others.is_empty() {
+                    let others: Vec<String> =
+                        r.others.iter().map(|o| escape(o).into_owned()).collect();
+                    status.push_str(&format!(" (also {}; kept)", others.join(", ")));
+                }
+                [r.name.clone(), r.kind.to_string(), r.value.clone(), status]
             })
             .collect();
         lines.extend(table(&rows));
