@@ -517,6 +517,15 @@ mod tests {
     }
 
     #[test]
+    fn base_file_of_a_destination() {
+        assert_eq!(
+            base_file(Path::new("config/deploy.staging.yml"), "staging"),
+            Some(PathBuf::from("config/deploy.yml"))
+        );
+        assert_eq!(base_file(Path::new("config/deploy.yml"), "staging"), None);
+    }
+
+    #[test]
     fn table_aligns_columns() {
         let rows = [
             [
