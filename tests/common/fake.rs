@@ -11,7 +11,8 @@
 //! What it serves (under `/v1`, see the brief and `research/hetzner_api.md` §10):
 //! servers (list/create/get/delete), actions (by id, `?id=` list, per server), SSH keys
 //! (list/create/get/delete), firewalls (list/get/create, see `fake/firewalls.rs`), server
-//! types, locations, images, and `410` for datacenters.
+//! types, locations, images, `410` for datacenters, and DNS zones with their record sets
+//! (`fake/zones.rs`: `add_zone`, `add_rrset`, `rrsets`).
 //! Every response carries `Content-Type`, `Content-Length`, `X-Correlation-Id` and the
 //! `RateLimit-*` headers.
 //!
