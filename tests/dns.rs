@@ -481,3 +481,30 @@ fn append_mode_says_which_addresses_the_set_keeps() {
         run.dump()
     );
 }
+
+#[test]
+fn the_kamal_mode_decides_the_dns_mode() {
+    // Several web hosts: Kamal appends the server, and DNS adds its address.
+    let p = Project::new();
+    p.write(
+        "config/deploy.yml",
+        "service: acme\nimage: acme/app\nservers:\n  web:\n    - 198.51.100.7\n    - 198.51.100.8\nproxy:\n  host: app.example.com\n",
+    );
+    p.fake.add_zone("example.com");
+    p.fake.add_rrset(
+        "example.com",
+        "app",
+        "A",
+        &["198.51.100.7", "198.51.100.8"],
+        None,
+    );
+    let run = p.run(&["server", "create", "web2", "--dns", "--json"]);
+    assert_exit(&run, 0);
+    let v = run.json();
+    assert_eq!(v["kamal"]["mode"], "append", "{}", run.dump());
+    assert_eq!(
+        p.fake.rrset("example.com", "app", "A").unwrap().values,
+        ["198.51.100.7", "198.51.100.8", V4]
+    );
+    assert_eq!(v["dns"][0]["status"], "updated");
+}

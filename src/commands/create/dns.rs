@@ -253,16 +253,11 @@ fn delegation_warning(zone: &Zone) -> Option<String> {
     ))
 }
 
-/// The Kamal mode the DNS step follows: replace makes the sets hold only the new address,
-/// append adds it.
-///
-/// HOOK (issue 11, the Kamal mode choice): once the Kamal report carries the mode chosen
-/// there (`report.mode: Option<Mode>`, null when nothing was edited), this becomes
-/// `report.mode.or(args.mode).unwrap_or(Mode::Replace)`. Until then the flag decides,
-/// replace by default.
+/// The Kamal mode the DNS step follows (SPEC §10): replace makes the sets hold only the
+/// new address, append adds it. The mode the Kamal edit used; when nothing was edited
+/// (unchanged, manual, error), `--append` / `--replace`, else replace.
 pub fn kamal_mode(args: &CreateArgs, report: &Report) -> Mode {
-    let _ = report;
-    args.mode.unwrap_or(Mode::Replace)
+    report.mode.or(args.mode).unwrap_or(Mode::Replace)
 }
 
 /// Step 10 (after the Kamal edit): point every target at the server (none without `--dns`).
