@@ -129,6 +129,8 @@ impl Reader<'_> {
             if !is_host_name(&name) {
                 let why = if name.starts_with("*.") {
                     "a wildcard name"
+                } else if name.parse::<std::net::IpAddr>().is_ok() {
+                    "an IP address, not a name"
                 } else {
                     "not a host name"
                 };
@@ -170,11 +172,16 @@ impl Reader<'_> {
 }
 
 /// A DNS host name: labels of 1–63 of `a-z 0-9 -` (not starting or ending with `-`),
-/// separated by dots, 253 characters at most, at least two labels.
+/// separated by dots, 253 characters at most, at least two labels, the last not all
+/// digits (so not an IPv4 address).
 fn is_host_name(name: &str) -> bool {
     let labels: Vec<&str> = name.split('.').collect();
+    let numeric_top = labels
+        .last()
+        .is_some_and(|l| l.bytes().all(|b| b.is_ascii_digit()));
     name.len() <= 253
         && labels.len() >= 2
+        && !numeric_top
         && labels.iter().all(|l| {
             !l.is_empty()
                 && l.len() <= 63
@@ -247,14 +254,21 @@ mod tests {
     #[test]
     fn bad_names_are_reported() {
         let got = proxy_hosts(
-            "proxy:\n  hosts:\n    - \"*.example.com\"\n    - localhost\n    - {a: b}\n",
+            "proxy:\n  hosts:\n    - \"*.example.com\"\n    - localhost\n    - {a: b}\n    - 203.0.113.5\n    - \"2001:db8::1\"\n",
         )
         .unwrap();
         assert!(got.names.is_empty());
         let whys: Vec<&str> = got.unusable.iter().map(|u| u.why).collect();
+        let ip = "an IP address, not a name";
         assert_eq!(
             whys,
-            ["a wildcard name", "not a host name", "not a host name"]
+            [
+                "a wildcard name",
+                "not a host name",
+                "not a host name",
+                ip,
+                ip
+            ]
         );
     }
 
