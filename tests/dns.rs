@@ -333,8 +333,27 @@ fn a_failed_dns_action_is_an_error_after_the_rest() {
     let run = p.run(&["server", "create", "web1", "--dns"]);
     assert_exit(&run, 1);
     assert_stderr(&run, "setting the DNS records failed: create_rrset failed");
+    // The facts of the server that exists, and the ways on.
+    assert_stderr(&run, "pegasus server destroy web1");
     // The Kamal edit came first and stays.
     assert!(p.read("config/deploy.yml").contains(V4));
+
+    // In --json mode: still one object, with what is known and the error.
+    let p = project(&["app.example.com"]);
+    p.fake.add_zone("example.com");
+    p.fake.fail_action("create_rrset");
+    let run = p.run(&["server", "create", "web1", "--dns", "--json"]);
+    assert_exit(&run, 1);
+    let v = run.json();
+    assert_eq!(v["server"]["name"], "web1", "{}", run.dump());
+    assert!(
+        v["error"]
+            .as_str()
+            .unwrap()
+            .contains("setting the DNS records failed"),
+        "{}",
+        run.dump()
+    );
 }
 
 #[test]

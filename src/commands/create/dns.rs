@@ -27,6 +27,8 @@ pub struct Plan {
     /// Where the names come from (for messages).
     pub path: Option<String>,
     pub hosts: ProxyHosts,
+    /// With `--dns`, after the preflight: each name's zone ([`preflight`]).
+    pub targets: Vec<Target>,
 }
 
 /// A name, the zone that holds it, and the record name relative to that zone.
@@ -184,7 +186,7 @@ pub fn preflight(client: &Client, plan: &Plan) -> Result<Vec<Target>> {
 
 /// What to warn about after the preflight, with `--dns`: names that cannot be used as
 /// written (their records are not set), and zones not delegated to Hetzner.
-pub fn warnings(plan: &Plan, targets: &[Target]) -> Vec<String> {
+pub fn warnings(plan: &Plan) -> Vec<String> {
     if !plan.dns {
         return Vec::new();
     }
@@ -203,7 +205,7 @@ pub fn warnings(plan: &Plan, targets: &[Target]) -> Vec<String> {
         })
         .collect();
     let mut seen = Vec::new();
-    for t in targets {
+    for t in &plan.targets {
         if !seen.contains(&t.zone.id) {
             seen.push(t.zone.id);
             out.extend(delegation_warning(&t.zone));
@@ -260,12 +262,12 @@ pub fn kamal_mode(args: &CreateArgs, report: &Report) -> Mode {
     report.mode.or(args.mode).unwrap_or(Mode::Replace)
 }
 
-/// Step 10 (after the Kamal edit): point every target at the server (none without `--dns`).
-/// All sets are read first (a name with a `CNAME` stops everything before any write),
-/// then written, then the actions are waited for together.
+/// Step 10 (after the Kamal edit): point every target of the plan at the server (none
+/// without `--dns`). All sets are read first (a name with a `CNAME` stops everything
+/// before any write), then written, then the actions are waited for together.
 pub fn apply(
     client: &Client,
-    targets: &[Target],
+    plan: &Plan,
     server: &Server,
     mode: Mode,
     ui: &Ui,
@@ -279,7 +281,7 @@ pub fn apply(
     }
     let kinds: Vec<&str> = wanted.iter().map(|(k, _)| *k).collect();
     let mut read = Vec::new();
-    for t in targets {
+    for t in &plan.targets {
         let mut types = kinds.clone();
         types.push("CNAME");
         let sets = client.rrsets(t.zone.id, &t.record, &types)?;

@@ -2,12 +2,14 @@
 //! pick-up), wait, then the steps on the running server, then the output.
 //!
 //! This file orchestrates; each step lives in its own file: `key` (steps 2, 5, 7: the SSH
-//! key), `kamal` (steps 3 and 10), `preflight` (step 6), `firewall` (steps 6 and 7),
+//! key), `kamal` (steps 3 and 10), `dns` (steps 6 and 10, SPEC §10), `preflight` (step 6),
+//! `firewall` (steps 6 and 7),
 //! `user_data` (step 1), `wait` (step 8), `ssh` (the SSH port; step 11, the SSH wait), and
 //! `super::hostkeys` (step 9). A step returns a plain `Error`; once `POST /servers` has been
 //! sent, [`run`] adds the server's facts to any error, once (`Error::about_server`), and in
 //! `--json` mode still prints one object on stdout.
 
+mod dns;
 mod firewall;
 mod kamal;
 mod key;
@@ -122,19 +124,24 @@ fn create(args: &CreateArgs, ui: &Ui, known: &mut Option<Known>) -> Result<()> {
     let kamal = kamal::plan(args, ui)?;
     let user_data = user_data::load(args.user_data.as_deref())?;
     let (ssh_port, port_source) = ssh::port(args, &kamal.located);
+    let mut dns = dns::plan(args, &kamal.located)?;
 
     // The key, and the API: the key list also proves the token; then the preflight reads.
     let (key, (client, keys, source)) =
         key::choose_and_connect(args, home.as_deref(), &endpoint, ui)?;
     // The Kamal mode's server list (when needed) is one more independent read.
-    // So is the firewall look-up (step 6).
-    let (pre, project, firewall_plan) = std::thread::scope(|s| {
+    // So are the firewall look-up and, with --dns, the zones (step 6).
+    let (pre, project, firewall_plan, zones) = std::thread::scope(|s| {
         let project = s.spawn(|| kamal::project_servers(&client, &kamal));
         let fw = s.spawn(|| firewall::preflight(&client, &args.firewall, ssh_port));
+        let zones = s.spawn(|| dns::preflight(&client, &dns));
         let pre = preflight::check(&client, args, ui);
-        (pre, preflight::joined(project), preflight::joined(fw))
+        use preflight::joined;
+        (pre, joined(project), joined(fw), joined(zones))
     });
     let (pre, project) = (pre?, project?);
+    dns.targets = zones?;
+    dns::warnings(&dns).iter().for_each(|w| ui.warn(w));
     signals::check()?;
     let readonly = |e| session::explain_readonly(e, &source);
 
@@ -197,6 +204,7 @@ fn create(args: &CreateArgs, ui: &Ui, known: &mut Option<Known>) -> Result<()> {
                 port_source,
                 firewall,
             },
+            &dns,
         ),
         known,
     )
@@ -272,7 +280,7 @@ fn after_create(
     ui: &Ui,
     mut created: Created,
     ssh_key: Option<(SshKey, bool)>,
-    (kamal, project, ready): (&Plan, &[ProjectServer], &Ready),
+    (kamal, project, ready, dns): (&Plan, &[ProjectServer], &Ready, &dns::Plan),
     known: &mut Known,
 ) -> Result<()> {
     signals::check()?;
@@ -296,6 +304,7 @@ fn after_create(
     // Step 10, the Kamal edit (issue 11) and DNS (issue 14).
     signals::check()?;
     let report = kamal::apply(kamal, &address, project, args.json, ui);
+    let records = dns::apply(client, dns, &server, dns::kamal_mode(args, &report), ui)?;
     // Step 11, the SSH wait.
     signals::check()?;
     let suspects = ssh::Suspects {
@@ -331,6 +340,7 @@ fn after_create(
             firewall: ready.firewall.clone(),
             known_hosts: KnownHostsOut { removed },
             kamal: report,
+            dns: records,
             // SPEC §4: a failure after the POST still prints one object, plus "error".
             error: readiness.failure.as_ref().map(ToString::to_string),
         };
@@ -341,7 +351,12 @@ fn after_create(
             firewall: ready.firewall.as_ref(),
             ssh_ready: readiness.ready,
         };
-        print(&human(&server, &ssh, &report, &address, &facts, ui))?;
+        let mut text = human(&server, &ssh, &report, &address, &facts, ui);
+        let dns_lines = dns::human_lines(dns, &records, &server);
+        if !dns_lines.is_empty() {
+            text.push_str(&format!("\n{}\n", dns_lines.join("\n")));
+        }
+        print(&text)?;
     }
     readiness.failure.map_or(Ok(()), Err)
 }
@@ -356,6 +371,7 @@ struct JsonOut {
     firewall: Option<firewall::FirewallOut>,
     known_hosts: KnownHostsOut,
     kamal: Report,
+    dns: Vec<dns::RecordOut>,
     #[serde(skip_serializing_if = "Option::is_none")]
     error: Option<String>,
 }
