@@ -8,7 +8,7 @@
 
 use serde::Deserialize;
 
-use super::{Action, Client, decode, query_escape};
+use super::{Action, Client, Listed, decode, query_escape};
 use crate::error::{Error, Result};
 use crate::http::{Failure, Method};
 
@@ -33,9 +33,17 @@ pub struct Nameservers {
     pub delegation_status: Option<String>,
 }
 
+impl Listed for Zone {
+    fn id(&self) -> u64 {
+        self.id
+    }
+}
+
 /// A record set: every record of one name and type.
 #[derive(Debug, Clone, Deserialize, PartialEq)]
 pub struct RrSet {
+    /// `name/type` (`www/A`, `@/AAAA`).
+    pub id: String,
     /// Relative to the zone (`www`, `@`).
     pub name: String,
     #[serde(rename = "type")]
@@ -49,6 +57,16 @@ pub struct RrSet {
 #[derive(Debug, Clone, Deserialize, PartialEq)]
 pub struct Record {
     pub value: String,
+}
+
+/// A listing repeating an item is noticed by its id; a set's id is text, so its hash.
+impl Listed for RrSet {
+    fn id(&self) -> u64 {
+        use std::hash::{DefaultHasher, Hash, Hasher};
+        let mut h = DefaultHasher::new();
+        self.id.hash(&mut h);
+        h.finish()
+    }
 }
 
 impl RrSet {
