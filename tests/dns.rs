@@ -288,8 +288,22 @@ fn without_dns_the_output_ends_with_the_records_to_make_and_no_zone_is_asked() {
     assert_eq!(run.json()["dns"], json!([]));
     assert_eq!(zone_requests(&p), 0);
 
-    // No proxy hosts, no DNS lines.
+    // No proxy hosts, no DNS lines; the next step all the same.
     let p = project(&[]);
+    let run = p.run(&["server", "create", "web1"]);
+    assert_exit(&run, 0);
+    assert!(
+        !run.stdout.contains("Before `kamal setup`"),
+        "{}",
+        run.dump()
+    );
+    assert!(
+        run.stdout.ends_with("\nNext: kamal setup\n"),
+        "{}",
+        run.dump()
+    );
+    // No Kamal config: no next step here (the note points at the Kamal guide).
+    let p = Project::new();
     let run = p.run(&["server", "create", "web1"]);
     assert_exit(&run, 0);
     assert!(!run.stdout.contains("kamal setup"), "{}", run.dump());

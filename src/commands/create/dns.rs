@@ -393,7 +393,8 @@ fn step_words(step: &str) -> &str {
 }
 
 /// The last lines of the human output: the records set (with `--dns`), or the records
-/// still to make before `kamal setup` (without it, when the config names proxy hosts).
+/// still to make before `kamal setup` (without it, when the config names proxy hosts);
+/// then, when there is a Kamal config, the next step.
 pub fn human_lines(plan: &Plan, records: &[RecordOut], server: &Server) -> Vec<String> {
     let mut lines = Vec::new();
     if plan.dns {
@@ -454,7 +455,8 @@ pub fn human_lines(plan: &Plan, records: &[RecordOut], server: &Server) -> Vec<S
             u.why
         ));
     }
-    if plan.dns || !lines.is_empty() {
+    // The next step (SPEC §4 step 12), whenever there is a Kamal config.
+    if plan.path.is_some() || !lines.is_empty() {
         lines.push("Next: kamal setup".to_string());
     }
     lines
