@@ -276,7 +276,7 @@ fn without_dns_the_output_ends_with_the_records_to_make_and_no_zone_is_asked() {
     let run = p.run(&["server", "create", "web1"]);
     assert_exit(&run, 0);
     let tail = format!(
-        "Before `kamal setup`, point the proxy host names at the server (Let's Encrypt checks them):\n  app.example.com  A     {V4}\n  app.example.com  AAAA  {V6}\n(pegasus sets these with --dns when the domain's zone is in Hetzner DNS.)\nconfig/deploy.yml:10: the proxy host <%= ENV[\"OTHER\"] %> is made by ERB; pegasus does not guess it: point that name at {V4} yourself.\nNext: kamal setup\n"
+        "Before `kamal setup`, point the proxy host names at the server (Let's Encrypt checks them):\n  app.example.com  A     {V4}\n  app.example.com  AAAA  {V6}\n(pegasus sets these with --dns when the domain's zone is in Hetzner DNS.)\nconfig/deploy.yml:10: the proxy host <%= ENV[\"OTHER\"] %> is made by ERB; pegasus does not guess it: point that name at {V4} yourself.\n\nNext: kamal setup\n"
     );
     assert!(run.stdout.ends_with(&tail), "{}", run.dump());
     assert_eq!(zone_requests(&p), 0);

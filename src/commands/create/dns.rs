@@ -392,9 +392,9 @@ fn step_words(step: &str) -> &str {
     }
 }
 
-/// The last lines of the human output: the records set (with `--dns`), or the records
-/// still to make before `kamal setup` (without it, when the config names proxy hosts);
-/// then, when there is a Kamal config, the next step.
+/// The DNS lines of the human output, before its closing `Next: kamal setup`: the records
+/// set (with `--dns`), or the records still to make (without it, when the config names
+/// proxy hosts).
 pub fn human_lines(plan: &Plan, records: &[RecordOut], server: &Server) -> Vec<String> {
     let mut lines = Vec::new();
     if plan.dns {
@@ -454,10 +454,6 @@ pub fn human_lines(plan: &Plan, records: &[RecordOut], server: &Server) -> Vec<S
             escape(&u.text),
             u.why
         ));
-    }
-    // The next step (SPEC §4 step 12), whenever there is a Kamal config.
-    if plan.path.is_some() || !lines.is_empty() {
-        lines.push("Next: kamal setup".to_string());
     }
     lines
 }

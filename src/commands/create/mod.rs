@@ -350,13 +350,9 @@ fn after_create(
         let facts = Facts {
             firewall: ready.firewall.as_ref(),
             ssh_ready: readiness.ready,
+            dns: dns::human_lines(dns, &records, &server),
         };
-        let mut text = human(&server, &ssh, &report, &address, &facts, ui);
-        let dns_lines = dns::human_lines(dns, &records, &server);
-        if !dns_lines.is_empty() {
-            text.push_str(&format!("\n{}\n", dns_lines.join("\n")));
-        }
-        print(&text)?;
+        print(&human(&server, &ssh, &report, &address, &facts, ui))?;
     }
     readiness.failure.map_or(Ok(()), Err)
 }
@@ -385,6 +381,8 @@ struct KnownHostsOut {
 struct Facts<'a> {
     firewall: Option<&'a firewall::FirewallOut>,
     ssh_ready: Option<bool>,
+    /// The records set, or still to make (SPEC §10).
+    dns: Vec<String>,
 }
 
 /// `--json` after a failure once the server exists: what is known, and the error.
@@ -446,6 +444,13 @@ fn human(
         out.push('\n');
         for l in lines {
             out.push_str(&l);
+            out.push('\n');
+        }
+    }
+    if !facts.dns.is_empty() {
+        out.push('\n');
+        for l in &facts.dns {
+            out.push_str(l);
             out.push('\n');
         }
     }
