@@ -541,3 +541,26 @@ fn the_kamal_mode_decides_the_dns_mode() {
     );
     assert_eq!(v["dns"][0]["status"], "updated");
 }
+
+#[test]
+fn a_rerun_with_the_server_already_beside_others_adds_and_drops_nothing() {
+    // The config already lists the new server's address beside another web host (a
+    // re-run after the Kamal edit): Kamal has nothing to change, and DNS must add the
+    // address, not make the set hold only it.
+    let p = Project::new();
+    p.write(
+        "config/deploy.yml",
+        &format!("service: acme\nimage: acme/app\nservers:\n  web:\n    - 198.51.100.7\n    - {V4}\nproxy:\n  host: app.example.com\n"),
+    );
+    p.fake.add_zone("example.com");
+    p.fake
+        .add_rrset("example.com", "app", "A", &["198.51.100.7"], None);
+    let run = p.run(&["server", "create", "web2", "--dns", "--json"]);
+    assert_exit(&run, 0);
+    let v = run.json();
+    assert_eq!(v["kamal"]["status"], "unchanged", "{}", run.dump());
+    assert_eq!(
+        p.fake.rrset("example.com", "app", "A").unwrap().values,
+        ["198.51.100.7", V4]
+    );
+}

@@ -12,8 +12,8 @@ use serde::Serialize;
 use crate::cli::CreateArgs;
 use crate::error::{Error, Result};
 use crate::hetzner::{Client, RrSet, Server, Waited, Written, Zone};
-use crate::kamal::Mode;
 use crate::kamal::proxy::{self, ProxyHosts};
+use crate::kamal::{Mode, WebHosts};
 use crate::kamal_config::{Located, Report};
 use crate::ui::{Ui, escape};
 
@@ -257,9 +257,15 @@ fn delegation_warning(zone: &Zone) -> Option<String> {
 
 /// The Kamal mode the DNS step follows (SPEC §10): replace makes the sets hold only the
 /// new address, append adds it. The mode the Kamal edit used; when nothing was edited
-/// (unchanged, manual, error), `--append` / `--replace`, else replace.
-pub fn kamal_mode(args: &CreateArgs, report: &Report) -> Mode {
-    report.mode.or(args.mode).unwrap_or(Mode::Replace)
+/// (unchanged, manual, error), `--append` / `--replace`; else append when the web role
+/// has several hosts (a re-run that finds the server already listed beside others must
+/// not drop their addresses from the sets), replace otherwise.
+pub fn kamal_mode(args: &CreateArgs, report: &Report, web: Option<&WebHosts>) -> Mode {
+    let several = web.is_some_and(|w| w.hosts.len() > 1);
+    report
+        .mode
+        .or(args.mode)
+        .unwrap_or(if several { Mode::Append } else { Mode::Replace })
 }
 
 /// Step 10 (after the Kamal edit): point every target of the plan at the server (none

@@ -304,7 +304,13 @@ fn after_create(
     // Step 10, the Kamal edit (issue 11) and DNS (issue 14).
     signals::check()?;
     let report = kamal::apply(kamal, &address, project, args.json, ui);
-    let records = dns::apply(client, dns, &server, dns::kamal_mode(args, &report), ui)?;
+    let records = dns::apply(
+        client,
+        dns,
+        &server,
+        dns::kamal_mode(args, &report, kamal.web.as_ref()),
+        ui,
+    )?;
     // Step 11, the SSH wait.
     signals::check()?;
     let suspects = ssh::Suspects {
