@@ -441,6 +441,11 @@ fn parse_create(p: &mut lexopt::Parser) -> Result<Command> {
         "--firewall and --no-firewall",
     )?;
     exclusive(dns, kamal.no_kamal, "--dns and --no-kamal")?;
+    exclusive(
+        append || replace,
+        kamal.no_kamal,
+        "--append/--replace and --no-kamal",
+    )?;
     let explicit = Explicit {
         server_type: server_type.is_some(),
         image: image.is_some(),
@@ -1003,6 +1008,8 @@ mod tests {
             &["web1", "--append", "--replace"][..],
             &["web1", "--firewall", "x", "--no-firewall"],
             &["web1", "--dns", "--no-kamal"],
+            &["web1", "--append", "--no-kamal"],
+            &["web1", "--no-kamal", "--replace"],
         ] {
             assert!(
                 usage_msg(create(bad)).contains("exclude each other"),
