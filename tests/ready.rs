@@ -622,9 +622,11 @@ fn a_picked_up_server_keeps_its_firewall_and_is_reported_with_it() {
     assert_eq!(p.fake.count("POST", "/v1/servers"), 1);
     assert_eq!(p.fake.count("POST", "/v1/firewalls"), 1);
     // Even a --firewall that does not exist changes nothing on a picked-up server.
+    // It is said, though: the user asked for a firewall the server does not have.
     let run = create(&p, &["--firewall", "missing"]);
     assert_exit(&run, 0);
     assert_eq!(run.json()["firewall"], serde_json::Value::Null);
+    assert_stderr(&run, "firewall 'missing' is not on server web1");
     assert_eq!(posts(&p), 3, "{:#?}", p.fake.requests());
 }
 

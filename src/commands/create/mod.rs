@@ -150,6 +150,13 @@ fn create(args: &CreateArgs, ui: &Ui, known: &mut Option<Known>) -> Result<()> {
             let firewall = firewall::attached(&server, firewall_plan.ok().as_ref());
             // Pick-up (step 6): no key upload, no firewall change, no second POST.
             announce_pick_up(&server, ui);
+            if let (crate::cli::FirewallChoice::Named(name), None) = (&args.firewall, &firewall) {
+                ui.warn(&format!(
+                    "firewall '{}' is not on server {}, and pegasus does not change the firewalls of a server it picks up; attach it in the Hetzner console",
+                    escape(name),
+                    escape(&server.name)
+                ));
+            }
             let found = keys.iter().find(|k| key.matches(&k.public_key)).cloned();
             let created = Created {
                 server,
