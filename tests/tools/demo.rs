@@ -90,9 +90,14 @@ fn main() {
         "{}",
         std::fs::read_to_string(&known_hosts).unwrap_or_default()
     );
+    let seen = sshd.connections();
     println!(
-        "(the SSH banner server saw {} connection(s): pegasus retried until it answered)",
-        sshd.connections()
+        "(the SSH banner server saw {seen} connection(s): {})",
+        if seen > 1 {
+            "pegasus retried until it answered"
+        } else {
+            "it was answering by the time pegasus asked"
+        }
     );
     println!("\n# the zone acme.example in the fake Hetzner DNS now:");
     for set in api.rrsets("acme.example") {
