@@ -11,15 +11,17 @@ use crate::ui::Ui;
 
 const TRIES: u32 = 3;
 
-/// `$HOME`, when set and not empty.
+/// The home folder (SPEC §3): `$HOME`, else (unset or empty) the password database's
+/// entry for the user, as `home::home_dir()` finds it; `None` when neither gives one.
 pub fn home_dir() -> Option<PathBuf> {
-    std::env::var_os("HOME")
-        .filter(|h| !h.is_empty())
-        .map(PathBuf::from)
+    home::home_dir().filter(|h| !h.as_os_str().is_empty())
 }
 
 pub fn no_home(what: &str) -> Error {
-    Error::Failed(format!("HOME is not set, so pegasus cannot find {what}"))
+    Error::Failed(format!(
+        "HOME is not set (nor is a home folder in the password database for this user), \
+         so pegasus cannot find {what}"
+    ))
 }
 
 /// A client with a token Hetzner accepted, the answer of `first` (the call that proved

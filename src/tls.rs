@@ -1,5 +1,7 @@
-//! TLS trust: the bundled Mozilla roots, plus the CAs of `SSL_CERT_FILE` when it is set
-//! (corporate TLS-inspecting proxies). The binary needs no CA bundle on the machine.
+//! TLS trust: the bundled Mozilla roots (ureq's `webpki-roots`), or, when `SSL_CERT_FILE`
+//! is set, the CAs of that file instead, as in curl, OpenSSL and Go (SPEC §3; corporate
+//! TLS-inspecting proxies). The binary needs no CA bundle on the machine, and carries one
+//! store of roots only.
 
 use std::sync::Arc;
 
@@ -9,22 +11,20 @@ use crate::error::{Error, Result};
 
 /// The TLS settings for the agent.
 pub fn config() -> Result<TlsConfig> {
-    let roots = match std::env::var_os("SSL_CERT_FILE") {
+    let roots = roots(std::env::var_os("SSL_CERT_FILE"))?;
+    Ok(TlsConfig::builder().root_certs(roots).build())
+}
+
+/// The CAs of the `SSL_CERT_FILE` value and nothing else, or the bundled roots when it is
+/// unset or empty.
+fn roots(cert_file: Option<std::ffi::OsString>) -> Result<RootCerts> {
+    Ok(match cert_file {
         Some(path) if !path.is_empty() => {
             let path = std::path::PathBuf::from(path);
-            let extra = load_pem_certs(&path)?;
-            // ureq takes either its bundled trust anchors or a list of certificates, not
-            // both; so the bundled roots come in certificate form here, then the extra CAs.
-            let mut all: Vec<Certificate<'static>> = webpki_root_certs::TLS_SERVER_ROOT_CERTS
-                .iter()
-                .map(|der| Certificate::from_der(der.as_ref()).to_owned())
-                .collect();
-            all.extend(extra);
-            RootCerts::Specific(Arc::new(all))
+            RootCerts::Specific(Arc::new(load_pem_certs(&path)?))
         }
         _ => RootCerts::WebPki,
-    };
-    Ok(TlsConfig::builder().root_certs(roots).build())
+    })
 }
 
 fn load_pem_certs(path: &std::path::Path) -> Result<Vec<Certificate<'static>>> {
@@ -192,6 +192,21 @@ mod tests {
             "TLS error talking to h: the server ended the handshake (no security settings in \
              common, TLS alert 40)"
         );
+    }
+
+    #[test]
+    fn ssl_cert_file_replaces_the_bundled_roots() {
+        assert!(matches!(roots(None).unwrap(), RootCerts::WebPki));
+        assert!(matches!(roots(Some("".into())).unwrap(), RootCerts::WebPki));
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("ca.pem");
+        let cert = rcgen::generate_simple_self_signed(vec!["ca.example".to_string()]).unwrap();
+        std::fs::write(&file, cert.cert.pem()).unwrap();
+        match roots(Some(file.into_os_string())).unwrap() {
+            // Exactly the file's one CA: the bundled roots are not added.
+            RootCerts::Specific(certs) => assert_eq!(certs.len(), 1),
+            _ => panic!("SSL_CERT_FILE must give a specific list of roots"),
+        }
     }
 
     #[test]
