@@ -1,13 +1,27 @@
 //! `make smoke`: the shipped binary in a stripped environment (no HOME, no PATH, nothing
 //! but what each check sets) against the fake Hetzner API on 127.0.0.1, over plain http.
 //!
-//! Usage: `cargo run --release --example smoke -- target/x86_64-unknown-linux-musl/release/pegasus`
+//! Usage: `cargo run --release --example smoke -- [--runner PROG] [--machine M] BINARY`
+//! (e.g. `target/x86_64-unknown-linux-musl/release/pegasus`).
 //!
-//! Prints one line per check (`ok` or `FAIL` and the detail), then `smoke: N passed,
-//! M failed`, and exits 1 if any check failed.
+//! `--runner PROG` runs the binary as `PROG BINARY ARGS…`, e.g. `--runner
+//! qemu-aarch64-static` for the aarch64 build on an x86_64 machine: the ELF checked is the
+//! shipped one, under user-mode emulation (PROG is looked up in this program's PATH; the
+//! binary's own environment stays empty). `--machine M` (`x86-64`, `aarch64`) requires
+//! the ELF to be for that CPU.
+//!
+//! The check without HOME needs a user the password database does not know (`home`
+//! asks it when HOME is unset, SPEC §3): as root the binary runs as such a user id; as
+//! anyone else that check is skipped.
+//!
+//! Prints one line per check (`ok`, `skip` or `FAIL` and the detail), then `smoke: N
+//! passed, M failed`, and exits 1 if any check failed.
 
 #[path = "../common/fake.rs"]
 mod fake;
+#[allow(dead_code)]
+#[path = "../common/tls_relay.rs"]
+mod tls_relay;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -60,11 +74,29 @@ impl Checks {
     }
 }
 
+/// How to start the binary: directly, or through a runner (an emulator), as some user.
+struct Target {
+    runner: Option<PathBuf>,
+    bin: PathBuf,
+}
+
+fn usage() -> ! {
+    eprintln!("usage: smoke [--runner PROG] [--machine x86-64|aarch64] PATH-TO-PEGASUS-BINARY");
+    std::process::exit(2);
+}
+
 fn main() {
-    let Some(arg) = std::env::args().nth(1) else {
-        eprintln!("usage: smoke PATH-TO-PEGASUS-BINARY");
-        std::process::exit(2);
-    };
+    let mut args = std::env::args().skip(1);
+    let (mut runner, mut machine, mut arg) = (None, None, None);
+    while let Some(a) = args.next() {
+        match a.as_str() {
+            "--runner" => runner = Some(args.next().unwrap_or_else(|| usage())),
+            "--machine" => machine = Some(args.next().unwrap_or_else(|| usage())),
+            _ if a.starts_with('-') || arg.is_some() => usage(),
+            _ => arg = Some(a),
+        }
+    }
+    let Some(arg) = arg else { usage() };
     let bin = match std::fs::canonicalize(&arg) {
         Ok(p) => p,
         Err(e) => {
@@ -72,13 +104,23 @@ fn main() {
             std::process::exit(2);
         }
     };
+    let runner = runner.map(|r| {
+        find_in_path(&r).unwrap_or_else(|| {
+            eprintln!("smoke: runner {r} not found in PATH");
+            std::process::exit(2);
+        })
+    });
     let mut checks = Checks {
         passed: 0,
         failed: 0,
     };
 
-    println!("smoke test of {}", bin.display());
-    checks.check("binary", binary_facts(&bin));
+    match &runner {
+        Some(r) => println!("smoke test of {} under {}", bin.display(), r.display()),
+        None => println!("smoke test of {}", bin.display()),
+    }
+    checks.check("binary", binary_facts(&bin, machine.as_deref()));
+    let bin = Target { runner, bin };
 
     let api = fake::Fake::start();
     let work = tempfile::tempdir().expect("smoke: temp dir");
@@ -137,14 +179,68 @@ fn main() {
         created(&out, &api, "web1"),
     );
 
+    // TLS: the real handshake (ring's code for this CPU) with a CA made here, trusted
+    // through SSL_CERT_FILE; without it, the bundled roots do not know that CA.
+    let ca = tls_relay::TestCa::new();
+    let relay = tls_relay::TlsRelay::start(&ca, api.addr());
+    let ca_file = ca.write_pem(work.path());
+    let ca_path = ca_file.to_str().expect("smoke: temp path is UTF-8");
+    let tls_endpoint = relay.endpoint();
+    let tls_env: &[(&str, &str)] = &[
+        ("HETZNER_API_TOKEN", fake::TOKEN),
+        ("HCLOUD_ENDPOINT", &tls_endpoint),
+        ("SSL_CERT_FILE", ca_path),
+    ];
+    let out = run(&bin, work.path(), &["server", "list", "--json"], tls_env);
+    checks.check(
+        "server list --json over TLS, the test CA in SSL_CERT_FILE",
+        match out.code {
+            Some(0) if serde_json::from_str::<serde_json::Value>(&out.stdout).is_ok() => Ok(
+                format!("{} bytes of JSON through {tls_endpoint}", out.stdout.len()),
+            ),
+            _ => Err(format!("want exit 0 and JSON; {}", out.brief())),
+        },
+    );
     let out = run(
+        &bin,
+        work.path(),
+        &["server", "list", "--json"],
+        &tls_env[..2],
+    );
+    checks.check(
+        "server list over TLS without SSL_CERT_FILE (bundled roots only)",
+        match out.code {
+            Some(1) if out.stderr.contains("TLS certificate not trusted") => Ok(out
+                .stderr
+                .lines()
+                .find(|l| l.contains("TLS certificate"))
+                .unwrap_or_default()
+                .trim()
+                .to_string()),
+            _ => Err(format!(
+                "want exit 1 and 'TLS certificate not trusted'; {}",
+                out.brief()
+            )),
+        },
+    );
+
+    let unlisted = user_without_passwd_entry();
+    let Some(uid) = unlisted else {
+        println!(
+            "skip server create web2 --json without HOME and without -k: not root, so this \
+             user has a home in the password database"
+        );
+        return finish(&checks);
+    };
+    let out = run_as(
         &bin,
         work.path(),
         &["server", "create", "web2", "--json"],
         env,
+        Some(uid),
     );
     checks.check(
-        "server create web2 --json without HOME and without -k",
+        &format!("server create web2 --json without HOME, -k or a passwd entry (uid {uid})"),
         match out.code {
             Some(1) if out.stderr.contains("HOME is not set") && out.stdout.is_empty() => {
                 let line = out.stderr.lines().find(|l| l.contains("HOME is not set"));
@@ -163,15 +259,62 @@ fn main() {
         },
     );
 
+    finish(&checks);
+}
+
+fn finish(checks: &Checks) {
     println!("smoke: {} passed, {} failed", checks.passed, checks.failed);
     if checks.failed > 0 {
         std::process::exit(1);
     }
 }
 
+/// As root: a user id the password database does not know (the first free one of a range).
+fn user_without_passwd_entry() -> Option<u32> {
+    // SAFETY: plain libc calls; getpwuid's result is only compared with null.
+    if unsafe { libc::geteuid() } != 0 {
+        return None;
+    }
+    (3_999_000..3_999_100).find(|&uid| unsafe { libc::getpwuid(uid) }.is_null())
+}
+
+fn find_in_path(prog: &str) -> Option<PathBuf> {
+    if prog.contains('/') {
+        return std::fs::canonicalize(prog).ok();
+    }
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .map(|d| d.join(prog))
+        .find(|p| p.is_file())
+}
+
 /// Run the binary with an empty environment plus `env`, in `dir`, stdin closed.
-fn run(bin: &Path, dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Out {
-    let mut cmd = Command::new(bin);
+fn run(bin: &Target, dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Out {
+    run_as(bin, dir, args, env, None)
+}
+
+/// `run`, as user and group `uid` when given (root only; `dir` is opened to everyone).
+fn run_as(bin: &Target, dir: &Path, args: &[&str], env: &[(&str, &str)], uid: Option<u32>) -> Out {
+    let mut cmd = match &bin.runner {
+        Some(r) => {
+            let mut c = Command::new(r);
+            c.arg(&bin.bin);
+            c
+        }
+        None => Command::new(&bin.bin),
+    };
+    if let Some(uid) = uid {
+        use std::os::unix::fs::PermissionsExt;
+        use std::os::unix::process::CommandExt;
+        if let Err(e) = std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o755)) {
+            return Out {
+                code: None,
+                stdout: String::new(),
+                stderr: format!("cannot open {} to uid {uid}: {e}", dir.display()),
+            };
+        }
+        cmd.uid(uid).gid(uid);
+    }
     cmd.args(args)
         .current_dir(dir)
         .env_clear()
@@ -187,7 +330,7 @@ fn run(bin: &Path, dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Out {
             return Out {
                 code: None,
                 stdout: String::new(),
-                stderr: format!("cannot start {}: {e}", bin.display()),
+                stderr: format!("cannot start {}: {e}", bin.bin.display()),
             };
         }
     };
@@ -252,7 +395,7 @@ fn created(out: &Out, api: &fake::Fake, name: &str) -> Result<String, String> {
 
 /// What the file reveals cheaply: size, ELF class and machine, and whether it needs a
 /// dynamic loader (a binary that does will not run on a box without that libc).
-fn binary_facts(bin: &PathBuf) -> Result<String, String> {
+fn binary_facts(bin: &PathBuf, machine: Option<&str>) -> Result<String, String> {
     let bytes = std::fs::read(bin).map_err(|e| format!("cannot read: {e}"))?;
     let size = bytes.len();
     let elf = Elf::parse(&bytes).ok_or_else(|| format!("{size} bytes, not an ELF file"))?;
@@ -267,11 +410,12 @@ fn binary_facts(bin: &PathBuf) -> Result<String, String> {
             (None, false) => "statically linked".to_string(),
         }
     );
-    match elf.interpreter {
-        Some(_) => Err(format!(
+    match (elf.interpreter, machine) {
+        (Some(_), _) => Err(format!(
             "{facts}: needs a dynamic loader, so it will not run where that libc is missing"
         )),
-        None => Ok(facts),
+        (None, Some(want)) if want != elf.machine => Err(format!("{facts}: want {want}")),
+        (None, _) => Ok(facts),
     }
 }
 
