@@ -1,6 +1,10 @@
 # pegasus — build, test, ship.
 #   make test     fmt check, clippy -D warnings, every test (what CI runs)
 #   make static   static x86_64 musl binary at $(STATIC_BIN)
+#   make dist     dist/pegasus-VERSION-TARGET.tar.gz for Linux x86_64/aarch64 and macOS
+#                 x86_64/arm64, and dist/SHA256SUMS
+#   make dist-check  the sums, the aarch64 binary under qemu (smoke), the macOS binaries'
+#                 format, minimum OS, libraries and code signature, every size ≤ 2.0 MiB
 #   make install  release build installed into $(PREFIX)/bin
 #   make demo     the whole create flow against a local fake API, no account needed
 #   make bench    performance figures against the budget
@@ -9,8 +13,36 @@ CARGO      ?= cargo
 PREFIX     ?= $(HOME)/.local
 MUSL       := x86_64-unknown-linux-musl
 STATIC_BIN := target/$(MUSL)/release/pegasus
+ARM_MUSL   := aarch64-unknown-linux-musl
+MAC_X86    := x86_64-apple-darwin
+MAC_ARM    := aarch64-apple-darwin
+DIST_TARGETS := $(MUSL) $(ARM_MUSL) $(MAC_X86) $(MAC_ARM)
+VERSION    := $(shell sed -n 's/^version *= *"\(.*\)"/\1/p' Cargo.toml | head -n 1)
+# Oldest macOS each binary runs on (without it, the binaries demand the newest one).
+MACOS_MIN_$(MAC_X86) := 10.12
+MACOS_MIN_$(MAC_ARM) := 11.0
+# Every shipped binary: at most 2.0 MiB. The x86_64 Linux one is still over it (README,
+# "Size"): dist-check says so, and fails if it grows past its limit below.
+SIZE_BUDGET := 2097152
+SIZE_LIMIT_$(MUSL) := 2200000
+# The cross linker: Zig from PyPI, driven by cargo-zigbuild, pinned, in a venv of its own.
+ZIGLANG_VERSION  := 0.15.2
+ZIGBUILD_VERSION := 0.24.1
+DIST_TOOLS := target/dist-tools
+ZIG_PATH   := $(CURDIR)/$(DIST_TOOLS)/venv/bin
+# Archives: fixed mtime (the commit's), owner and order, so two builds are byte-identical.
+SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null || echo 0)
+# No build paths in the binaries (where they were built does not change their bytes). The
+# x86_64 Linux binary is static-pie: its relative relocations are packed (RELR), about
+# 65 KB less. (aarch64 musl links static, not PIE: it has no relocations to pack.)
+REMAP := --remap-path-prefix=$(CURDIR)=pegasus
+export CARGO_TARGET_X86_64_UNKNOWN_LINUX_MUSL_RUSTFLAGS ?= -C link-arg=-Wl,-z,pack-relative-relocs $(REMAP)
+export CARGO_TARGET_AARCH64_UNKNOWN_LINUX_MUSL_RUSTFLAGS ?= $(REMAP)
+export CARGO_TARGET_X86_64_APPLE_DARWIN_RUSTFLAGS ?= $(REMAP)
+export CARGO_TARGET_AARCH64_APPLE_DARWIN_RUSTFLAGS ?= $(REMAP)
 
-.PHONY: all build test fmt clippy unit static static-deps install demo bench smoke clean
+.PHONY: all build test fmt clippy unit static static-deps install demo bench smoke clean \
+	dist dist-deps dist-check dist-check-deps
 
 all: build
 
@@ -61,6 +93,77 @@ demo: build
 
 bench: static
 	$(CARGO) run --quiet --release --target $(MUSL) --example bench -- $(STATIC_BIN)
+
+# Missing tools are installed (Rust targets, the pinned Zig and cargo-zigbuild, qemu for
+# dist-check); when that cannot be done, the error says what to install.
+dist-deps: static-deps
+	@for t in $(ARM_MUSL) $(MAC_X86) $(MAC_ARM); do \
+	  rustup target list --installed 2>/dev/null | grep -qx "$$t" || rustup target add "$$t" || \
+	  { echo "error: cannot add the $$t target; install rustup (https://rustup.rs) and run: rustup target add $$t" >&2; exit 1; }; \
+	done
+	@if [ "$$($(ZIG_PATH)/cargo-zigbuild --version 2>/dev/null)" != "cargo-zigbuild $(ZIGBUILD_VERSION)" ] || \
+	    ! $(ZIG_PATH)/python3 -c 'import ziglang, importlib.metadata as m; assert m.version("ziglang") == "$(ZIGLANG_VERSION)"' 2>/dev/null; then \
+	  echo "installing ziglang $(ZIGLANG_VERSION) and cargo-zigbuild $(ZIGBUILD_VERSION) into $(DIST_TOOLS)/venv"; \
+	  { python3 -m venv $(DIST_TOOLS)/venv && \
+	    $(ZIG_PATH)/pip install --quiet --disable-pip-version-check ziglang==$(ZIGLANG_VERSION) cargo-zigbuild==$(ZIGBUILD_VERSION); } || \
+	  { echo "error: cannot install Zig; needs python3 with venv and pip (Debian: apt-get install python3-venv python3-pip), then: pip install ziglang==$(ZIGLANG_VERSION) cargo-zigbuild==$(ZIGBUILD_VERSION)" >&2; exit 1; }; \
+	fi
+	@command -v tar >/dev/null && command -v gzip >/dev/null && command -v sha256sum >/dev/null || \
+	  { echo "error: tar, gzip and sha256sum are needed (Debian: apt-get install tar gzip coreutils)" >&2; exit 1; }
+
+# One archive per target: the binary, README.md and LICENSE in pegasus-VERSION-TARGET/.
+dist: dist-deps static
+	@for t in $(ARM_MUSL) $(MAC_X86) $(MAC_ARM); do \
+	  echo "building $$t"; \
+	  case $$t in $(MAC_ARM)) min=$(MACOS_MIN_$(MAC_ARM));; $(MAC_X86)) min=$(MACOS_MIN_$(MAC_X86));; *) min=;; esac; \
+	  env PATH="$(ZIG_PATH):$$PATH" $${min:+MACOSX_DEPLOYMENT_TARGET=$$min} \
+	    $(ZIG_PATH)/cargo-zigbuild zigbuild --release --locked --target $$t --bin pegasus || exit 1; \
+	done
+	@rm -rf dist target/dist && mkdir -p dist target/dist
+	@for t in $(DIST_TARGETS); do \
+	  name=pegasus-$(VERSION)-$$t; stage=target/dist/$$name; \
+	  mkdir -p $$stage && cp target/$$t/release/pegasus README.md LICENSE $$stage/ && \
+	  chmod 0755 $$stage/pegasus && chmod 0644 $$stage/README.md $$stage/LICENSE && \
+	  touch -d @$(SOURCE_DATE_EPOCH) $$stage $$stage/* && \
+	  tar --sort=name --format=gnu --owner=0 --group=0 --numeric-owner \
+	    --mtime=@$(SOURCE_DATE_EPOCH) -C target/dist -cf - $$name | gzip -n -9 > dist/$$name.tar.gz || exit 1; \
+	  printf '%-28s %9d bytes  dist/%s.tar.gz\n' $$t $$(stat -c %s $$stage/pegasus) $$name; \
+	done
+	@cd dist && sha256sum *.tar.gz > SHA256SUMS && echo "wrote dist/SHA256SUMS"
+
+# What can be checked here of each archive. The Linux aarch64 binary runs under qemu
+# through the smoke program; the macOS ones are inspected (tests/tools/macho_check.py).
+dist-check: dist-check-deps
+	cd dist && sha256sum -c SHA256SUMS
+	@rm -rf target/dist-check && mkdir -p target/dist-check
+	@for t in $(DIST_TARGETS); do \
+	  tar -xzf dist/pegasus-$(VERSION)-$$t.tar.gz -C target/dist-check || exit 1; \
+	  for f in pegasus README.md LICENSE; do \
+	    [ -f target/dist-check/pegasus-$(VERSION)-$$t/$$f ] || { echo "FAIL $$t: $$f missing from the archive" >&2; exit 1; }; \
+	  done; \
+	  size=$$(stat -c %s target/dist-check/pegasus-$(VERSION)-$$t/pegasus); \
+	  limit=$$( [ $$t = $(MUSL) ] && echo $(SIZE_LIMIT_$(MUSL)) || echo $(SIZE_BUDGET) ); \
+	  if [ $$size -le $(SIZE_BUDGET) ]; then echo "ok   $$t: $$size bytes, within the 2.0 MiB budget ($(SIZE_BUDGET))"; \
+	  elif [ $$size -le $$limit ]; then echo "OVER $$t: $$size bytes, over the 2.0 MiB budget ($(SIZE_BUDGET)) by $$((size - $(SIZE_BUDGET))), within its limit $$limit"; \
+	  else echo "FAIL $$t: $$size bytes, over the 2.0 MiB budget and over its limit $$limit"; fail=1; fi; \
+	done; [ -z "$$fail" ]
+	$(CARGO) run --quiet --release --example smoke -- --machine x86-64 \
+	  target/dist-check/pegasus-$(VERSION)-$(MUSL)/pegasus
+	$(CARGO) run --quiet --release --example smoke -- --runner qemu-aarch64-static --machine aarch64 \
+	  target/dist-check/pegasus-$(VERSION)-$(ARM_MUSL)/pegasus
+	python3 tests/tools/macho_check.py --tamper-test \
+	  target/dist-check/pegasus-$(VERSION)-$(MAC_X86)/pegasus x86_64 $(MACOS_MIN_$(MAC_X86))
+	python3 tests/tools/macho_check.py --tamper-test \
+	  target/dist-check/pegasus-$(VERSION)-$(MAC_ARM)/pegasus arm64 $(MACOS_MIN_$(MAC_ARM))
+
+dist-check-deps:
+	@command -v qemu-aarch64-static >/dev/null 2>&1 || { \
+	  if command -v apt-get >/dev/null 2>&1; then \
+	    SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	    $$SUDO apt-get install -y qemu-user-static >/dev/null 2>&1 || { $$SUDO apt-get update >/dev/null && $$SUDO apt-get install -y qemu-user-static >/dev/null; } ; \
+	  fi; \
+	  command -v qemu-aarch64-static >/dev/null 2>&1 || { echo "error: qemu-aarch64-static not found; install qemu-user-static (Debian/Ubuntu: apt-get install qemu-user-static)" >&2; exit 1; }; }
+	@command -v python3 >/dev/null 2>&1 || { echo "error: python3 is needed for the macOS checks (Debian: apt-get install python3)" >&2; exit 1; }
 
 clean:
 	$(CARGO) clean
