@@ -3,8 +3,9 @@
 #   make static   static x86_64 musl binary at $(STATIC_BIN)
 #   make dist     dist/pegasus-VERSION-TARGET.tar.gz for Linux x86_64/aarch64 and macOS
 #                 x86_64/arm64, and dist/SHA256SUMS
-#   make dist-check  the sums, the aarch64 binary under qemu (smoke), the macOS binaries'
-#                 format, minimum OS, libraries and code signature, every size ≤ 2.0 MiB
+#   make dist-check  the sums, each size against 2.0 MiB, the smoke program on x86_64 and
+#                 on aarch64 under qemu, the macOS binaries' format, minimum OS, libraries
+#                 and code signature
 #   make install  release build installed into $(PREFIX)/bin
 #   make demo     the whole create flow against a local fake API, no account needed
 #   make bench    performance figures against the budget
@@ -22,9 +23,10 @@ VERSION    := $(shell sed -n 's/^version *= *"\(.*\)"/\1/p' Cargo.toml | head -n
 MACOS_MIN_$(MAC_X86) := 10.12
 MACOS_MIN_$(MAC_ARM) := 11.0
 # Every shipped binary: at most 2.0 MiB. The x86_64 Linux one is still over it (README,
-# "Size"): dist-check says so, and fails if it grows past its limit below.
+# "Size": std's backtrace code and unwind tables, ring's x86_64 assembly): dist-check
+# prints OVER for it, and fails if it grows past 2.25 MiB.
 SIZE_BUDGET := 2097152
-SIZE_LIMIT_$(MUSL) := 2200000
+SIZE_LIMIT_$(MUSL) := 2359296
 # The cross linker: Zig from PyPI, driven by cargo-zigbuild, pinned, in a venv of its own.
 ZIGLANG_VERSION  := 0.15.2
 ZIGBUILD_VERSION := 0.24.1
