@@ -44,7 +44,7 @@ export CARGO_TARGET_AARCH64_UNKNOWN_LINUX_MUSL_RUSTFLAGS ?= $(REMAP)
 export CARGO_TARGET_X86_64_APPLE_DARWIN_RUSTFLAGS ?= $(REMAP)
 export CARGO_TARGET_AARCH64_APPLE_DARWIN_RUSTFLAGS ?= $(REMAP)
 
-.PHONY: all build test fmt clippy unit static static-deps install demo bench smoke clean \
+.PHONY: all build test test-deps fmt clippy unit static static-deps install demo bench smoke clean \
 	dist dist-deps dist-check dist-check-deps
 
 all: build
@@ -52,7 +52,18 @@ all: build
 build:
 	$(CARGO) build --release --bin pegasus
 
-test: fmt clippy unit
+test: test-deps fmt clippy unit
+
+# The completion tests check the zsh and fish scripts with those shells: install them with
+# apt when missing (as root or with sudo); elsewhere say what to do.
+test-deps:
+	@command -v zsh >/dev/null 2>&1 && command -v fish >/dev/null 2>&1 || { \
+	  if command -v apt-get >/dev/null 2>&1; then \
+	    SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	    $$SUDO apt-get install -y zsh fish >/dev/null 2>&1 || { $$SUDO apt-get update >/dev/null && $$SUDO apt-get install -y zsh fish >/dev/null; } ; \
+	  fi; \
+	  command -v zsh >/dev/null 2>&1 && command -v fish >/dev/null 2>&1 || \
+	    echo "note: zsh or fish is missing; the completion tests fail without them: install both, or set PEGASUS_SKIP_SHELLS=1" >&2; }
 
 fmt:
 	$(CARGO) fmt --check

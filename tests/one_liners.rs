@@ -439,8 +439,15 @@ fn completion_scripts_parse() {
         let file = p.write(&format!("completion.{shell}"), &run.stdout);
         let found = Command::new(program).arg("--version").output().is_ok();
         if !found {
-            assert_ne!(shell, "bash", "bash is needed for this test");
-            eprintln!("note: {program} is not installed; its script was not checked");
+            // A missing shell fails the test: `make test` installs zsh and fish where it can
+            // (Makefile `test-deps`); PEGASUS_SKIP_SHELLS=1 skips them on purpose.
+            let skip = std::env::var("PEGASUS_SKIP_SHELLS").is_ok_and(|v| v == "1");
+            assert!(
+                skip && shell != "bash",
+                "{program} is not installed, so its completion script cannot be checked; \
+                 install it (make test-deps) or set PEGASUS_SKIP_SHELLS=1"
+            );
+            eprintln!("note: {program} is not installed; skipped (PEGASUS_SKIP_SHELLS=1)");
             continue;
         }
         let out = Command::new(program)
