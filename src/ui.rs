@@ -378,10 +378,15 @@ mod echo {
 
     #[cfg(not(target_os = "linux"))]
     mod imp {
-        pub struct EchoOff(crate::signals::Immediate);
+        /// No echo control here; the guard only keeps a signal at the prompt immediate.
+        pub struct EchoOff {
+            _immediate: crate::signals::Immediate,
+        }
         impl EchoOff {
             pub fn new() -> EchoOff {
-                EchoOff(crate::signals::Immediate::new())
+                EchoOff {
+                    _immediate: crate::signals::Immediate::new(),
+                }
             }
         }
     }
