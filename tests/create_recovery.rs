@@ -8,6 +8,7 @@ mod common;
 use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
+use common::pty;
 use common::*;
 
 const ESC: char = '\x1b';
@@ -480,64 +481,27 @@ fn echo_on(master: &std::fs::File) -> bool {
 
 #[test]
 fn sigint_at_the_hidden_token_prompt_restores_echo() {
-    use std::io::Read;
-    use std::os::fd::{FromRawFd, OwnedFd};
     let mut p = Project::new();
     p.set_env("HETZNER_API_TOKEN", None);
-    // SAFETY: plain libc calls; the name buffer is large enough and NUL-terminated.
-    let (master, slave_path) = unsafe {
-        let fd = libc::posix_openpt(libc::O_RDWR | libc::O_NOCTTY);
-        assert!(fd >= 0);
-        assert_eq!(libc::grantpt(fd), 0);
-        assert_eq!(libc::unlockpt(fd), 0);
-        let mut buf = [0 as libc::c_char; 128];
-        assert_eq!(libc::ptsname_r(fd, buf.as_mut_ptr(), buf.len()), 0);
-        let name = std::ffi::CStr::from_ptr(buf.as_ptr())
-            .to_str()
-            .unwrap()
-            .to_string();
-        (std::fs::File::from(OwnedFd::from_raw_fd(fd)), name)
-    };
-    let slave = std::fs::OpenOptions::new()
-        .read(true)
-        .write(true)
-        .open(&slave_path)
-        .unwrap();
+    let (master, slave) = pty::open();
     // Checked before the child starts: it may turn echo off at once.
     assert!(echo_on(&master), "echo is on to begin with");
-    let mut cmd = p.command(&["server", "create", "web1", "--no-kamal"]);
-    cmd.stdin(Stdio::from(slave.try_clone().unwrap()))
-        .stdout(Stdio::from(slave.try_clone().unwrap()))
-        .stderr(Stdio::from(slave));
-    let mut child = cmd.spawn().unwrap();
-    drop(cmd);
-    let mut reader = master.try_clone().unwrap();
-    let (tx, rx) = std::sync::mpsc::channel::<Vec<u8>>();
-    std::thread::spawn(move || {
-        let mut buf = [0u8; 4096];
-        while let Ok(n) = reader.read(&mut buf) {
-            if n == 0 || tx.send(buf[..n].to_vec()).is_err() {
-                break;
-            }
-        }
-    });
-    let mut screen = Vec::new();
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while !String::from_utf8_lossy(&screen).contains("Hetzner API token: ") {
-        assert!(Instant::now() < deadline, "no prompt");
-        if let Ok(chunk) = rx.recv_timeout(Duration::from_millis(20)) {
-            screen.extend(chunk);
-        }
-    }
+    let mut child = pty::spawn(
+        p.command(&["server", "create", "web1", "--no-kamal"]),
+        slave,
+    );
+    let mut screen = pty::Screen::read(&master);
+    screen.wait_for(
+        "Hetzner API token: ",
+        Instant::now() + Duration::from_secs(20),
+    );
     // Echo goes off before the question shows.
     assert!(!echo_on(&master), "echo is off at the prompt");
     // SAFETY: kill(2) on our own child's pid.
     assert_eq!(unsafe { libc::kill(child.id() as i32, libc::SIGINT) }, 0);
     let status = child.wait().unwrap();
-    while let Ok(chunk) = rx.recv_timeout(Duration::from_millis(200)) {
-        screen.extend(chunk);
-    }
-    let screen = String::from_utf8_lossy(&screen);
+    screen.drain();
+    let screen = screen.text();
     assert_eq!(status.code(), Some(130), "{screen}");
     assert!(echo_on(&master), "echo was not restored:\n{screen}");
     assert!(

@@ -4,7 +4,8 @@
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Write};
 use std::os::fd::{FromRawFd, OwnedFd};
-use std::process::{Command, Stdio};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc::Receiver;
 use std::time::{Duration, Instant};
 
 unsafe extern "C" {
@@ -23,9 +24,9 @@ pub struct PtyRun {
     pub screen: String,
 }
 
-/// Run `cmd` with stdin, stdout and stderr on a new terminal. Each item of `input` is
-/// typed after the screen shows its prompt text (the first element of the pair).
-pub fn run_on_pty(mut cmd: Command, input: &[(&str, &str)]) -> PtyRun {
+/// A new terminal: its master side (what the test reads and types on) and its slave
+/// side (the terminal the child gets).
+pub fn open() -> (File, File) {
     // SAFETY: plain libc calls; the name buffer is large enough and NUL-terminated.
     let (master, slave_path) = unsafe {
         let fd = posix_openpt(O_RDWR | O_NOCTTY);
@@ -43,46 +44,86 @@ pub fn run_on_pty(mut cmd: Command, input: &[(&str, &str)]) -> PtyRun {
         .write(true)
         .open(&slave_path)
         .unwrap();
+    (master, slave)
+}
+
+/// Start `cmd` with stdin, stdout and stderr on the terminal `slave`.
+pub fn spawn(mut cmd: Command, slave: File) -> Child {
     cmd.stdin(Stdio::from(slave.try_clone().unwrap()))
         .stdout(Stdio::from(slave.try_clone().unwrap()))
         .stderr(Stdio::from(slave));
-    let mut child = cmd.spawn().unwrap();
-    drop(cmd); // closes our copies of the slave side
+    cmd.spawn().unwrap()
+    // `cmd` is dropped here, closing our copies of the slave side.
+}
 
-    // Read the master on a thread; the child's exit closes the slave (EIO here).
-    let mut reader = master.try_clone().unwrap();
-    let (tx, rx) = std::sync::mpsc::channel::<Vec<u8>>();
-    std::thread::spawn(move || {
-        let mut buf = [0u8; 4096];
-        while let Ok(n) = reader.read(&mut buf) {
-            if n == 0 || tx.send(buf[..n].to_vec()).is_err() {
-                break;
+/// What the terminal shows, read from `master` on a thread; the child's exit closes the
+/// slave (EIO here), which ends it.
+pub struct Screen {
+    rx: Receiver<Vec<u8>>,
+    pub bytes: Vec<u8>,
+}
+
+impl Screen {
+    pub fn read(master: &File) -> Screen {
+        let mut reader = master.try_clone().unwrap();
+        let (tx, rx) = std::sync::mpsc::channel::<Vec<u8>>();
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 4096];
+            while let Ok(n) = reader.read(&mut buf) {
+                if n == 0 || tx.send(buf[..n].to_vec()).is_err() {
+                    break;
+                }
+            }
+        });
+        Screen {
+            rx,
+            bytes: Vec::new(),
+        }
+    }
+
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.bytes).into_owned()
+    }
+
+    /// Wait until the screen shows `text` (panics after the deadline).
+    pub fn wait_for(&mut self, text: &str, deadline: Instant) {
+        while !String::from_utf8_lossy(&self.bytes).contains(text) {
+            assert!(
+                Instant::now() < deadline,
+                "no {text:?} on the screen: {}",
+                self.text()
+            );
+            if let Ok(chunk) = self.rx.recv_timeout(Duration::from_millis(20)) {
+                self.bytes.extend(chunk);
             }
         }
-    });
-    let mut screen = Vec::new();
+    }
+
+    /// Take what is still coming, until the terminal is quiet for 200 ms.
+    pub fn drain(&mut self) {
+        while let Ok(chunk) = self.rx.recv_timeout(Duration::from_millis(200)) {
+            self.bytes.extend(chunk);
+        }
+    }
+}
+
+/// Run `cmd` with stdin, stdout and stderr on a new terminal. Each item of `input` is
+/// typed after the screen shows its prompt text (the first element of the pair).
+pub fn run_on_pty(cmd: Command, input: &[(&str, &str)]) -> PtyRun {
+    let (master, slave) = open();
+    let mut child = spawn(cmd, slave);
+    let mut screen = Screen::read(&master);
     let mut writer = master;
     let deadline = Instant::now() + Duration::from_secs(30);
     for (prompt, answer) in input {
-        while !String::from_utf8_lossy(&screen).contains(prompt) {
-            assert!(
-                Instant::now() < deadline,
-                "no prompt {prompt:?}: {}",
-                String::from_utf8_lossy(&screen)
-            );
-            if let Ok(chunk) = rx.recv_timeout(Duration::from_millis(50)) {
-                screen.extend(chunk);
-            }
-        }
+        screen.wait_for(prompt, deadline);
         writer.write_all(answer.as_bytes()).unwrap();
         writer.write_all(b"\n").unwrap();
     }
     let status = child.wait().unwrap();
-    while let Ok(chunk) = rx.recv_timeout(Duration::from_millis(200)) {
-        screen.extend(chunk);
-    }
+    screen.drain();
     PtyRun {
         code: status.code().unwrap_or(-1),
-        screen: String::from_utf8_lossy(&screen).into_owned(),
+        screen: screen.text(),
     }
 }
