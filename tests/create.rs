@@ -478,8 +478,7 @@ fn three_rejected_tokens_stop_without_reading_a_fourth() {
 fn rejected_saved_token_prompts_for_a_new_one() {
     let mut p = Project::new();
     p.set_env("HETZNER_API_TOKEN", None);
-    std::fs::create_dir_all(p.credentials_path().parent().unwrap()).unwrap();
-    std::fs::write(p.credentials_path(), "stale-token-0123456789\n").unwrap();
+    p.save_token("stale-token-0123456789\n");
     let run = p.run_with_stdin(
         &["server", "create", "web1", "--json"],
         &format!("{TOKEN}\n"),

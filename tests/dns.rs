@@ -34,9 +34,8 @@ fn project(hosts: &[&str]) -> Project {
 
 fn posts(p: &Project) -> Vec<String> {
     p.fake
-        .requests()
+        .writes()
         .into_iter()
-        .filter(|r| r.method != "GET")
         .map(|r| format!("{} {}", r.method, r.path))
         .collect()
 }

@@ -586,8 +586,7 @@ fn hcloud_active_context_gives_the_token_and_says_which() {
     assert_stderr(&run, "Using the token of hcloud context 'blog'");
 
     // The credentials file comes before the hcloud context.
-    std::fs::create_dir_all(p.credentials_path().parent().unwrap()).unwrap();
-    std::fs::write(p.credentials_path(), format!("{TOKEN}\n")).unwrap();
+    p.save_token(&format!("{TOKEN}\n"));
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(p.credentials_path(), std::fs::Permissions::from_mode(0o600)).unwrap();
     let run = p.run(&["server", "ip", "web1"]);
@@ -619,8 +618,7 @@ fn unset_hint_only_when_a_saved_token_exists() {
     assert_exit(&run, 1);
     assert_stderr(&run, "HETZNER_API_TOKEN was rejected");
     assert!(!run.stderr.contains("unset it"), "{}", run.dump());
-    std::fs::create_dir_all(p.credentials_path().parent().unwrap()).unwrap();
-    std::fs::write(p.credentials_path(), format!("{TOKEN}\n")).unwrap();
+    p.save_token(&format!("{TOKEN}\n"));
     let run = p.run(&["server", "list"]);
     assert_exit(&run, 1);
     assert_stderr(&run, "unset it to use the saved token");
@@ -631,8 +629,7 @@ fn a_credentials_file_others_can_read_is_used_with_a_warning() {
     use std::os::unix::fs::PermissionsExt;
     let mut p = Project::new();
     p.set_env("HETZNER_API_TOKEN", None);
-    std::fs::create_dir_all(p.credentials_path().parent().unwrap()).unwrap();
-    std::fs::write(p.credentials_path(), format!("{TOKEN}\n")).unwrap();
+    p.save_token(&format!("{TOKEN}\n"));
     std::fs::set_permissions(p.credentials_path(), std::fs::Permissions::from_mode(0o644)).unwrap();
     let run = p.run(&["server", "list"]);
     assert_exit(&run, 0);

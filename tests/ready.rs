@@ -37,11 +37,7 @@ fn post_body(p: &Project, path: &str) -> serde_json::Value {
 }
 
 fn posts(p: &Project) -> usize {
-    p.fake
-        .requests()
-        .iter()
-        .filter(|r| r.method != "GET")
-        .count()
+    p.fake.writes().len()
 }
 
 // -- the SSH wait ------------------------------------------------------------

@@ -91,6 +91,10 @@ pub struct Plan {
     pub web: Option<WebHosts>,
     /// Whether the early read parsed the file.
     pub parsed: bool,
+    /// The text of that early read (`None`: no file, or it could not be read), so the
+    /// other steps that need the config before the server exists (Kamal's `ssh.port`,
+    /// the proxy host names) do not read it again.
+    pub text: Option<String>,
     pub destination_given: bool,
     /// Where the file was found, when not in the current folder.
     pub notes: Vec<String>,
@@ -120,6 +124,7 @@ pub fn plan(args: &KamalArgs, flag: Option<Mode>) -> Result<Plan> {
         flag,
         web: None,
         parsed: false,
+        text: None,
         destination_given: args.destination.is_some(),
         notes: Vec::new(),
         warnings: Vec::new(),
@@ -142,7 +147,7 @@ pub fn plan(args: &KamalArgs, flag: Option<Mode>) -> Result<Plan> {
             return Ok(plan);
         }
     };
-    let config = match Config::parse(&text) {
+    let config = match Config::parse(plan.text.insert(text)) {
         Ok(config) => config,
         Err(e) => {
             plan.warnings.push(format!(

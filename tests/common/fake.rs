@@ -182,6 +182,16 @@ impl Fake {
         self.shared.lock().requests.clone()
     }
 
+    /// The requests that may change something (every method but `GET`), in order.
+    pub fn writes(&self) -> Vec<Request> {
+        let st = self.shared.lock();
+        st.requests
+            .iter()
+            .filter(|r| r.method != "GET")
+            .cloned()
+            .collect()
+    }
+
     /// Number of requests with exactly this method and path (query ignored).
     pub fn count(&self, method: &str, path: &str) -> usize {
         let st = self.shared.lock();

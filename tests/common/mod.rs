@@ -109,6 +109,14 @@ impl Project {
         self.home.path().join(".pegasus/hetzner_credentials")
     }
 
+    /// Write `content` as the saved token file (creating `~/.pegasus`); its path.
+    pub fn save_token(&self, content: &str) -> PathBuf {
+        let path = self.credentials_path();
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, content).unwrap();
+        path
+    }
+
     /// The command, in a clean environment: only what the test sets.
     pub fn command(&self, args: &[&str]) -> Command {
         let mut cmd = Command::new(BIN);

@@ -14,7 +14,7 @@ use crate::error::{Error, Result};
 use crate::hetzner::{Client, RrSet, Server, Waited, Written, Zone};
 use crate::kamal::proxy::{self, ProxyHosts};
 use crate::kamal::{Mode, WebHosts};
-use crate::kamal_config::{Located, Report};
+use crate::kamal_config::{self, Located, Report};
 use crate::ui::{Ui, escape};
 
 /// TTL of a record set pegasus makes (an existing set keeps its own).
@@ -67,12 +67,12 @@ pub enum Status {
 
 /// Local, before any request: the proxy host names. With `--dns`, a config without usable
 /// names is a usage error (exit 2); without it, an unreadable file just means no hints.
-pub fn plan(args: &CreateArgs, kamal: &Located) -> Result<Plan> {
+pub fn plan(args: &CreateArgs, kamal: &kamal_config::Plan) -> Result<Plan> {
     let mut plan = Plan {
         dns: args.dns,
         ..Plan::default()
     };
-    let path = match kamal {
+    let path = match &kamal.located {
         Located::Found(path) => path,
         Located::Skipped => return Ok(plan),
         Located::NotFound if args.dns => {
@@ -83,7 +83,11 @@ pub fn plan(args: &CreateArgs, kamal: &Located) -> Result<Plan> {
         Located::NotFound => return Ok(plan),
     };
     let mut shown = path.display().to_string();
-    let mut read = read_hosts(path);
+    // The text step 3 read already; read again only to say why it could not be read.
+    let mut read = match &kamal.text {
+        Some(text) => hosts_in(text),
+        None => read_hosts(path),
+    };
     // Kamal merges a destination file over `deploy.yml`: without a proxy of its own, the
     // destination serves the names of the base file.
     let base = args
@@ -131,7 +135,11 @@ fn read_hosts(path: &Path) -> std::result::Result<ProxyHosts, String> {
     let bytes = std::fs::read(path)
         .map_err(|e| format!("cannot be read ({})", crate::error::io_reason(&e)))?;
     let text = String::from_utf8(bytes).map_err(|_| "is not UTF-8 text".to_string())?;
-    proxy::proxy_hosts(&text).map_err(|e| format!("does not parse ({e})"))
+    hosts_in(&text)
+}
+
+fn hosts_in(text: &str) -> std::result::Result<ProxyHosts, String> {
+    proxy::proxy_hosts(text).map_err(|e| format!("does not parse ({e})"))
 }
 
 /// `config/deploy.yml` for `config/deploy.staging.yml` and destination `staging`.

@@ -123,8 +123,8 @@ fn create(args: &CreateArgs, ui: &Ui, known: &mut Option<Known>) -> Result<()> {
     let home = session::home_dir();
     let kamal = kamal::plan(args, ui)?;
     let user_data = user_data::load(args.user_data.as_deref())?;
-    let (ssh_port, port_source) = ssh::port(args, &kamal.located);
-    let mut dns = dns::plan(args, &kamal.located)?;
+    let (ssh_port, port_source) = ssh::port(args, kamal.text.as_deref());
+    let mut dns = dns::plan(args, &kamal)?;
 
     // The key, and the API: the key list also proves the token; then the preflight reads.
     let (key, (client, keys, source)) =

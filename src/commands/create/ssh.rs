@@ -5,9 +5,7 @@ use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
 use crate::cli::CreateArgs;
-use crate::commands::hostkeys;
 use crate::error::{Error, Result};
-use crate::kamal_config::Located;
 use crate::ssh_wait::{self, Outcome, Timing};
 use crate::ui::Ui;
 
@@ -20,11 +18,11 @@ pub enum PortSource {
 }
 
 /// `--ssh-port`, else Kamal's `ssh.port`, else 22.
-pub fn port(args: &CreateArgs, kamal: &Located) -> (u16, PortSource) {
+pub fn port(args: &CreateArgs, kamal_text: Option<&str>) -> (u16, PortSource) {
     if let Some(p) = args.ssh_port {
         return (p, PortSource::Flag);
     }
-    match hostkeys::kamal_ssh_port(kamal) {
+    match kamal_text.and_then(crate::kamal::ssh_port::ssh_port) {
         Some(p) => (p, PortSource::Kamal),
         None => (22, PortSource::Default),
     }
