@@ -37,7 +37,7 @@ pub fn write_atomic(path: &Path, bytes: &[u8], mode: Option<u32>) -> io::Result<
 
     // A second signal must not end the program while the temp file exists (the first
     // only sets a flag, see `signals`): it is renamed or removed before this returns.
-    let _critical = crate::signals::critical();
+    let _critical = crate::process::signals::critical();
     let (tmp_path, mut file) = create_temp(&dir, &file_name, mode)?;
     let result = (|| {
         file.write_all(bytes)?;

@@ -1,7 +1,7 @@
 //! pegasus: provision a Hetzner Cloud server for Kamal and point the Kamal config at it.
 //!
 //! Data flows one way: arguments (`cli`) → plan (local checks in `commands`) → API
-//! calls (`hetzner` over `http`) → output (`ui`) → Kamal edit (`kamal_config`, `kamal`).
+//! calls (`hetzner` over `http`) → output (`ui`) → Kamal edit (`deploy_file`, `kamal`).
 //! `main.rs` only maps the result to an exit code.
 
 pub mod cli;
@@ -9,18 +9,16 @@ pub mod commands;
 pub mod completions;
 pub mod credentials;
 pub mod defaults;
+pub mod deploy_file;
 pub mod error;
 pub mod fsutil;
 pub mod hetzner;
 pub mod http;
 pub mod kamal;
-pub mod kamal_config;
-pub mod known_hosts;
 pub mod observer;
+pub mod process;
 pub mod session;
-pub mod signals;
-pub mod ssh_keys;
-pub mod ssh_wait;
+pub mod ssh;
 pub mod text;
 pub mod timefmt;
 pub mod tls;

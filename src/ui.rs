@@ -136,7 +136,7 @@ impl Ui {
     pub fn ask(&self, question: &str) -> Result<Option<String>> {
         self.stop_spinner();
         // Blocked on input there is no safe point: a signal ends the program at once.
-        let _now = crate::signals::Immediate::new();
+        let _now = crate::process::signals::Immediate::new();
         let _ = write!(io::stderr(), "{question}");
         let _ = io::stderr().flush();
         let answer = read_line();
@@ -156,7 +156,7 @@ impl Ui {
     pub fn ask_secret(&self, question: &str) -> Result<Option<String>> {
         self.stop_spinner();
         if !self.stdin_tty {
-            let _now = crate::signals::Immediate::new();
+            let _now = crate::process::signals::Immediate::new();
             let _ = write!(io::stderr(), "{question}");
             let _ = io::stderr().flush();
             let answer = read_line();
@@ -332,12 +332,12 @@ mod echo {
         /// Echo off, and a signal restores it before the program ends.
         pub struct EchoOff {
             old: Option<Termios>,
-            _signals: crate::signals::Immediate,
+            _signals: crate::process::signals::Immediate,
         }
 
         impl EchoOff {
             pub fn new() -> EchoOff {
-                let now = crate::signals::Immediate::with_restore(restore);
+                let now = crate::process::signals::Immediate::with_restore(restore);
                 let mut t = std::mem::MaybeUninit::<Termios>::uninit();
                 // SAFETY: tcgetattr fills the struct when it returns 0; we only read it then.
                 let old = unsafe {
@@ -380,12 +380,12 @@ mod echo {
     mod imp {
         /// No echo control here; the guard only keeps a signal at the prompt immediate.
         pub struct EchoOff {
-            _immediate: crate::signals::Immediate,
+            _immediate: crate::process::signals::Immediate,
         }
         impl EchoOff {
             pub fn new() -> EchoOff {
                 EchoOff {
-                    _immediate: crate::signals::Immediate::new(),
+                    _immediate: crate::process::signals::Immediate::new(),
                 }
             }
         }

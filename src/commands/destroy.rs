@@ -13,18 +13,18 @@ use serde::Serialize;
 use super::{ServerOut, json_line, print, step_words, unknown_names};
 use crate::cli::DestroyArgs;
 use crate::credentials::Source;
+use crate::deploy_file;
 use crate::error::{Error, Result};
 use crate::hetzner::{Client, Server, Waited};
 use crate::http::{Endpoint, Observer};
 use crate::kamal;
-use crate::kamal_config;
 use crate::session;
 use crate::timefmt;
 use crate::ui::{Ui, escape};
 
 pub fn run(args: &DestroyArgs, ui: &Ui) -> Result<()> {
     let endpoint = Endpoint::from_env()?;
-    let kamal = kamal_config::locate(&args.kamal)?;
+    let kamal = deploy_file::locate(&args.kamal)?;
     let home = session::home_dir();
     let names: Vec<&str> = args.names.iter().map(String::as_str).collect();
     let (client, found, source) =
@@ -48,7 +48,7 @@ pub fn run(args: &DestroyArgs, ui: &Ui) -> Result<()> {
     // What will be deleted, each with the Kamal lines that name its addresses.
     for s in &servers {
         ui.note(&describe(s));
-        if let Some(lines) = kamal_config::lines_naming(&kamal, &s.addresses()) {
+        if let Some(lines) = deploy_file::lines_naming(&kamal, &s.addresses()) {
             ui.note(&lines);
         }
     }
@@ -73,7 +73,7 @@ pub fn run(args: &DestroyArgs, ui: &Ui) -> Result<()> {
             failures.push(e);
             continue;
         }
-        let still_named = kamal_config::references(&kamal, &server.addresses());
+        let still_named = deploy_file::references(&kamal, &server.addresses());
         out.push_str(&if args.json {
             json_line(&DestroyOut::new(server, still_named.as_ref()))?
         } else {
@@ -96,7 +96,7 @@ pub fn run(args: &DestroyArgs, ui: &Ui) -> Result<()> {
 
 /// Run on this thread as soon as one server is gone, before the others may be.
 /// Its addresses leave `~/.ssh/known_hosts` (SPEC §5).
-fn after_gone(server: &Server, kamal: &kamal_config::Located, ui: &Ui) {
+fn after_gone(server: &Server, kamal: &deploy_file::Located, ui: &Ui) {
     super::hostkeys::after_destroy(server, kamal, ui);
 }
 

@@ -3,10 +3,10 @@
 
 use std::net::IpAddr;
 
+use crate::deploy_file::Located;
 use crate::hetzner::Server;
-use crate::kamal_config::Located;
-use crate::known_hosts;
 use crate::session::{self, tilde};
+use crate::ssh::known_hosts;
 use crate::ui::Ui;
 
 /// Remove the entries for `addresses` (at port 22 and, for another port, `[ip]:port`).

@@ -160,10 +160,10 @@ impl Client<'_> {
                 return Ok(Waited::TimedOut);
             }
             // Interruptible: a signal ends the wait within milliseconds (SPEC §8).
-            crate::signals::sleep(delay.min(left))?;
+            crate::process::signals::sleep(delay.min(left))?;
             polls += 1;
             let seen = probe()?;
-            crate::signals::check()?;
+            crate::process::signals::check()?;
             match seen {
                 Poll::Done => return Ok(Waited::Done),
                 Poll::Failed(why) => return Ok(Waited::Failed(why)),

@@ -285,7 +285,7 @@ impl Client<'_> {
             }
             let wait = self.http.timing.backoff_for(attempt);
             attempt += 1;
-            crate::signals::sleep(wait)?;
+            crate::process::signals::sleep(wait)?;
         }
     }
 

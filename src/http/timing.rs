@@ -91,7 +91,7 @@ impl Timing {
 
     /// Sleep for a retry wait (scaled in tests); a signal ends it early (SPEC §8).
     pub fn sleep(&self, wait: Duration) -> crate::error::Result<()> {
-        crate::signals::sleep(wait.mul_f64(self.sleep_scale))
+        crate::process::signals::sleep(wait.mul_f64(self.sleep_scale))
     }
 }
 

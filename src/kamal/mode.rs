@@ -72,22 +72,8 @@ impl WebHosts {
 /// host name (`<IP-ADDRESS>`, `YOUR_SERVER_IP`, `<your.server.ip>`), or Kamal's sample
 /// `192.168.0.1`.
 pub fn is_placeholder(host: &str) -> bool {
-    host == KAMAL_SAMPLE || (host.parse::<IpAddr>().is_err() && !is_hostname(host))
-}
-
-/// Labels of 1–63 characters from `a-z A-Z 0-9 -`, not starting or ending with `-`,
-/// separated by dots, 253 characters at most (one final dot allowed).
-fn is_hostname(host: &str) -> bool {
-    let name = host.strip_suffix('.').unwrap_or(host);
-    !name.is_empty()
-        && name.len() <= 253
-        && name.split('.').all(|label| {
-            !label.is_empty()
-                && label.len() <= 63
-                && !label.starts_with('-')
-                && !label.ends_with('-')
-                && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
-        })
+    host == KAMAL_SAMPLE
+        || (host.parse::<IpAddr>().is_err() && !crate::text::hostname::is_host(host))
 }
 
 /// Whether choosing the mode needs the project's server list: no flag, and the single web

@@ -10,11 +10,11 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use crate::cli::CreateArgs;
+use crate::deploy_file::{self, Located, Report};
 use crate::error::{Error, Result};
 use crate::hetzner::{Client, RrSet, Server, Waited, Written, Zone};
 use crate::kamal::proxy::{self, ProxyHosts};
 use crate::kamal::{Mode, WebHosts};
-use crate::kamal_config::{self, Located, Report};
 use crate::ui::{Ui, escape};
 
 /// TTL of a record set pegasus makes (an existing set keeps its own).
@@ -67,7 +67,7 @@ pub enum Status {
 
 /// Local, before any request: the proxy host names. With `--dns`, a config without usable
 /// names is a usage error (exit 2); without it, an unreadable file just means no hints.
-pub fn plan(args: &CreateArgs, kamal: &kamal_config::Plan) -> Result<Plan> {
+pub fn plan(args: &CreateArgs, kamal: &deploy_file::Plan) -> Result<Plan> {
     let mut plan = Plan {
         dns: args.dns,
         ..Plan::default()

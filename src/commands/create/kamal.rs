@@ -3,15 +3,15 @@
 //! and step 10 (the edit, and in `--json` mode the stderr line saying the file changed).
 
 use crate::cli::CreateArgs;
+use crate::deploy_file::{self, Plan, Report};
 use crate::error::Result;
 use crate::hetzner::Client;
 use crate::kamal::ProjectServer;
-use crate::kamal_config::{self, Plan, Report};
 use crate::ui::{Ui, escape};
 
 /// Step 3: the plan, with its notes and warnings shown on stderr.
 pub fn plan(args: &CreateArgs, ui: &Ui) -> Result<Plan> {
-    let plan = kamal_config::plan(&args.kamal, args.mode)?;
+    let plan = deploy_file::plan(&args.kamal, args.mode)?;
     for note in &plan.notes {
         ui.note(&escape(note));
     }
@@ -42,9 +42,9 @@ pub fn project_servers(client: &Client, plan: &Plan) -> Result<Vec<ProjectServer
 
 /// Step 10: edit the file; in `--json` mode say on stderr that it changed.
 pub fn apply(plan: &Plan, address: &str, project: &[ProjectServer], json: bool, ui: &Ui) -> Report {
-    let report = kamal_config::apply(plan, address, project);
+    let report = deploy_file::apply(plan, address, project);
     if json {
-        for line in kamal_config::stderr_lines(&report) {
+        for line in deploy_file::stderr_lines(&report) {
             ui.note(&line);
         }
     }

@@ -8,7 +8,7 @@ use crate::error::{Error, Result};
 use crate::hetzner::{Client, SshKey};
 use crate::http::Endpoint;
 use crate::session::{self, tilde};
-use crate::ssh_keys::{self, PublicKey};
+use crate::ssh::keys::{self as ssh_keys, PublicKey};
 use crate::ui::{Ui, escape};
 
 const KEY_TRIES: u32 = 3;

@@ -24,13 +24,13 @@ use serde::Serialize;
 
 use super::{ServerOut, json_line, print};
 use crate::cli::{CreateArgs, MANAGED_BY};
+use crate::deploy_file::{self, Plan, Report};
 use crate::error::{Error, Result, ServerFacts};
 use crate::hetzner::{Client, Created, FirewallRef, NewServer, Server, SshKey};
 use crate::http::Endpoint;
 use crate::kamal::ProjectServer;
-use crate::kamal_config::{self, Plan, Report};
+use crate::process::signals;
 use crate::session;
-use crate::signals;
 use crate::ui::{Ui, escape};
 
 pub fn run(args: &CreateArgs, ui: &Ui) -> Result<()> {
@@ -452,7 +452,7 @@ fn human(
         escape(ssh),
     );
     let paint = |t: &str, c: &str| ui.paint_out(t, c);
-    let lines = kamal_config::human_lines(report, address, &paint);
+    let lines = deploy_file::human_lines(report, address, &paint);
     if !lines.is_empty() {
         out.push('\n');
         for l in lines {
@@ -470,7 +470,7 @@ fn human(
     if facts.ssh_ready != Some(false)
         && matches!(
             report.status,
-            kamal_config::Status::Updated | kamal_config::Status::Unchanged
+            deploy_file::Status::Updated | deploy_file::Status::Unchanged
         )
     {
         out.push_str("\nNext: kamal setup\n");

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use crate::cli::CreateArgs;
 use crate::error::{Error, Result};
-use crate::ssh_wait::{self, Outcome, Timing};
+use crate::ssh::banner::{self, Outcome, Timing};
 use crate::ui::Ui;
 
 /// Where the port came from, for the messages.
@@ -67,7 +67,7 @@ pub fn wait(
         return Ok(skipped);
     };
     let addr = SocketAddr::new(ip, port);
-    if !ssh_wait::may_connect(ip) {
+    if !banner::may_connect(ip) {
         ui.note(&format!(
             "not waiting for SSH: {ip} is not a public address"
         ));
@@ -76,7 +76,7 @@ pub fn wait(
     let timing = Timing::for_address(ip, Duration::from_secs(timeout));
     let title = format!("Server {name}");
     ui.progress(&title, &format!("waiting for SSH on {addr}"), None);
-    let outcome = ssh_wait::wait(addr, timing, &crate::signals::sleep);
+    let outcome = banner::wait(addr, timing, &crate::process::signals::sleep);
     if outcome.is_err() {
         ui.progress_done(&title, "interrupted while waiting for SSH");
     }

@@ -88,8 +88,8 @@ fn matching_forms(line: &[u8], forms: &[String]) -> Vec<usize> {
             return Vec::new();
         };
         let (Some(salt), Some(hash)) = (
-            crate::ssh_keys::base64_decode(salt),
-            crate::ssh_keys::base64_decode(hash),
+            crate::ssh::keys::base64_decode(salt),
+            crate::ssh::keys::base64_decode(hash),
         ) else {
             return Vec::new();
         };

@@ -3,6 +3,8 @@
 
 use std::borrow::Cow;
 
+pub mod hostname;
+
 /// Text from the API or from a file, made safe for a terminal (SPEC §8): control
 /// characters (C0 but tab, DEL, C1, and line breaks) become visible escapes such as
 /// `\x1b`, so a value can never move the cursor, set the title or fake a line. Apply

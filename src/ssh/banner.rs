@@ -140,7 +140,7 @@ pub fn wait(
         if left.is_zero() {
             return Ok(Outcome::TimedOut(last));
         }
-        crate::signals::check()?;
+        crate::process::signals::check()?;
         sleep(timing.retry.min(left))?;
     }
 }
@@ -183,7 +183,7 @@ pub fn probe(addr: SocketAddr, connect: Duration, read: Duration) -> Result<(), 
                     std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
                 ) =>
             {
-                if crate::signals::pending().is_some() {
+                if crate::process::signals::pending().is_some() {
                     return Err("interrupted".into());
                 }
                 continue;

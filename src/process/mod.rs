@@ -1,0 +1,4 @@
+//! The process layer (SPEC §8): signals, the waits that a signal cuts short, and the
+//! terminal state they restore. Everything here reaches the OS through `libc`.
+
+pub mod signals;
