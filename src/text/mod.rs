@@ -27,6 +27,73 @@ pub fn escape(text: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// Text that came from outside the program (an API answer, a file) and is shown as it
+/// came: a name, a message, a description, a line of the Kamal file. Its only `Display`
+/// is [`escape`]d (SPEC §7, §8), so printing it can never move the cursor, set the title
+/// or fake a line; JSON output serialises the raw text (JSON escapes it by itself).
+/// [`raw`](Untrusted::raw) is for comparing and for sending back to the API, never for a
+/// terminal, a file or a shell.
+#[derive(
+    Clone, Default, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
+#[serde(transparent)]
+pub struct Untrusted(String);
+
+impl Untrusted {
+    pub fn new(text: impl Into<String>) -> Untrusted {
+        Untrusted(text.into())
+    }
+
+    /// The text as it came: for comparisons, JSON and requests, never for human output.
+    pub fn raw(&self) -> &str {
+        &self.0
+    }
+
+    pub fn into_raw(self) -> String {
+        self.0
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl std::fmt::Display for Untrusted {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.pad(&escape(&self.0))
+    }
+}
+
+impl std::fmt::Debug for Untrusted {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(&self.0, f)
+    }
+}
+
+impl PartialEq<str> for Untrusted {
+    fn eq(&self, other: &str) -> bool {
+        self.0 == other
+    }
+}
+
+impl PartialEq<&str> for Untrusted {
+    fn eq(&self, other: &&str) -> bool {
+        self.0 == *other
+    }
+}
+
+impl From<&str> for Untrusted {
+    fn from(s: &str) -> Untrusted {
+        Untrusted(s.to_string())
+    }
+}
+
+impl From<String> for Untrusted {
+    fn from(s: String) -> Untrusted {
+        Untrusted(s)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::escape;
@@ -40,5 +107,17 @@ mod tests {
         );
         assert_eq!(escape("x\u{2028}y"), "x\\u{2028}y");
         assert!(!escape("\x1b]0;title\x07").contains('\x1b'));
+    }
+
+    #[test]
+    fn untrusted_text_prints_escaped_and_serialises_raw() {
+        let t = super::Untrusted::new("web1\x1b]0;pwned\x07");
+        assert_eq!(t.to_string(), "web1\\x1b]0;pwned\\x07");
+        assert_eq!(format!("{t:>20}|"), "web1\\x1b]0;pwned\\x07|");
+        assert_eq!(
+            serde_json::to_string(&t).unwrap(),
+            "\"web1\\u001b]0;pwned\\u0007\""
+        );
+        assert_eq!(t, "web1\x1b]0;pwned\x07");
     }
 }
