@@ -334,7 +334,7 @@ fn help_is_the_same_text_everywhere() {
     }
     let usage = p.run(&["help"]).stdout;
     for needle in [
-        "server destroy <NAME>... [-y] [-c PATH] [-d DEST] [--json]",
+        "server destroy <NAME>... [-y] [-c PATH] [-d DEST] [--no-kamal] [--dns]",
         "(alias: ls)",
         "(alias: delete)",
         "pegasus server ip <NAME> [-6]",

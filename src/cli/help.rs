@@ -7,13 +7,15 @@ pegasus: provision a Hetzner Cloud server for Kamal and point config/deploy.yml 
 Usage:
   pegasus server create <NAME> [-t TYPE] [-i IMAGE] [-l LOC] [-k PATH] [--label KEY=VALUE]...
           [--firewall NAME | --no-firewall] [--user-data FILE] [--ssh-port PORT]
-          [--ssh-timeout SECONDS] [-c PATH] [-d DEST] [--append | --replace] [--dns]
+          [--ssh-timeout SECONDS] [-c PATH] [-d DEST]
+          [--append | --replace | --role ROLE] [--dns] [-y] [--dry-run]
           [--no-kamal] [--json]
                                       provision a server (the main job)
   pegasus server list [-o noheader] [-o columns=COLS] [-o json] [-l SELECTOR] [--json]
                                       list the project's servers (alias: ls)
   pegasus server ip <NAME> [-6]       print a server's address
-  pegasus server destroy <NAME>... [-y] [-c PATH] [-d DEST] [--json]
+  pegasus server destroy <NAME>... [-y] [-c PATH] [-d DEST] [--no-kamal] [--dns]
+          [--json]
                                       delete servers (alias: delete)
   pegasus completions <bash|zsh|fish> print a shell completion script
   pegasus help [COMMAND...]           show the help of a command (also: --help, -h)
@@ -56,13 +58,17 @@ Options:
       --no-firewall         attach no firewall
       --user-data FILE      cloud-init user data sent with the create (at most 32 KiB)
       --ssh-port PORT       the port SSH answers on (default: Kamal's ssh.port, else 22)
-      --ssh-timeout SECONDS how long to wait for SSH to answer (default: 300; 0 skips)
+      --ssh-timeout SECONDS how long to wait until the server is ready for Kamal
+                            (SSH, login, cloud-init; default: 600; 0 skips)
   -c, --config-file PATH    Kamal config to update (default: config/deploy.yml)
   -d, --destination DEST    update config/deploy.DEST.yml instead
       --append              Kamal: add the server to the web role, change nothing else
       --replace             Kamal: put the server in place of the single web host
+      --role ROLE           Kamal: add the server to role ROLE (not the web role)
       --dns                 point the Kamal proxy host names at the server in Hetzner DNS
-      --no-kamal            do not touch any Kamal config
+  -y, --yes                 consent to moving live DNS records (answers nothing else)
+      --dry-run             check everything, create nothing, print the plan and price
+      --no-kamal            do not read or write any Kamal config
       --json                print one JSON object on stdout and nothing else there
   -h, --help                show this help
 
@@ -114,7 +120,7 @@ Example:
 ";
 
 pub const DESTROY_USAGE: &str = "\
-Usage: pegasus server destroy <NAME>... [--yes] [--json]      (alias: delete)
+Usage: pegasus server destroy <NAME>... [options]      (alias: delete)
 
 Delete the servers named. Every name is looked up first (an unknown one: nothing is
 deleted). Shows what will be deleted and asks you to type the name (with several
@@ -123,9 +129,12 @@ servers are deleted side by side.
 
 Options:
   -y, --yes                 do not ask for confirmation
-  -c, --config-file PATH    Kamal config to check for the servers' addresses
-                            (default: config/deploy.yml; it is never edited)
-  -d, --destination DEST    check config/deploy.DEST.yml instead
+  -c, --config-file PATH    Kamal config that forgets the servers' addresses
+                            (default: config/deploy.yml)
+  -d, --destination DEST    edit config/deploy.DEST.yml instead
+      --no-kamal            leave the Kamal config alone
+      --dns                 remove the servers' addresses from the DNS records of
+                            the Kamal proxy host names
       --json                print one JSON object per server, one per line
   -h, --help                show this help
 

@@ -67,6 +67,12 @@ pub struct CreateArgs {
     pub mode: Option<crate::kamal::Mode>,
     /// `--dns`: set the proxy hosts' records in Hetzner DNS.
     pub dns: bool,
+    /// `--role ROLE`: the server joins this Kamal role (not the primary one; SPEC §6).
+    pub role: Option<String>,
+    /// `--dry-run`: check everything, create nothing, print the plan (SPEC §4).
+    pub dry_run: bool,
+    /// `-y/--yes`: consent to moving live DNS records (SPEC §10); nothing else.
+    pub yes: bool,
 }
 
 /// Which of the server's settings the command line named explicitly.
@@ -89,7 +95,7 @@ pub enum FirewallChoice {
 }
 
 /// Default for `--ssh-timeout`, in seconds.
-pub const DEFAULT_SSH_TIMEOUT: u64 = 300;
+pub const DEFAULT_SSH_TIMEOUT: u64 = 600;
 
 /// `server list`: the hcloud CLI's `-o` and `-l` options.
 #[derive(Debug, Default, PartialEq)]
@@ -170,6 +176,8 @@ pub struct DestroyArgs {
     pub yes: bool,
     pub json: bool,
     pub kamal: KamalArgs,
+    /// `--dns`: remove the servers' addresses from the proxy names' record sets.
+    pub dns: bool,
 }
 
 pub use crate::defaults::DEFAULT_SERVER_TYPE;
@@ -375,6 +383,7 @@ fn parse_create(p: &mut lexopt::Parser) -> Result<Command> {
     let mut ssh_port = None;
     let mut ssh_timeout = DEFAULT_SSH_TIMEOUT;
     let (mut append, mut replace, mut dns) = (false, false, false);
+    let (mut role, mut dry_run, mut yes) = (None, false, false);
     while let Some(arg) = next(p, cmd)? {
         let o = match arg {
             Arg::Word(w) => {
@@ -410,6 +419,9 @@ fn parse_create(p: &mut lexopt::Parser) -> Result<Command> {
             "append" => append = true,
             "replace" => replace = true,
             "dns" => dns = true,
+            "role" => role = Some(value(p, o, help)?),
+            "dry-run" => dry_run = true,
+            "yes" => yes = true,
             // Hetzner's names are lowercase: `CX23` is `cx23`.
             "server-type" => server_type = Some(value(p, o, help)?.to_ascii_lowercase()),
             "image" => image = Some(value(p, o, help)?.to_ascii_lowercase()),
@@ -441,6 +453,10 @@ fn parse_create(p: &mut lexopt::Parser) -> Result<Command> {
         "--firewall and --no-firewall",
     )?;
     exclusive(dns, kamal.no_kamal, "--dns and --no-kamal")?;
+    exclusive(role.is_some(), append, "--role and --append")?;
+    exclusive(role.is_some(), replace, "--role and --replace")?;
+    exclusive(role.is_some(), dns, "--role and --dns")?;
+    exclusive(role.is_some(), kamal.no_kamal, "--role and --no-kamal")?;
     exclusive(
         append || replace,
         kamal.no_kamal,
@@ -475,6 +491,9 @@ fn parse_create(p: &mut lexopt::Parser) -> Result<Command> {
             _ => None,
         },
         dns,
+        role,
+        dry_run,
+        yes,
     }))
 }
 
@@ -574,6 +593,7 @@ fn parse_destroy(p: &mut lexopt::Parser) -> Result<Command> {
     let mut yes = false;
     let mut json = false;
     let mut kamal = KamalArgs::default();
+    let mut dns = false;
     while let Some(arg) = next(p, cmd)? {
         let o = match arg {
             Arg::Word(w) => {
@@ -591,6 +611,8 @@ fn parse_destroy(p: &mut lexopt::Parser) -> Result<Command> {
             "json" => json = true,
             "config-file" => kamal.config_file = Some(PathBuf::from(value(p, o, help)?)),
             "destination" => kamal.destination = Some(value(p, o, help)?),
+            "no-kamal" => kamal.no_kamal = true,
+            "dns" => dns = true,
             _ => return Err(not_handled(o)),
         }
     }
@@ -598,11 +620,18 @@ fn parse_destroy(p: &mut lexopt::Parser) -> Result<Command> {
         return Err(Error::usage("missing the server NAME", help));
     }
     check_kamal_args(&kamal, help)?;
+    if dns && kamal.no_kamal {
+        return Err(Error::usage(
+            "--dns and --no-kamal exclude each other",
+            help,
+        ));
+    }
     Ok(Command::Destroy(DestroyArgs {
         names,
         yes,
         json,
         kamal,
+        dns,
     }))
 }
 

@@ -242,6 +242,7 @@ fn destroy_and_list() {
             yes: true,
             json: false,
             kamal: KamalArgs::default(),
+            dns: false,
         })
     );
     assert_eq!(
