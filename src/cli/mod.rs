@@ -27,7 +27,7 @@ pub enum Command {
     /// Print this help text on stdout and exit 0.
     Help(&'static str),
     Version,
-    Create(CreateArgs),
+    Create(Box<CreateArgs>),
     List(ListArgs),
     Ip(IpArgs),
     Destroy(DestroyArgs),
@@ -467,7 +467,7 @@ fn parse_create(p: &mut lexopt::Parser) -> Result<Command> {
         image: image.is_some(),
         location: location.is_some(),
     };
-    Ok(Command::Create(CreateArgs {
+    Ok(Command::Create(Box::new(CreateArgs {
         name,
         server_type: server_type.unwrap_or_else(|| DEFAULT_SERVER_TYPE.into()),
         image: image.unwrap_or_else(|| DEFAULT_IMAGE.into()),
@@ -494,7 +494,7 @@ fn parse_create(p: &mut lexopt::Parser) -> Result<Command> {
         role,
         dry_run,
         yes,
-    }))
+    })))
 }
 
 fn parse_list(p: &mut lexopt::Parser) -> Result<Command> {

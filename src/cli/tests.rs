@@ -5,7 +5,7 @@ fn create(args: &[&str]) -> Result<CreateArgs> {
     let mut all = vec!["server", "create"];
     all.extend_from_slice(args);
     match parse(all)? {
-        Command::Create(c) => Ok(c),
+        Command::Create(c) => Ok(*c),
         other => panic!("expected create, got {other:?}"),
     }
 }
