@@ -568,7 +568,7 @@ fn unknown_image_is_refused_before_anything_is_made_listing_the_images() {
     assert_exit(&run, 1);
     assert_stderr(
         &run,
-        "image 'windows-95' does not exist; images for x86: debian-12, ubuntu-22.04, ubuntu-24.04 (use -i)",
+        "image 'windows-95' does not exist; images for x86: debian-12, debian-13, ubuntu-22.04, ubuntu-24.04 (use -i)",
     );
     assert!(p.fake.server_names().is_empty());
     assert_eq!(p.fake.count("POST", "/v1/servers"), 0);

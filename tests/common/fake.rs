@@ -11,8 +11,9 @@
 //! What it serves (under `/v1`, see the brief and `research/hetzner_api.md` §10):
 //! servers (list/create/get/delete), actions (by id, `?id=` list, per server), SSH keys
 //! (list/create/get/delete), firewalls (list/get/create, see `fake/firewalls.rs`), server
-//! types, locations, images, `410` for datacenters, and DNS zones with their record sets
-//! (`fake/zones.rs`: `add_zone`, `add_rrset`, `rrsets`).
+//! types (with per-location prices), locations, images, `GET /pricing` (the catalogue and
+//! its prices: `fake/fixtures.rs`), `410` for datacenters, and DNS zones with their
+//! record sets (`fake/zones.rs`: `add_zone`, `add_rrset`, `rrsets`).
 //! Every response carries `Content-Type`, `Content-Length`, `X-Correlation-Id` and the
 //! `RateLimit-*` headers.
 //!

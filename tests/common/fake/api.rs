@@ -8,7 +8,8 @@ use serde_json::{Map, Value, json};
 
 use super::firewalls::Firewalls;
 use super::fixtures::{
-    IMAGES, LOCATIONS, SERVER_TYPES, image_json, included_traffic, location_json, server_type_json,
+    IMAGES, LOCATIONS, SERVER_TYPES, image_json, included_traffic, location_json, pricing_json,
+    server_type_json,
 };
 use super::util::{self, Selector, rfc3339};
 use super::{Fault, PageFault, READONLY_TOKEN, Request, TOKEN};
@@ -250,6 +251,7 @@ enum Route<'a> {
     Location(&'a str),
     Images,
     Image(&'a str),
+    Pricing,
     Datacenters,
     Firewalls,
     Firewall(&'a str),
@@ -831,6 +833,7 @@ impl State {
             ["locations", l] => Route::Location(l),
             ["images"] => Route::Images,
             ["images", i] => Route::Image(i),
+            ["pricing"] => Route::Pricing,
             ["datacenters"] | ["datacenters", _] => Route::Datacenters,
             ["firewalls"] => Route::Firewalls,
             ["firewalls", f] => Route::Firewall(f),
@@ -855,6 +858,7 @@ impl State {
             ("GET", Route::Location(id)) => Self::get_location(id),
             ("GET", Route::Images) => self.list_images(&q, raw_query),
             ("GET", Route::Image(id)) => Self::get_image(id),
+            ("GET", Route::Pricing) => Ok(Resp::json(200, &pricing_json())),
             ("GET", Route::Firewalls) => self.list_firewalls(&q, raw_query),
             ("POST", Route::Firewalls) => self.firewalls.create(body),
             ("GET", Route::Firewall(id)) => self.firewalls.get(id),
