@@ -12,6 +12,7 @@ mod firewalls;
 mod keys;
 mod pricing;
 mod servers;
+mod values;
 mod zones;
 
 pub use actions::{Action, ActionError, Poll, Waited, next_poll_delay};
@@ -19,9 +20,8 @@ pub use catalog::{Deprecation, Location, ServerType, TypeLocation, check_type_lo
 pub use firewalls::{Firewall, NewFirewall, Rule, kamal_rules};
 pub use keys::SshKey;
 pub use pricing::{Currency, Decimal, Ipv4Price, LocationPrice, Price, Pricing, price};
-pub use servers::{
-    Created, FirewallRef, Image, IpBlock, Named, NewServer, Protection, PublicNet, Server,
-};
+pub use servers::{Created, FirewallRef, Image, Named, NewServer, Protection, PublicNet, Server};
+pub use values::{ActionStatus, Architecture, Ipv4Block, Ipv6Block, ServerStatus, ZoneMode};
 pub use zones::{Nameservers, Record, RrSet, Written, Zone};
 
 use serde::de::DeserializeOwned;
