@@ -98,12 +98,12 @@ fn key_already_on_hetzner_is_reused_and_few_requests_are_made() {
     assert_eq!(v["ssh_key"]["id"], id);
     assert_eq!(v["ssh_key"]["uploaded"], false);
     assert_eq!(p.fake.count("POST", "/v1/ssh_keys"), 0);
-    // keys, type, image, name check, firewall look-up, firewall create (the first create
-    // in the project), create, server: 8 plus the polls.
+    // keys, type, image, name check, firewall look-up, pricing, firewall create (the
+    // first create in the project), create, server: 9 plus the polls.
     let polls = p.fake.count_prefix("GET", "/v1/actions");
     assert_eq!(
         p.fake.requests().len(),
-        8 + polls,
+        9 + polls,
         "{:#?}",
         p.fake.requests()
     );

@@ -3,7 +3,7 @@
 //!
 //! This file orchestrates; each step lives in its own file: `key` (steps 2, 5, 7: the SSH
 //! key), `kamal` (steps 3 and 10), `dns` (steps 6 and 10, SPEC §10), `preflight` (step 6),
-//! `firewall` (steps 6 and 7),
+//! `firewall` (steps 6 and 7), `price` (steps 6 and 13),
 //! `user_data` (step 1), `wait` (step 8), `ssh` (the SSH port; step 11, the SSH wait), and
 //! `super::hostkeys` (step 9). A step returns a plain `Error`; once `POST /servers` has been
 //! sent, [`run`] adds the server's facts to any error, once (`Error::about_server`), and in
@@ -14,6 +14,7 @@ mod firewall;
 mod kamal;
 mod key;
 mod preflight;
+mod price;
 mod ssh;
 mod user_data;
 mod wait;
@@ -28,7 +29,7 @@ use crate::cli::{CreateArgs, MANAGED_BY};
 use crate::deploy_file::{self, Plan, Report};
 use crate::error::{Error, Result, ServerFacts};
 use crate::hetzner::ServerStatus;
-use crate::hetzner::{Client, Created, FirewallRef, NewServer, Server, SshKey};
+use crate::hetzner::{Client, Created, FirewallRef, NewServer, Price, Server, SshKey};
 use crate::http::Endpoint;
 use crate::kamal::ProjectServer;
 use crate::process::signals;
@@ -131,16 +132,27 @@ fn create(args: &CreateArgs, ui: &Ui, known: &mut Option<Known>) -> Result<()> {
     let (key, (client, keys, source)) =
         key::choose_and_connect(args, home.as_deref(), &endpoint, ui)?;
     // The Kamal mode's server list (when needed) is one more independent read.
-    // So are the firewall look-up and, with --dns, the zones (step 6).
-    let (pre, project, firewall_plan, zones) = std::thread::scope(|s| {
+    // So are the firewall look-up, with --dns the zones (step 6), and the pricing.
+    let (pre, project, firewall_plan, zones, pricing) = std::thread::scope(|s| {
         let project = s.spawn(|| kamal::project_servers(&client, &kamal));
         let fw = s.spawn(|| firewall::preflight(&client, &args.firewall, ssh_port));
         let zones = s.spawn(|| dns::preflight(&client, &dns));
+        let pricing = s.spawn(|| client.pricing());
         let pre = preflight::check(&client, args, ui);
         use preflight::joined;
-        (pre, joined(project), joined(fw), joined(zones))
+        (
+            pre,
+            joined(project),
+            joined(fw),
+            joined(zones),
+            joined(pricing),
+        )
     });
-    let (pre, project) = (pre?, project?);
+    let (mut pre, project) = (pre?, project?);
+    let priced = price::Priced {
+        server_type: pre.server_type.take(),
+        pricing: pricing?,
+    };
     dns.targets = zones?;
     dns::warnings(&dns).iter().for_each(|w| ui.warn(w));
     signals::check()?;
@@ -188,7 +200,8 @@ fn create(args: &CreateArgs, ui: &Ui, known: &mut Option<Known>) -> Result<()> {
             })?;
             let firewall = firewall::ensure(&client, &firewall_plan, ui).map_err(readonly)?;
             let extras = (firewall::refs(&firewall), user_data);
-            let created = post(&client, args, &ssh_key, extras, ui).map_err(readonly)?;
+            let price = priced.planned(args);
+            let created = post(&client, args, &ssh_key, extras, price, ui).map_err(readonly)?;
             (created, Some((ssh_key, uploaded)), false, firewall)
         }
     };
@@ -216,6 +229,7 @@ fn create(args: &CreateArgs, ui: &Ui, known: &mut Option<Known>) -> Result<()> {
                 firewall,
             },
             &dns,
+            &priced,
         ),
         known,
     )
@@ -248,6 +262,7 @@ fn post(
     args: &CreateArgs,
     ssh_key: &SshKey,
     (firewalls, user_data): (Vec<FirewallRef>, Option<String>),
+    price: Option<Price>,
     ui: &Ui,
 ) -> Result<Created> {
     let mut labels: BTreeMap<String, String> = args.labels.iter().cloned().collect();
@@ -264,11 +279,12 @@ fn post(
         user_data,
     };
     ui.note(&format!(
-        "Creating server {} ({}, {}, {})",
+        "Creating server {} ({}, {}, {}{})",
         args.name,
         escape(&args.server_type),
         escape(&args.image),
-        escape(&args.location)
+        escape(&args.location),
+        price.map(|p| format!(", {p}")).unwrap_or_default()
     ));
     let may_exist = Error::Interrupted {
         signal: 0,
@@ -291,7 +307,13 @@ fn after_create(
     ui: &Ui,
     mut created: Created,
     ssh_key: Option<(SshKey, bool)>,
-    (kamal, project, ready, dns): (&Plan, &[ProjectServer], &Ready, &dns::Plan),
+    (kamal, project, ready, dns, priced): (
+        &Plan,
+        &[ProjectServer],
+        &Ready,
+        &dns::Plan,
+        &price::Priced,
+    ),
     known: &mut Known,
 ) -> Result<()> {
     signals::check()?;
@@ -365,6 +387,7 @@ fn after_create(
         known.printed = true;
     } else {
         let facts = Facts {
+            price: priced.of(&server),
             firewall: ready.firewall.as_ref(),
             ssh_ready: readiness.ready,
             dns: dns::human_lines(dns, &records, &server),
@@ -396,6 +419,7 @@ struct KnownHostsOut {
 
 /// The readiness facts of the human summary.
 struct Facts<'a> {
+    price: Option<Price>,
     firewall: Option<&'a firewall::FirewallOut>,
     ssh_ready: Option<bool>,
     /// The records set, or still to make (SPEC §10).
@@ -447,8 +471,12 @@ fn human(
         Some(false) => "did not answer in time",
         None => "not checked",
     };
+    let price = match &facts.price {
+        Some(p) => format!("\n  price     {p}"),
+        None => String::new(),
+    };
     let mut out = format!(
-        "Server {} is running.\n  type      {}\n  image     {}\n  location  {}\n  IPv4      {}\n  IPv6      {}\n  firewall  {firewall}\n  SSH       {ssh_state}\n\n  {}\n",
+        "Server {} is running.\n  type      {}\n  image     {}\n  location  {}{price}\n  IPv4      {}\n  IPv6      {}\n  firewall  {firewall}\n  SSH       {ssh_state}\n\n  {}\n",
         server.name,
         server.type_name(),
         server.image_name(),

@@ -17,6 +17,9 @@ pub struct Preflight {
     /// A server named NAME that pegasus made: this run picks it up instead of creating
     /// one (SPEC §4 step 6): no key upload, no firewall change, no second POST.
     pub existing: Option<Server>,
+    /// The server type as read (its `prices` give the price): the one asked for, or
+    /// the picked-up server's when it is that one.
+    pub server_type: Option<ServerType>,
 }
 
 /// Step 6: the name is free (or names a server pegasus made, which is picked up); the
@@ -30,7 +33,9 @@ pub fn check(client: &Client, args: &CreateArgs, ui: &Ui) -> Result<Preflight> {
         (stype, joined(images), joined(named))
     });
     if let Some(server) = named? {
+        let stype = stype.ok().flatten();
         return pick_up(server, args).map(|server| Preflight {
+            server_type: stype.filter(|t| &t.name == server.type_name()),
             existing: Some(server),
         });
     }
@@ -43,7 +48,10 @@ pub fn check(client: &Client, args: &CreateArgs, ui: &Ui) -> Result<Preflight> {
     };
     check_location(client, &stype, args, ui)?;
     check_image(client, &stype, &images?, args, ui)?;
-    Ok(Preflight::default())
+    Ok(Preflight {
+        existing: None,
+        server_type: Some(stype),
+    })
 }
 
 /// A thread's result; a panic in it (there should be none) becomes an error.
