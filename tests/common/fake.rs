@@ -116,6 +116,22 @@ pub enum Fault {
     Raw(u16, String),
 }
 
+/// A server made or gone, for a watcher (see [`Fake::watch_servers`]).
+#[derive(Clone, Debug, PartialEq)]
+pub enum ServerEvent {
+    /// `POST /servers` made it (it is still starting): its addresses as the API shows
+    /// them (`127.0.0.10`, `::/64`), and the public keys it was made with.
+    Created {
+        id: u64,
+        name: String,
+        ipv4: Option<String>,
+        ipv6: Option<String>,
+        public_keys: Vec<String>,
+    },
+    /// Its delete action finished: it is gone.
+    Deleted { id: u64, name: String },
+}
+
 /// A broken `meta.pagination` for every list (see [`Fake::set_page_fault`]).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum PageFault {
@@ -308,6 +324,15 @@ impl Fake {
     /// addresses, which pegasus never connects to).
     pub fn set_loopback_addresses(&self, on: bool) {
         self.shared.lock().loopback = on;
+    }
+
+    /// From now on, every server made (`POST /servers`) or gone (its delete action
+    /// finished) is told to the returned receiver (the playground starts an SSH server
+    /// for each server made). Several watchers may listen.
+    pub fn watch_servers(&self) -> std::sync::mpsc::Receiver<ServerEvent> {
+        let (tx, rx) = std::sync::mpsc::channel();
+        self.shared.lock().watchers.push(tx);
+        rx
     }
 
     /// Adds a firewall (inbound TCP 22; no validation, no uniqueness check); returns its id.

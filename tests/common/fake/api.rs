@@ -12,7 +12,7 @@ use super::fixtures::{
     server_type_json,
 };
 use super::util::{self, Selector, rfc3339};
-use super::{Fault, PageFault, READONLY_TOKEN, Request, TOKEN};
+use super::{Fault, PageFault, READONLY_TOKEN, Request, ServerEvent, TOKEN};
 
 #[path = "zones.rs"]
 mod zones;
@@ -278,6 +278,8 @@ pub struct State {
     pub loopback: bool,
     /// The firewalls (`fake/firewalls.rs`).
     pub firewalls: Firewalls,
+    /// Who is told when a server is made or gone (`watch_servers`).
+    pub watchers: Vec<std::sync::mpsc::Sender<ServerEvent>>,
     injections: Vec<Injection>,
     zones: zones::Zones,
     servers: BTreeMap<u64, Server>,
@@ -412,6 +414,7 @@ impl State {
             ipv4_enabled: true,
             loopback: false,
             firewalls: Firewalls::new(),
+            watchers: Vec::new(),
             injections: Vec::new(),
             zones: zones::Zones::default(),
             servers: BTreeMap::new(),
@@ -462,6 +465,11 @@ impl State {
                 remaining: times,
             });
         }
+    }
+
+    /// Tells every watcher (those that went away are forgotten).
+    fn tell(&mut self, event: ServerEvent) {
+        self.watchers.retain(|w| w.send(event.clone()).is_ok());
     }
 
     // -- actions -----------------------------------------------------------
@@ -586,7 +594,12 @@ impl State {
             ("start_server", true) => "running",
             ("start_server", false) => "off",
             ("delete_server", true) => {
-                self.servers.remove(&server);
+                if let Some(gone) = self.servers.remove(&server) {
+                    self.tell(ServerEvent::Deleted {
+                        id: gone.id,
+                        name: gone.name,
+                    });
+                }
                 self.firewalls.forget_server(server);
                 return;
             }
@@ -1208,16 +1221,18 @@ impl State {
             Some(Value::Array(a)) => a.clone(),
             Some(_) => return Err(invalid_fields(&[("ssh_keys", "Not a valid list.")])),
         };
+        let mut public_keys = Vec::new();
         for k in &key_refs {
             let r = id_or_name(k)
                 .ok_or_else(|| invalid_fields(&[("ssh_keys", "Not a valid ID or name.")]))?;
-            let found = self.keys.values().any(|key| match parse_id(&r) {
+            let found = self.keys.values().find(|key| match parse_id(&r) {
                 Some(id) => key.id == id,
                 None => key.name == r,
             });
-            if !found {
+            let Some(key) = found else {
                 return Err(invalid_msg(&format!("ssh key '{r}' not found"), "ssh_keys"));
-            }
+            };
+            public_keys.push(key.public_key.clone());
         }
 
         if self.servers.values().any(|s| s.name == name) {
@@ -1244,6 +1259,13 @@ impl State {
             v4 = v4.map(|_| format!("127.0.0.{}", 10 + k % 240));
             v6 = v6.map(|_| "::/64".to_string());
         }
+        let event = ServerEvent::Created {
+            id: self.next_server,
+            name: name.to_string(),
+            ipv4: v4.clone(),
+            ipv6: v6.clone(),
+            public_keys,
+        };
         let sid = self.insert_server(
             name,
             "initializing",
@@ -1253,6 +1275,7 @@ impl State {
             false,
             now,
         );
+        self.tell(event);
         if let Some(s) = self.servers.get_mut(&sid) {
             s.firewalls = firewall_ids.clone();
             s.user_data = user_data;
