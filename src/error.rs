@@ -83,6 +83,15 @@ impl Error {
         }
     }
 
+    /// The signal that ended the run, when it was one.
+    pub fn signal(&self) -> Option<i32> {
+        match self {
+            Error::Interrupted { signal, .. } => Some(*signal),
+            Error::Server { err, .. } => err.signal(),
+            _ => None,
+        }
+    }
+
     pub fn io(what: impl Into<String>, err: io::Error) -> Error {
         Error::Io {
             what: what.into(),
