@@ -211,7 +211,7 @@ fn sigint_after_the_key_upload_names_the_key() {
     assert_exit(&run, 130);
     assert_stderr(
         &run,
-        "Interrupted; no server was created, but the SSH key 'id_ed25519' was uploaded",
+        "Interrupted; no server was created. Kept: SSH key id_ed25519; a re-run uses it",
     );
     assert_eq!(p.fake.count("POST", "/v1/servers"), 0);
     // The run ended within a slice of the signal; the fake finishes the delayed upload

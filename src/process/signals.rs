@@ -177,7 +177,7 @@ pub fn check() -> Result<()> {
     match pending() {
         Some(signal) => Err(Error::Interrupted {
             signal,
-            detail: None,
+            kept: Vec::new(),
         }),
         None => Ok(()),
     }
@@ -196,7 +196,7 @@ fn sleep_watching(d: Duration, pending: &dyn Fn() -> Option<i32>) -> Result<()> 
         if let Some(signal) = pending() {
             return Err(Error::Interrupted {
                 signal,
-                detail: None,
+                kept: Vec::new(),
             });
         }
         let left = end.saturating_duration_since(Instant::now());

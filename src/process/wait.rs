@@ -32,7 +32,7 @@ where
     if let Some(signal) = pending() {
         return Err(Error::Interrupted {
             signal,
-            detail: None,
+            kept: Vec::new(),
         });
     }
     let (tx, rx) = mpsc::sync_channel::<T>(1);
@@ -61,7 +61,7 @@ where
                 if let Some(signal) = pending() {
                     return Err(Error::Interrupted {
                         signal,
-                        detail: None,
+                        kept: Vec::new(),
                     });
                 }
             }

@@ -165,10 +165,7 @@ pub fn find_or_upload(
         .map_err(|e| match e {
             Error::Interrupted { signal, .. } => Error::Interrupted {
                 signal,
-                detail: Some(format!(
-                    "the SSH key '{}' was uploaded (the next run uses it)",
-                    escape(&name)
-                )),
+                kept: vec![format!("SSH key {}", escape(&name))],
             },
             other => other,
         })
