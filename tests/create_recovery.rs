@@ -211,7 +211,8 @@ fn sigint_after_the_key_upload_names_the_key() {
     assert_exit(&run, 130);
     assert_stderr(
         &run,
-        "Interrupted; no server was created. Kept: SSH key id_ed25519; a re-run uses it",
+        // The firewall is made beside the upload (SPEC §4 step 7), so it is kept too.
+        "Interrupted; no server was created. Kept: SSH key id_ed25519, firewall pegasus-kamal (id ",
     );
     assert_eq!(p.fake.count("POST", "/v1/servers"), 0);
     // The run ended within a slice of the signal; the fake finishes the delayed upload
@@ -221,6 +222,57 @@ fn sigint_after_the_key_upload_names_the_key() {
         std::thread::sleep(Duration::from_millis(10));
     }
     assert_eq!(p.fake.ssh_keys().len(), 1);
+}
+
+#[test]
+fn sigint_during_the_firewall_post_sends_no_server_post() {
+    let p = Project::new();
+    // The key is on Hetzner already; the firewall's POST hangs.
+    p.fake.add_ssh_key("id_ed25519", &ed25519_pub());
+    p.fake.inject(
+        "POST",
+        "/v1/firewalls",
+        Fault::Delay(Duration::from_secs(20)),
+        1,
+    );
+    let child = spawn(&p, &["server", "create", "web1"]);
+    wait_for_request(&p, "POST", "/v1/firewalls");
+    let (run, took) = signal_and_wait(child, libc::SIGINT);
+    assert_exit(&run, 130);
+    assert_eq!(run.signal, Some(libc::SIGINT), "{}", run.dump());
+    // Acted on within a slice, not when the hung request ends.
+    assert!(
+        took < Duration::from_secs(5),
+        "took {took:?}\n{}",
+        run.dump()
+    );
+    assert_stderr(
+        &run,
+        "Interrupted; no server was created. Kept: firewall pegasus-kamal; a re-run uses it",
+    );
+    assert_eq!(p.fake.count("POST", "/v1/servers"), 0, "{}", run.dump());
+}
+
+#[test]
+fn sigint_during_a_hung_preflight_read_ends_at_once_without_a_post() {
+    let p = Project::new();
+    p.fake.inject(
+        "GET",
+        "/v1/server_types",
+        Fault::Delay(Duration::from_secs(30)),
+        1,
+    );
+    let child = spawn(&p, &["server", "create", "web1"]);
+    wait_for_request(&p, "GET", "/v1/server_types");
+    let (run, took) = signal_and_wait(child, libc::SIGINT);
+    assert_eq!(run.signal, Some(libc::SIGINT), "{}", run.dump());
+    assert!(
+        took < Duration::from_secs(5),
+        "took {took:?}\n{}",
+        run.dump()
+    );
+    assert_stderr(&run, "Interrupted; nothing was created");
+    assert!(p.fake.writes().is_empty(), "{:?}", p.fake.writes());
 }
 
 /// A create whose actions take long; the signal comes once the fake has seen the POST.
