@@ -30,8 +30,8 @@ pub enum Error {
     /// Any other failure, already phrased for the user.
     Failed(String),
     /// SIGINT, SIGTERM or SIGHUP arrived (exit 128 + signal). Before the server exists,
-    /// `detail` names what was made already (an uploaded key); `None`: nothing.
-    Interrupted { signal: i32, detail: Option<String> },
+    /// `kept` names what this run made already (an uploaded key, a firewall), in words.
+    Interrupted { signal: i32, kept: Vec<String> },
     /// An error after `POST /servers` was sent, with what is known about the server and
     /// the two ways on (SPEC §4). The create orchestrator adds it once, like cargo's
     /// `anyhow::Context`; the steps return plain errors.
@@ -80,6 +80,15 @@ impl Error {
             Error::Interrupted { signal, .. } => 128 + signal,
             Error::Server { err, .. } => err.exit_code(),
             _ => EXIT_FAILED,
+        }
+    }
+
+    /// The signal that ended the run, when it was one.
+    pub fn signal(&self) -> Option<i32> {
+        match self {
+            Error::Interrupted { signal, .. } => Some(*signal),
+            Error::Server { err, .. } => err.signal(),
+            _ => None,
         }
     }
 
@@ -148,9 +157,17 @@ impl fmt::Display for Error {
             Error::Invalid(msg) | Error::Network(msg) | Error::Failed(msg) => f.write_str(msg),
             Error::Api(e) => e.fmt(f),
             Error::Io { what, err } => write!(f, "{what}: {}", io_reason(err)),
-            Error::Interrupted { detail, .. } => match detail {
-                Some(d) => write!(f, "Interrupted; no server was created, but {d}"),
-                None => f.write_str("Interrupted; nothing was created"),
+            Error::Interrupted { kept, .. } => match kept.as_slice() {
+                [] => f.write_str("Interrupted; nothing was created"),
+                [one] => write!(
+                    f,
+                    "Interrupted; no server was created. Kept: {one}; a re-run uses it"
+                ),
+                many => write!(
+                    f,
+                    "Interrupted; no server was created. Kept: {}; a re-run uses them",
+                    many.join(", ")
+                ),
             },
             Error::Server { facts, .. } => write!(f, "{}\n{facts}", self.message()),
         }
@@ -259,7 +276,7 @@ mod tests {
         assert!(again.to_string().contains("id 42"));
         let e = Error::Interrupted {
             signal: 15,
-            detail: None,
+            kept: Vec::new(),
         }
         .about_server(facts);
         assert_eq!(e.exit_code(), 143);
@@ -280,7 +297,7 @@ mod tests {
     fn interrupted_before_the_create() {
         let e = Error::Interrupted {
             signal: 2,
-            detail: None,
+            kept: Vec::new(),
         };
         assert_eq!(e.exit_code(), 130);
         assert_eq!(e.to_string(), "Interrupted; nothing was created");
