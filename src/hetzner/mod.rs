@@ -3,8 +3,8 @@
 //! progress goes to a callback, waits to the [`Observer`](crate::http::Observer).
 //!
 //! One file per resource: `servers`, `keys`, `firewalls`, `catalog` (types and locations),
-//! `pricing` (prices, the currency), `zones` (DNS), `actions` (state and waiting). This file holds the client and what they
-//! share.
+//! `pricing` (prices, the currency), `zones` (DNS), `actions` (state and waiting). This
+//! file holds the client and what they share.
 
 mod actions;
 mod catalog;
