@@ -131,7 +131,10 @@ fn failed_action_in_json_mode_prints_the_server_and_the_error() {
     p.fake.fail_action("start_server");
     let run = p.run(&["server", "create", "web1", "--json"]);
     assert_exit(&run, 1);
-    assert_facts(&run, "web1");
+    // A server whose create failed: only the way to remove it (SPEC §4 step 8).
+    assert_stderr(&run, "The server web1 exists (id ");
+    assert_stderr(&run, "remove it:   pegasus server destroy web1");
+    assert!(!run.stderr.contains("pick it up"), "{}", run.dump());
     let v = run.json();
     assert_eq!(v["server"]["name"], "web1");
     assert_eq!(

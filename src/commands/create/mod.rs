@@ -62,10 +62,19 @@ pub fn run(args: &CreateArgs, ui: &Ui) -> Result<()> {
     if args.json && matches!(err, Error::Server { .. }) && !printed {
         if let Ok(line) = json_line(&failed_out(args, known.as_ref(), &err)) {
             // The error still goes to stderr (by the caller) and decides the exit code.
-            let _ = print(&line);
+            print_json(&line);
         }
     }
     Err(err)
+}
+
+/// The one `--json` object, written once: a second signal meanwhile neither cuts it short
+/// nor writes its own (SPEC §8). A closed stdout is nobody's loss.
+fn print_json(line: &str) {
+    let _whole = signals::critical();
+    if signals::claim_stdout() {
+        let _ = print(line);
+    }
 }
 
 fn failed_out(args: &CreateArgs, known: Option<&Known>, err: &Error) -> FailedOut {
@@ -346,7 +355,7 @@ fn after_create(
             // SPEC §4: a failure after the POST still prints one object, plus "error".
             error: readiness.failure.as_ref().map(ToString::to_string),
         };
-        print(&json_line(&out)?)?;
+        print_json(&json_line(&out)?);
         known.printed = true;
     } else {
         let facts = Facts {
