@@ -303,6 +303,7 @@ mod tests {
             id: Some(42),
             address: Some("203.0.113.10".parse().unwrap()),
             status: Some("initializing".into()),
+            ..ServerFacts::default()
         };
         let e = Error::Network("the connection dropped".into()).about_server(facts.clone());
         assert_eq!(e.exit_code(), 1);

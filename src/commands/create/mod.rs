@@ -285,7 +285,7 @@ fn after_create(
         known.mark_running()
     })?;
     let server = match running {
-        wait::Running::Server(server) => server,
+        wait::Running::Server(server) => *server,
         wait::Running::Failed(err) => {
             // SPEC §4 step 8: only the destroy command is printed.
             known.ways.pick_up = None;

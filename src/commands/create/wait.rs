@@ -8,7 +8,7 @@ use crate::ui::Ui;
 
 /// How step 8 ended, when the API answered.
 pub enum Running {
-    Server(Server),
+    Server(Box<Server>),
     /// An action failed: the server exists in a failed state (the message says so). A
     /// pick-up cannot help; only a destroy can.
     Failed(Error),
@@ -78,5 +78,5 @@ pub fn until_running(
             "server {name} (id {id}) disappeared right after it was created"
         ))
     })?;
-    Ok(Running::Server(server))
+    Ok(Running::Server(Box::new(server)))
 }
