@@ -6,6 +6,7 @@
 mod access;
 mod find;
 mod report;
+mod scale_in;
 
 use std::path::{Path, PathBuf};
 
@@ -14,6 +15,7 @@ use crate::error::{Error, Result, io_reason};
 use crate::kamal::{self, Config, Edit, Mode, ProjectServer, WebHosts};
 
 pub use report::{Report, Status, human_lines, stderr_lines};
+pub use scale_in::{Forgotten, KamalOut, diff_lines, forget, preview};
 
 pub const DOCS: &str = "https://docs.saaspegasus.com/deployment/kamal/";
 const DEFAULT: &str = "config/deploy.yml";
