@@ -30,6 +30,7 @@ pub use crate::observer::Observer;
 
 use self::net_error::NetError;
 use crate::error::{ApiError, Error, Result};
+use crate::text::Untrusted;
 use crate::tls;
 
 pub const MAX_TRIES: u32 = 5;
@@ -362,7 +363,10 @@ fn gave_up(err: Error, tries: u32) -> Error {
     let tries = format!("(gave up after {tries} tries)");
     match err {
         Error::Api(mut api) => {
-            api.message = format!("{} {tries}", api.message.trim_end_matches('.'));
+            api.message = Untrusted::new(format!(
+                "{} {tries}",
+                api.message.raw().trim_end_matches('.')
+            ));
             Error::Api(api)
         }
         Error::Network(m) => Error::Network(format!("{m} {tries}")),

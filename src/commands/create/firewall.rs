@@ -9,6 +9,7 @@ use serde::Serialize;
 use crate::cli::{FirewallChoice, MANAGED_BY};
 use crate::error::{Error, Result};
 use crate::hetzner::{Client, Firewall, FirewallRef, NewFirewall, Server, kamal_rules};
+use crate::text::Untrusted;
 use crate::ui::{Ui, escape};
 
 /// The name of the default firewall: `pegasus-kamal`, or `pegasus-kamal-<port>` for an SSH
@@ -35,7 +36,7 @@ pub enum Plan {
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct FirewallOut {
     pub id: u64,
-    pub name: String,
+    pub name: Untrusted,
     pub created: bool,
 }
 
@@ -50,7 +51,7 @@ pub fn preflight(client: &Client, choice: &FirewallChoice, ssh_port: u16) -> Res
                 let names: Vec<String> = client
                     .list_firewalls()?
                     .into_iter()
-                    .map(|f| escape(&f.name).into_owned())
+                    .map(|f| f.name.to_string())
                     .collect();
                 let have = if names.is_empty() {
                     "this project has no firewalls".to_string()
@@ -80,11 +81,7 @@ pub fn ensure(client: &Client, plan: &Plan, ui: &Ui) -> Result<Option<FirewallOu
     let (firewall, created) = match plan {
         Plan::None => return Ok(None),
         Plan::Use(f) => {
-            ui.note(&format!(
-                "Using firewall '{}' (id {})",
-                escape(&f.name),
-                f.id
-            ));
+            ui.note(&format!("Using firewall '{}' (id {})", f.name, f.id));
             (f.clone(), false)
         }
         Plan::Make { name, ssh_port } => {

@@ -19,6 +19,7 @@ mod user_data;
 mod wait;
 
 use std::collections::BTreeMap;
+use std::net::IpAddr;
 
 use serde::Serialize;
 
@@ -26,11 +27,13 @@ use super::{ServerOut, json_line, print};
 use crate::cli::{CreateArgs, MANAGED_BY};
 use crate::deploy_file::{self, Plan, Report};
 use crate::error::{Error, Result, ServerFacts};
+use crate::hetzner::ServerStatus;
 use crate::hetzner::{Client, Created, FirewallRef, NewServer, Server, SshKey};
 use crate::http::Endpoint;
 use crate::kamal::ProjectServer;
 use crate::process::signals;
 use crate::session;
+use crate::text::Untrusted;
 use crate::ui::{Ui, escape};
 
 pub fn run(args: &CreateArgs, ui: &Ui) -> Result<()> {
@@ -83,19 +86,17 @@ impl Known {
     fn facts(&self) -> ServerFacts {
         let server = self.server.as_ref();
         ServerFacts {
-            name: escape(&self.name).into_owned(),
+            name: Untrusted::new(self.name.as_str()),
             id: Some(self.id),
-            address: server
-                .and_then(Server::address)
-                .map(|a| escape(&a).into_owned()),
-            status: server.map(|s| escape(&s.status).into_owned()),
+            address: server.and_then(Server::address),
+            status: server.map(|s| Untrusted::new(s.status.word())),
         }
     }
 
     /// The actions are done: the server runs, even if reading it again fails.
     fn mark_running(&mut self) {
         if let Some(mut server) = self.server.clone() {
-            server.status = "running".into();
+            server.status = ServerStatus::Running;
             self.update(&server);
         }
     }
@@ -154,10 +155,13 @@ fn create(args: &CreateArgs, ui: &Ui, known: &mut Option<Known>) -> Result<()> {
                 ui.warn(&format!(
                     "firewall '{}' is not on server {}, and pegasus does not change the firewalls of a server it picks up; attach it in the Hetzner console",
                     escape(name),
-                    escape(&server.name)
+                    server.name
                 ));
             }
-            let found = keys.iter().find(|k| key.matches(&k.public_key)).cloned();
+            let found = keys
+                .iter()
+                .find(|k| key.matches(k.public_key.raw()))
+                .cloned();
             let created = Created {
                 server,
                 actions: Vec::new(),
@@ -172,7 +176,7 @@ fn create(args: &CreateArgs, ui: &Ui, known: &mut Option<Known>) -> Result<()> {
             let detail = uploaded.then(|| {
                 format!(
                     "the SSH key '{}' was uploaded to Hetzner (the next run uses it)",
-                    escape(&ssh_key.name)
+                    ssh_key.name
                 )
             });
             if let Some(d) = &detail {
@@ -225,7 +229,7 @@ struct Ready {
 }
 
 fn announce_pick_up(server: &Server, ui: &Ui) {
-    let age = crate::timefmt::parse_rfc3339(&server.created)
+    let age = crate::timefmt::parse_rfc3339(server.created.raw())
         .map(|at| {
             let secs = crate::timefmt::now_unix() - at;
             format!(" {} ago", crate::timefmt::age(secs))
@@ -233,7 +237,7 @@ fn announce_pick_up(server: &Server, ui: &Ui) {
         .unwrap_or_default();
     ui.note(&format!(
         "Server {} already exists (made by pegasus{age}); picking it up.",
-        escape(&server.name)
+        server.name
     ));
 }
 
@@ -271,7 +275,7 @@ fn post(
         detail: None,
     }
     .about_server(ServerFacts {
-        name: args.name.clone(),
+        name: Untrusted::new(args.name.as_str()),
         ..ServerFacts::default()
     });
     signals::set_last_words(&format!("error: {may_exist}"));
@@ -302,7 +306,7 @@ fn after_create(
     let Some(address) = server.address() else {
         return Err(Error::Failed(format!(
             "server {} is running but has no public IP address",
-            escape(&server.name)
+            server.name
         )));
     };
 
@@ -310,7 +314,7 @@ fn after_create(
     let removed = super::hostkeys::forget(&server.addresses(), ready.ssh_port, ui);
     // Step 10, the Kamal edit (issue 11) and DNS (issue 14).
     signals::check()?;
-    let report = kamal::apply(kamal, &address, project, args.json, ui);
+    let report = kamal::apply(kamal, address, project, args.json, ui);
     let records = dns::apply(
         client,
         dns,
@@ -321,13 +325,13 @@ fn after_create(
     // Step 11, the SSH wait.
     signals::check()?;
     let suspects = ssh::Suspects {
-        firewall: ready.firewall.as_ref().map(|f| f.name.as_str()),
+        firewall: ready.firewall.as_ref().map(|f| &f.name),
         user_data: args.user_data.as_deref(),
         port_source: ready.port_source,
     };
     let readiness = ssh::wait(
         &server.name,
-        &address,
+        address,
         ready.ssh_port,
         args.ssh_timeout,
         &suspects,
@@ -365,7 +369,7 @@ fn after_create(
             ssh_ready: readiness.ready,
             dns: dns::human_lines(dns, &records, &server),
         };
-        print(&human(&server, &ssh, &report, &address, &facts, ui))?;
+        print(&human(&server, &ssh, &report, address, &facts, ui))?;
     }
     readiness.failure.map_or(Ok(()), Err)
 }
@@ -418,7 +422,7 @@ enum KnownOut {
 #[derive(Serialize)]
 struct KeyOut {
     id: u64,
-    name: String,
+    name: Untrusted,
     uploaded: bool,
 }
 
@@ -426,14 +430,16 @@ fn human(
     server: &Server,
     ssh: &str,
     report: &Report,
-    address: &str,
+    address: IpAddr,
     facts: &Facts,
     ui: &Ui,
 ) -> String {
     let dash = |v: Option<String>| v.unwrap_or_else(|| "-".into());
+    let ipv4 = dash(server.ipv4().map(|a| a.to_string()));
+    let ipv6 = dash(server.ipv6().map(|a| a.to_string()));
     let firewall = match facts.firewall {
-        Some(f) if f.created => format!("{} (made now)", escape(&f.name)),
-        Some(f) => escape(&f.name).into_owned(),
+        Some(f) if f.created => format!("{} (made now)", f.name),
+        Some(f) => f.name.to_string(),
         None => "none".into(),
     };
     let ssh_state = match facts.ssh_ready {
@@ -443,16 +449,16 @@ fn human(
     };
     let mut out = format!(
         "Server {} is running.\n  type      {}\n  image     {}\n  location  {}\n  IPv4      {}\n  IPv6      {}\n  firewall  {firewall}\n  SSH       {ssh_state}\n\n  {}\n",
-        escape(&server.name),
-        escape(server.type_name()),
-        escape(&server.image_name()),
-        escape(server.location_name()),
-        escape(&dash(server.ipv4().map(str::to_string))),
-        dash(server.ipv6()),
+        server.name,
+        server.type_name(),
+        server.image_name(),
+        server.location_name(),
+        ipv4,
+        ipv6,
         escape(ssh),
     );
     let paint = |t: &str, c: &str| ui.paint_out(t, c);
-    let lines = deploy_file::human_lines(report, address, &paint);
+    let lines = deploy_file::human_lines(report, &address.to_string(), &paint);
     if !lines.is_empty() {
         out.push('\n');
         for l in lines {
