@@ -132,7 +132,12 @@ impl Forgotten {
     /// For a person: the diff (before the confirmation, `will`; after the write, done),
     /// the values that still name the servers, the lines to edit by hand. File text goes
     /// through [`escape`]; `paint` colours the diff.
-    pub fn human_lines(&self, will: bool, paint: &dyn Fn(&str, &str) -> String) -> Vec<String> {
+    pub fn human_lines(
+        &self,
+        will: bool,
+        who: &str,
+        paint: &dyn Fn(&str, &str) -> String,
+    ) -> Vec<String> {
         let shown = self.shown();
         let mut lines = Vec::new();
         match self.status {
@@ -140,9 +145,9 @@ impl Forgotten {
                 let n = self.changes.len();
                 let entries = if n == 1 { "entry" } else { "entries" };
                 lines.push(if will {
-                    format!("{shown} will forget them ({n} host {entries}):")
+                    format!("{shown} will forget {who} ({n} host {entries}):")
                 } else {
-                    format!("Updated {shown} ({n} host {entries}):")
+                    format!("Updated {shown}: it forgets {who} ({n} host {entries}):")
                 });
                 lines.extend(diff_lines(&shown, &self.diff, paint));
             }
@@ -163,13 +168,15 @@ impl Forgotten {
                 lines.extend(diff_lines(&shown, &self.diff, paint));
             }
             Status::Unchanged if !will => {
-                lines.push(format!("{shown} does not name them as hosts; not changed."));
+                lines.push(format!(
+                    "{shown} does not name {who} as a host; not changed."
+                ));
             }
             Status::Unchanged | Status::NotFound | Status::Skipped => {}
         }
         if !self.refs.is_empty() {
             lines.push(format!(
-                "{shown} {} names them outside the host lists (never edited; check these by hand):",
+                "{shown} {} holds these addresses outside the host lists (never edited; check them by hand):",
                 if will { "also" } else { "still" }
             ));
             for r in &self.refs {
@@ -180,7 +187,7 @@ impl Forgotten {
             if !named.is_empty() {
                 let base = escape(&base.display().to_string()).into_owned();
                 lines.push(format!(
-                    "{base} names them too (not edited: with -d pegasus edits {shown} only):"
+                    "{base} names {who} too (not edited: with -d pegasus edits {shown} only):"
                 ));
                 for (line, text) in named {
                     lines.push(format!("  {base}:{line}  {}", escape(text)));
@@ -188,6 +195,37 @@ impl Forgotten {
             }
         }
         lines
+    }
+}
+
+impl Forgotten {
+    /// `--json` mode: one line on stderr when the file changed.
+    pub fn stderr_lines(&self) -> Vec<String> {
+        if self.status != Status::Updated {
+            return Vec::new();
+        }
+        let n = self.changes.len();
+        vec![format!(
+            "Updated {}: {n} host entr{} of the deleted servers removed or set to {}",
+            self.shown(),
+            if n == 1 { "y" } else { "ies" },
+            kamal::PLACEHOLDER
+        )]
+    }
+
+    /// When the config still names a deleted server because it could not be edited: the
+    /// error that makes the run fail (exit 1).
+    pub fn failure(&self) -> Option<Error> {
+        let what = match self.status {
+            Status::Manual => self.hint.as_deref(),
+            Status::Error => self.error.as_deref(),
+            _ => return None,
+        };
+        Some(Error::Failed(format!(
+            "the Kamal config {} still names a deleted server: {}",
+            self.shown(),
+            escape(what.unwrap_or_default())
+        )))
     }
 }
 
