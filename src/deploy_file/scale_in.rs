@@ -374,6 +374,7 @@ fn base_lines(
         Removal::NotNamed { refs } => refs.into_iter().map(|r| (r.line, r.text)).collect(),
         Removal::Blocked { lines, .. } => lines,
     };
+    lines.retain(|(_, text)| addresses.iter().any(|a| kamal::mentions(text, *a)));
     lines.sort();
     lines.dedup();
     (!lines.is_empty()).then_some((base, lines))
