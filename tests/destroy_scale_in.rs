@@ -254,6 +254,10 @@ fn no_kamal_leaves_the_config_and_the_host_keys_and_says_so() {
     assert_exit(&run, 0);
     assert_eq!(p.read("config/deploy.yml"), config);
     assert_eq!(std::fs::read_to_string(path).unwrap(), known);
+    assert_stderr(
+        &run,
+        "--no-kamal: the Kamal config is neither read nor changed",
+    );
     assert!(
         run.stdout.contains(&format!(
             "The host keys for {a}, {six} (web1) stay in ~/.ssh/known_hosts (--no-kamal"
@@ -352,6 +356,10 @@ fn a_config_that_does_not_name_the_server_is_not_written() {
     assert_eq!(kamal["status"], "unchanged");
     assert_eq!(kamal["mode"], serde_json::Value::Null);
     assert_eq!(kamal["changes"], serde_json::json!([]));
+    assert_stderr(
+        &run,
+        "config/deploy.yml does not name web1 as a host; it will not change.",
+    );
 }
 
 #[test]

@@ -167,12 +167,21 @@ impl Forgotten {
                 ));
                 lines.extend(diff_lines(&shown, &self.diff, paint));
             }
-            Status::Unchanged if !will => {
+            Status::Unchanged if will => {
+                lines.push(format!(
+                    "{shown} does not name {who} as a host; it will not change."
+                ));
+            }
+            Status::Unchanged => {
                 lines.push(format!(
                     "{shown} does not name {who} as a host; not changed."
                 ));
             }
-            Status::Unchanged | Status::NotFound | Status::Skipped => {}
+            Status::Skipped if will => lines.push(
+                "--no-kamal: the Kamal config is neither read nor changed, and the host keys stay in ~/.ssh/known_hosts."
+                    .to_string(),
+            ),
+            Status::NotFound | Status::Skipped => {}
         }
         if !self.refs.is_empty() {
             lines.push(format!(
