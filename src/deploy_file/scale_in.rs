@@ -13,6 +13,7 @@ use super::report::Status;
 use super::{Located, access, read_text, with_destination};
 use crate::cli::KamalArgs;
 use crate::error::{Error, Result, io_reason};
+use crate::fsutil::Replaced;
 use crate::kamal::{self, DiffKind, DiffLine, Reference, Removal, Removed};
 use crate::ui::escape;
 
@@ -390,9 +391,9 @@ fn base_lines(
 }
 
 /// After the deletes: make the config forget `addresses` (the deleted servers'), in one
-/// write. The file is read again (it may have changed since the preview), and once more
-/// just before the write: a file changed in between is edited again, once (SPEC §8).
-/// Never fails: what went wrong is in the result.
+/// write. The file is read again (it may have changed since the preview) and written only
+/// if it still holds that text just before the rename; a file changed in between is edited
+/// again, once (SPEC §8). Never fails: what went wrong is in the result.
 pub fn forget(located: &Located, args: &KamalArgs, addresses: &[IpAddr]) -> Forgotten {
     let path = match located {
         Located::Skipped => return Forgotten::new(None, Status::Skipped),
@@ -409,7 +410,7 @@ pub fn forget(located: &Located, args: &KamalArgs, addresses: &[IpAddr]) -> Forg
         Err(e) => return unreadable(out, e),
     };
     for attempt in 0..2 {
-        match kamal::remove(&text, addresses) {
+        let (new, changes, diff, refs_after) = match kamal::remove(&text, addresses) {
             Removal::NotNamed { refs } => {
                 out.refs = refs;
                 return out;
@@ -429,41 +430,44 @@ pub fn forget(located: &Located, args: &KamalArgs, addresses: &[IpAddr]) -> Forg
                 diff,
                 refs_after,
                 ..
-            } => {
-                // The last look before the rename.
-                let now = match read_text(path) {
-                    Ok(now) => now,
-                    Err(e) => return unreadable(out, e),
-                };
-                if now != text {
-                    if attempt == 0 {
-                        text = now;
-                        continue;
+            } => (new, changes, diff, refs_after),
+        };
+        let written =
+            crate::fsutil::replace_if_unchanged(path, text.as_bytes(), new.as_bytes(), None);
+        match written {
+            Ok(Replaced::Done) => {
+                out.status = Status::Updated;
+                out.refs = refs_after;
+            }
+            Ok(Replaced::Changed(now)) if attempt == 0 => {
+                match String::from_utf8(now) {
+                    Ok(now) => text = now,
+                    Err(_) => {
+                        return unreadable(out, format!("{} is not UTF-8 text", path.display()));
                     }
-                    out.status = Status::Manual;
-                    out.hint = Some(format!(
-                        "{} kept changing while pegasus edited it, so it was left as it is; remove the deleted servers' addresses by hand",
-                        path.display()
-                    ));
-                    out.to_edit = changes.iter().map(|c| (c.line, c.old.clone())).collect();
-                    return out;
                 }
-                if let Err(e) = crate::fsutil::write_atomic(path, new.as_bytes(), None) {
-                    out.status = Status::Error;
-                    out.error = Some(format!(
-                        "cannot write {}: {}; make the edits below by hand",
-                        path.display(),
-                        io_reason(&e)
-                    ));
-                } else {
-                    out.status = Status::Updated;
-                    out.refs = refs_after;
-                }
-                out.changes = changes;
-                out.diff = diff;
-                return out;
+                continue;
+            }
+            Ok(Replaced::Changed(_)) => {
+                out.status = Status::Manual;
+                out.hint = Some(format!(
+                    "{} kept changing while pegasus edited it, so it was left as it is; make the edits below by hand",
+                    path.display()
+                ));
+                out.to_edit = changes.iter().map(|c| (c.line, c.old.clone())).collect();
+            }
+            Err(e) => {
+                out.status = Status::Error;
+                out.error = Some(format!(
+                    "cannot write {}: {}; make the edits below by hand",
+                    path.display(),
+                    io_reason(&e)
+                ));
             }
         }
+        out.changes = changes;
+        out.diff = diff;
+        return out;
     }
     out
 }

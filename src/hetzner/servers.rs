@@ -231,9 +231,13 @@ impl Client<'_> {
         }
         let body = serde_json::to_string(new).map_err(bad_answer)?;
         let mut unclear_before = false;
-        let mut attempt = 1;
+        // Every try of the POST, the HTTP layer's and this loop's, counts (SPEC §7).
+        let mut tries = 0;
         loop {
-            let failure = match self.http.execute(Method::Post, "/servers", Some(&body)) {
+            let sent = self
+                .http
+                .execute_counted(Method::Post, "/servers", Some(&body), &mut tries);
+            let failure = match sent {
                 Ok(text) => match decode::<Answer>(&text) {
                     Ok(a) => {
                         let mut actions = vec![a.action];
@@ -249,26 +253,25 @@ impl Client<'_> {
                 },
                 Err(f) => f,
             };
-            let err = match failure {
-                Failure::Unclear(e) => e,
-                Failure::Clear(Error::Api(api))
-                    if unclear_before && api.code() == "uniqueness_error" =>
-                {
-                    Error::Api(api)
-                }
-                // A 5xx whose body is not Hetzner's envelope: nobody said what happened.
-                Failure::Clear(Error::Api(api)) if api.status >= 500 && api.code.is_none() => {
-                    Error::Api(api)
-                }
-                Failure::Clear(e) => return Err(e),
-            };
-            unclear_before = true;
             let may_exist = |e: Error| {
                 e.about_server(ServerFacts {
                     name: Untrusted::new(new.name),
                     ..ServerFacts::default()
                 })
             };
+            let err = match failure {
+                // A signal while the POST was out: it may have been carried out. Stop
+                // here; the facts say so and how to check.
+                Failure::Unclear(e @ Error::Interrupted { .. }) => return Err(may_exist(e)),
+                Failure::Unclear(e) => e,
+                Failure::Clear(Error::Api(api))
+                    if unclear_before && api.code() == "uniqueness_error" =>
+                {
+                    Error::Api(api)
+                }
+                Failure::Clear(e) => return Err(e),
+            };
+            unclear_before = true;
             let found = self.find_server(new.name).map_err(may_exist)?;
             if let Some(server) = found {
                 if new.labels.iter().all(|(k, v)| server.has_label(k, v)) {
@@ -286,12 +289,11 @@ impl Client<'_> {
                     server.name
                 )));
             }
-            if attempt >= MAX_TRIES {
+            if tries >= MAX_TRIES {
                 return Err(err);
             }
-            let wait = self.http.timing.backoff_for(attempt);
-            attempt += 1;
-            crate::process::signals::sleep(wait)?;
+            let wait = self.http.timing.backoff_for(tries);
+            crate::process::signals::sleep(wait).map_err(may_exist)?;
         }
     }
 

@@ -91,7 +91,14 @@ pub fn ensure(client: &Client, plan: &Plan, ui: &Ui) -> Result<Option<FirewallOu
                 labels,
                 rules: kamal_rules(*ssh_port),
             };
-            let (f, created) = client.create_firewall(&new)?;
+            // Interrupted once the POST is out: the firewall counts as made.
+            let (f, created) = client.create_firewall(&new).map_err(|e| match e {
+                Error::Interrupted { signal, .. } => Error::Interrupted {
+                    signal,
+                    kept: vec![format!("firewall {name}")],
+                },
+                e => e,
+            })?;
             if created {
                 ui.note(&format!(
                     "Made firewall '{name}' (id {}): inbound SSH ({ssh_port}), 80, 443 and ICMP",
@@ -115,8 +122,8 @@ pub fn ensure(client: &Client, plan: &Plan, ui: &Ui) -> Result<Option<FirewallOu
 
 /// A picked-up server (no firewall change): the firewall the preflight found, when it is
 /// on the server; otherwise none is reported.
-pub fn attached(server: &Server, plan: Option<&Plan>) -> Option<FirewallOut> {
-    let Some(Plan::Use(f)) = plan else {
+pub fn attached(server: &Server, plan: &Plan) -> Option<FirewallOut> {
+    let Plan::Use(f) = plan else {
         return None;
     };
     let on = server.public_net.firewalls.iter().any(|a| a.id == f.id);

@@ -159,5 +159,14 @@ pub fn find_or_upload(
     ));
     let same = |k: &SshKey| key.matches(k.public_key.raw());
     // `false` when Hetzner said the key exists and someone else's upload is reused.
-    client.create_ssh_key(&name, &key.line(), &same)
+    // Interrupted once the POST is out: the key counts as made (SPEC §4 step 7).
+    client
+        .create_ssh_key(&name, &key.line(), &same)
+        .map_err(|e| match e {
+            Error::Interrupted { signal, .. } => Error::Interrupted {
+                signal,
+                kept: vec![format!("SSH key {}", escape(&name))],
+            },
+            other => other,
+        })
 }

@@ -4,9 +4,12 @@
 
 use std::thread::ScopedJoinHandle;
 
+use super::plan::Local;
+use super::{dns, firewall, kamal};
 use crate::cli::{CreateArgs, MANAGED_BY};
 use crate::error::{Error, Result};
 use crate::hetzner::{self, Architecture, Client, Image, Server, ServerStatus, ServerType};
+use crate::kamal::ProjectServer;
 use crate::text::Untrusted;
 use crate::ui::{Ui, escape};
 
@@ -19,9 +22,43 @@ pub struct Preflight {
     pub existing: Option<Server>,
 }
 
-/// Step 6: the name is free (or names a server pegasus made, which is picked up); the
-/// type exists and can be ordered in the location; the image exists for the type's
-/// architecture. Nothing has been created or uploaded yet.
+/// What the reads of step 6 found, for [`super::plan::CreatePlan`].
+pub struct Found {
+    pub existing: Option<Server>,
+    pub project: Vec<ProjectServer>,
+    pub firewall: firewall::Plan,
+    pub zones: Vec<dns::Target>,
+}
+
+/// Step 6: every read side by side (scoped threads over the one client): the server
+/// type, image and name ([`check`]), the project's servers when the Kamal mode needs
+/// them, the firewall, and with `--dns` the zones. Nothing has been created or uploaded.
+pub fn run(client: &Client, args: &CreateArgs, local: &Local, ui: &Ui) -> Result<Found> {
+    let (pre, project, firewall, zones) = std::thread::scope(|s| {
+        let project = s.spawn(|| kamal::project_servers(client, &local.kamal));
+        let fw = s.spawn(|| firewall::preflight(client, &args.firewall, local.ssh.port));
+        let zones = s.spawn(|| dns::preflight(client, &local.dns));
+        let pre = check(client, args, ui);
+        (pre, joined(project), joined(fw), joined(zones))
+    });
+    let existing = pre?.existing;
+    let firewall = match (&existing, firewall) {
+        (_, Ok(plan)) => plan,
+        // A picked-up server keeps its firewalls: a missing `--firewall` is said later.
+        (Some(_), Err(_)) => firewall::Plan::None,
+        (None, Err(e)) => return Err(e),
+    };
+    Ok(Found {
+        existing,
+        project: project?,
+        firewall,
+        zones: zones?,
+    })
+}
+
+/// The name is free (or names a server pegasus made, which is picked up); the type
+/// exists and can be ordered in the location; the image exists for the type's
+/// architecture.
 pub fn check(client: &Client, args: &CreateArgs, ui: &Ui) -> Result<Preflight> {
     let (stype, images, named) = std::thread::scope(|s| {
         let images = s.spawn(|| client.images_named(&args.image));

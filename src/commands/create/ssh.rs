@@ -18,15 +18,24 @@ pub enum PortSource {
     Default,
 }
 
+/// The port SSH answers on, and where it came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Port {
+    pub port: u16,
+    pub source: PortSource,
+}
+
 /// `--ssh-port`, else Kamal's `ssh.port`, else 22.
-pub fn port(args: &CreateArgs, kamal_text: Option<&str>) -> (u16, PortSource) {
-    if let Some(p) = args.ssh_port {
-        return (p, PortSource::Flag);
-    }
-    match kamal_text.and_then(crate::kamal::ssh_port::ssh_port) {
-        Some(p) => (p, PortSource::Kamal),
-        None => (22, PortSource::Default),
-    }
+pub fn port(args: &CreateArgs, kamal_text: Option<&str>) -> Port {
+    let (port, source) = match (
+        args.ssh_port,
+        kamal_text.and_then(crate::kamal::ssh_port::ssh_port),
+    ) {
+        (Some(p), _) => (p, PortSource::Flag),
+        (None, Some(p)) => (p, PortSource::Kamal),
+        (None, None) => (22, PortSource::Default),
+    };
+    Port { port, source }
 }
 
 /// What the wait found: `Some(true)` SSH answers, `Some(false)` it did not in time (with
