@@ -22,7 +22,7 @@ pub use keys::SshKey;
 pub use pricing::{Currency, Decimal, Ipv4Price, LocationPrice, Price, Pricing, price};
 pub use servers::{Created, FirewallRef, Image, Named, NewServer, Protection, PublicNet, Server};
 pub use values::{ActionStatus, Architecture, Ipv4Block, Ipv6Block, ServerStatus, ZoneMode};
-pub use zones::{Nameservers, Record, RrSet, Written, Zone};
+pub use zones::{Nameservers, Record, RrSet, Written, Zone, zone_for};
 
 use serde::de::DeserializeOwned;
 
