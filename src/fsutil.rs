@@ -13,6 +13,28 @@ use std::path::{Path, PathBuf};
 /// replaces when `mode` is `None`. A symlink at `path` is followed, so the link stays
 /// and its target is replaced.
 pub fn write_atomic(path: &Path, bytes: &[u8], mode: Option<u32>) -> io::Result<()> {
+    replace(path, bytes, mode, &|_| Ok(true)).map(|_| ())
+}
+
+/// Replace `path` with `bytes` as [`write_atomic`] does (its mode kept), but only if the
+/// file still holds `expected`: the check is made just before the rename, after the temp
+/// file is written and synced, so a change made by someone else until then is never lost
+/// (the instant between the check and the rename cannot be guarded). `Ok(false)`: the file
+/// changed, nothing was written.
+pub fn replace_if_unchanged(path: &Path, expected: &[u8], bytes: &[u8]) -> io::Result<bool> {
+    replace(path, bytes, None, &|target| {
+        Ok(fs::read(target)? == expected)
+    })
+}
+
+/// The one replacing write: `before_rename` sees the target path once the temp file is
+/// ready; `false` from it removes the temp file and leaves the target alone.
+fn replace(
+    path: &Path,
+    bytes: &[u8],
+    mode: Option<u32>,
+    before_rename: &dyn Fn(&Path) -> io::Result<bool>,
+) -> io::Result<bool> {
     let target = match fs::canonicalize(path) {
         Ok(p) => p,
         Err(e) if e.kind() == io::ErrorKind::NotFound => path.to_path_buf(),
@@ -45,14 +67,17 @@ pub fn write_atomic(path: &Path, bytes: &[u8], mode: Option<u32>) -> io::Result<
         file.set_permissions(fs::Permissions::from_mode(mode))?;
         file.sync_all()?;
         drop(file);
+        if !before_rename(&target)? {
+            return Ok(false);
+        }
         fs::rename(&tmp_path, &target)?;
         // Make the rename durable; not every file system supports fsync on a folder.
         if let Ok(d) = File::open(&dir) {
             let _ = d.sync_all();
         }
-        Ok(())
+        Ok(true)
     })();
-    if result.is_err() {
+    if !matches!(result, Ok(true)) {
         let _ = fs::remove_file(&tmp_path);
     }
     result
@@ -96,6 +121,21 @@ mod tests {
         assert_eq!(fs::read_to_string(&p).unwrap(), "new");
         assert_eq!(mode_of(&p), 0o640);
         // No temp file left behind.
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn replaces_only_what_was_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("deploy.yml");
+        fs::write(&p, "old").unwrap();
+        fs::set_permissions(&p, fs::Permissions::from_mode(0o640)).unwrap();
+        assert!(replace_if_unchanged(&p, b"old", b"new").unwrap());
+        assert_eq!(fs::read_to_string(&p).unwrap(), "new");
+        assert_eq!(mode_of(&p), 0o640);
+        // Someone else wrote it since it was read: their text stays, no temp file left.
+        assert!(!replace_if_unchanged(&p, b"old", b"mine").unwrap());
+        assert_eq!(fs::read_to_string(&p).unwrap(), "new");
         assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
     }
 

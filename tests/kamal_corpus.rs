@@ -109,7 +109,7 @@ const CORPUS: &[(&str, Outcome)] = &[
 /// The corpus folder. Missing, the test fails, unless `PEGASUS_SKIP_CORPUS=1` says to skip
 /// it on purpose (a checkout without `../shared`).
 fn corpus_dir() -> Option<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/kamal");
+    let dir = shared_dir().join("corpus/kamal");
     if dir.is_dir() {
         return Some(dir);
     }
@@ -913,7 +913,7 @@ fn check_fixture_in(
         }
         Want::Unchanged => assert_eq!(edit_in(text, host, mode), Edit::Unchanged, "{label}"),
         Want::Manual(needles, want_line) => match edit_in(text, host, mode) {
-            Edit::Manual { reason, line } => {
+            Edit::Manual { reason, line, .. } => {
                 for needle in *needles {
                     assert!(
                         reason.contains(needle),
@@ -972,7 +972,7 @@ fn crlf_is_kept_on_appended_lines() {
 #[test]
 fn small_inline_cases() {
     let manual = |text: &str| match edit(text, IP) {
-        Edit::Manual { reason, line } => (reason, line),
+        Edit::Manual { reason, line, .. } => (reason, line),
         other => panic!("expected Manual for {text:?}, got {other:?}"),
     };
     let (reason, _) = manual("Just a sentence, not a config.\n");
@@ -1179,4 +1179,13 @@ fn the_independent_checkers_catch_stray_edits() {
     assert!(!same("a: [1.2.3.4]\nb: 1", "a: [203.0.113.10]\nb: 2"));
     assert!(!same("a: 1.2.3.5", "a: 203.0.113.10"));
     assert!(!same("a: [x, y]", "a: [x]"));
+}
+
+/// `../shared` beside the checkout, or the folder `PEGASUS_SHARED` names (a worktree
+/// whose parent has no `shared`).
+fn shared_dir() -> std::path::PathBuf {
+    match std::env::var_os("PEGASUS_SHARED") {
+        Some(dir) => std::path::PathBuf::from(dir),
+        None => std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared"),
+    }
 }

@@ -157,7 +157,7 @@ fn exercise(text: &str) {
 
 #[test]
 fn never_panics_on_mutated_corpus_text() {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/kamal");
+    let dir = shared_dir().join("corpus/kamal");
     let skip = std::env::var_os("PEGASUS_SKIP_CORPUS").is_some_and(|v| v == "1");
     assert!(
         skip || dir.is_dir(),
@@ -188,7 +188,7 @@ fn never_panics_on_mutated_corpus_text() {
 fn summary(text: &str, mode: Option<Mode>) -> Summary {
     let config = Config::parse(text).unwrap_or_else(|e| panic!("{e}"));
     match config.edit(IP, mode) {
-        Edit::Updated { summary, .. } => summary,
+        Edit::Updated { summary, .. } => *summary,
         other => panic!("expected Updated, got {other:?}"),
     }
 }
@@ -241,4 +241,13 @@ fn host_lines_for_a_file_that_does_not_parse() {
     assert_eq!(lines, [4, 8]);
     let unknown = host_lines("servers:\n  - <IP-ADDRESS>\nimage: x\n", &[]);
     assert_eq!(unknown, [(2, "- <IP-ADDRESS>".to_owned())]);
+}
+
+/// `../shared` beside the checkout, or the folder `PEGASUS_SHARED` names (a worktree
+/// whose parent has no `shared`).
+fn shared_dir() -> std::path::PathBuf {
+    match std::env::var_os("PEGASUS_SHARED") {
+        Some(dir) => std::path::PathBuf::from(dir),
+        None => std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared"),
+    }
 }

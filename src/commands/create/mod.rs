@@ -121,7 +121,7 @@ fn create(args: &CreateArgs, ui: &Ui, known: &mut Option<Known>) -> Result<()> {
     // The plan: everything that can be checked without the API, before the first request.
     let endpoint = Endpoint::from_env()?;
     let home = session::home_dir();
-    let kamal = kamal::plan(args, ui)?;
+    let mut kamal = kamal::plan(args, ui)?;
     let user_data = user_data::load(args.user_data.as_deref())?;
     let (ssh_port, port_source) = ssh::port(args, kamal.text.as_deref());
     let mut dns = dns::plan(args, &kamal)?;
@@ -140,6 +140,8 @@ fn create(args: &CreateArgs, ui: &Ui, known: &mut Option<Known>) -> Result<()> {
         (pre, joined(project), joined(fw), joined(zones))
     });
     let (pre, project) = (pre?, project?);
+    // Kamal's rules on the planned edit, now that the project's servers decided the mode.
+    kamal::preflight(&mut kamal, &project, pre.existing.as_ref())?;
     dns.targets = zones?;
     dns::warnings(&dns).iter().for_each(|w| ui.warn(w));
     signals::check()?;
@@ -311,13 +313,22 @@ fn after_create(
     // Step 10, the Kamal edit (issue 11) and DNS (issue 14).
     signals::check()?;
     let report = kamal::apply(kamal, &address, project, args.json, ui);
-    let records = dns::apply(
-        client,
-        dns,
-        &server,
-        dns::kamal_mode(args, &report, kamal.web.as_ref()),
-        ui,
-    )?;
+    // DNS follows the Kamal decision: none when the file no longer gave the checked plan.
+    let records = match &report.no_dns {
+        None => dns::apply(
+            client,
+            dns,
+            &server,
+            dns::kamal_mode(args, &report, kamal.web.as_ref()),
+            ui,
+        )?,
+        Some(why) => {
+            if dns.dns {
+                ui.warn(&format!("{}; no DNS record was written", escape(why)));
+            }
+            Vec::new()
+        }
+    };
     // Step 11, the SSH wait.
     signals::check()?;
     let suspects = ssh::Suspects {
@@ -473,7 +484,9 @@ fn human(
             deploy_file::Status::Updated | deploy_file::Status::Unchanged
         )
     {
-        out.push_str("\nNext: kamal setup\n");
+        out.push('\n');
+        out.push_str(&report.next_step());
+        out.push('\n');
     }
     out
 }
