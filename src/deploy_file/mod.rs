@@ -384,15 +384,6 @@ fn rule_message(plan: &Plan, broken: &RuleBreak) -> String {
         broken.setting.line
     );
     let setting = escape(&broken.setting.text);
-    let why = if broken.erb {
-        format!(
-            "the role {role} runs kamal-proxy and ERB decides its HTTPS setting ({at}: `{setting}`), so pegasus cannot tell whether Kamal's automatic HTTPS is on; if it is, Kamal refuses a second host for the role"
-        )
-    } else {
-        format!(
-            "the role {role} runs kamal-proxy with automatic HTTPS ({at}: `{setting}`) and no custom certificate, and Kamal refuses such a role with a second host (\"SSL is only supported on a single server unless you provide custom certificates\")"
-        )
-    };
     let current = broken
         .current
         .iter()
@@ -402,6 +393,15 @@ fn rule_message(plan: &Plan, broken: &RuleBreak) -> String {
         [] => String::new(),
         [one] => format!(" (it has {one})"),
         many => format!(" (it has {})", many.join(", ")),
+    };
+    let why = if broken.erb {
+        format!(
+            "the role {role} runs kamal-proxy and ERB decides its HTTPS setting ({at}: `{setting}`), so pegasus cannot tell whether Kamal refuses a second host for it"
+        )
+    } else {
+        format!(
+            "the role {role} runs kamal-proxy with automatic HTTPS ({at}: `{setting}`) and no custom certificate, so Kamal refuses it with a second host (\"SSL is only supported on a single server unless you provide custom certificates\")"
+        )
     };
     let mut ways = Vec::new();
     if broken.primary && current.len() == 1 {
@@ -425,8 +425,7 @@ fn rule_message(plan: &Plan, broken: &RuleBreak) -> String {
             .to_owned(),
     );
     format!(
-        "Kamal's automatic HTTPS works on one server per role: adding this server to {role}{now} would write {} that Kamal refuses: {why}. Nothing was created. Ways on:\n  {}",
-        plan.shown_files(),
+        "Kamal's automatic HTTPS works on one server per role: {why}, and adding this server to {role}{now} would give it one. Nothing was created. Ways on:\n  {}",
         ways.join("\n  ")
     )
 }

@@ -83,40 +83,36 @@ impl Expected {
         };
         if old.mode != new.mode {
             what.push(format!(
-                "the mode is now {} (was {})",
+                "it would now {}, not {}",
                 mode(new.mode),
                 mode(old.mode)
             ));
         }
         if old.role != new.role || old.list != new.list {
             what.push(format!(
-                "the server would join `{}` (was `{}`)",
+                "the server would join `{}`, not `{}`",
                 new.list, old.list
             ));
         }
-        if old.replaced != new.replaced {
-            what.push(format!(
-                "the host to replace is now {} (was {})",
-                new.replaced.as_deref().unwrap_or("none"),
-                old.replaced.as_deref().unwrap_or("none")
-            ));
-        } else if old.moved != new.moved {
-            what.push(format!(
-                "the hosts to replace are now {} (were {})",
-                list(&new.moved),
-                list(&old.moved)
-            ));
-        }
-        if old.roles != new.roles || old.accessories != new.accessories {
-            what.push(format!(
-                "the roles and accessories it touches are now {} (were {})",
-                holders(&new.roles, &new.accessories),
-                holders(&old.roles, &old.accessories)
-            ));
+        if old.mode == new.mode {
+            if old.replaced != new.replaced || old.moved != new.moved {
+                what.push(format!(
+                    "it would replace {}, not {}",
+                    list(&new.moved),
+                    list(&old.moved)
+                ));
+            }
+            if old.roles != new.roles || old.accessories != new.accessories {
+                what.push(format!(
+                    "it would touch {}, not {}",
+                    holders(&new.roles, &new.accessories),
+                    holders(&old.roles, &old.accessories)
+                ));
+            }
         }
         if self.proxy != now.proxy {
             what.push(format!(
-                "the proxy names are now {} (were {})",
+                "the proxy names would be {}, not {}",
                 list(&now.proxy),
                 list(&self.proxy)
             ));
@@ -331,7 +327,17 @@ mod tests {
         );
         assert_eq!(
             before.differs(&renamed).as_deref(),
-            Some("the proxy names are now b.example (were a.example)")
+            Some("the proxy names would be b.example, not a.example")
+        );
+        let moved = plan(
+            Outcome::Edit(shape(Mode::Replace, Some("192.0.2.1"), &["web"])),
+            &["a.example"],
+        );
+        assert_eq!(
+            before.differs(&moved).as_deref(),
+            Some(
+                "it would replace 192.0.2.1, not <IP-ADDRESS>; it would touch web, not web, celery"
+            )
         );
         assert_eq!(before.differs(&plan(Outcome::Manual, &[])), None);
         assert!(plan(Outcome::Manual, &[]).differs(&before).is_some());

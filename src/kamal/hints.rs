@@ -141,12 +141,23 @@ pub(super) fn no_list(
 
 /// With a destination, hosts that would change sit in the base file, which pegasus does not
 /// edit.
-pub(super) fn in_base(base: &str, lines: &[String], old: &str, new_host: &str) -> Manual {
+pub(super) fn in_base(
+    base: &str,
+    lines: &[String],
+    old: &str,
+    new_host: &str,
+    web_in_base: bool,
+) -> Manual {
     let e = entry(new_host);
+    let what = if web_in_base {
+        format!("The web host {old} comes from {base}")
+    } else {
+        format!("{old} is also a host in {base}")
+    };
     Manual::at(
         0,
         format!(
-            "{old} is also a host in {base} (line{} {}), which a destination run does not edit: change every host line below from {old} to {e} by hand (in {base} they apply to every destination).",
+            "{what} (line{} {}), which a destination run does not edit: change every host line below from {old} to {e} by hand (in {base} they apply to every destination).",
             if lines.len() == 1 { "" } else { "s" },
             lines.join(", ")
         ),

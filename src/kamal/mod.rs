@@ -523,7 +523,9 @@ impl<'a> Config<'a> {
                 .filter(|t| t.at.file != self.edited())
                 .map(|t| tree.line(t.at).to_string())
                 .collect::<Vec<_>>();
-            return Err(hints::in_base(&self.base_name, &base, &web.value, new_host).with(spots));
+            let web_in_base = web.at.file != self.edited();
+            let words = hints::in_base(&self.base_name, &base, &web.value, new_host, web_in_base);
+            return Err(words.with(spots));
         }
         let holders = tree.holders(root);
         let nodes: Vec<At> = targets.iter().map(|t| t.at).collect();
@@ -847,14 +849,30 @@ impl<'a> Config<'a> {
     /// The values outside host positions that still name one of `moved`, in the edited
     /// file's new text (`text`) and in the base file.
     fn other_refs(&self, text: &str, moved: &[String]) -> Vec<Spot> {
+        if moved.iter().all(String::is_empty) {
+            return Vec::new();
+        }
         let Ok(new) = Source::parse(text) else {
             return Vec::new();
         };
         let mut sources: Vec<&Source<'_>> = self.sources.iter().take(self.edited()).collect();
         sources.push(&new);
-        let docs = sources.iter().map(|s| &s.doc).collect();
-        let tree = Tree { docs };
-        let positions = tree.root().map_or_else(Vec::new, |r| tree.all_hosts(&r));
+        let docs: Vec<&Doc> = sources.iter().map(|s| &s.doc).collect();
+        let tree = Tree { docs: docs.clone() };
+        // Host positions as Kamal reads the pair, and as each file reads alone (a base
+        // host that the destination overrides is still a host line, not a value).
+        let mut positions = tree.root().map_or_else(Vec::new, |r| tree.all_hosts(&r));
+        for (file, doc) in docs.iter().enumerate() {
+            let alone = Tree { docs: vec![*doc] };
+            if let Some(root) = alone.root() {
+                positions.extend(
+                    alone
+                        .all_hosts(&root)
+                        .into_iter()
+                        .map(|at| At { file, id: at.id }),
+                );
+            }
+        }
         let mut spots = Vec::new();
         for (file, source) in sources.iter().enumerate() {
             for found in source.naming(moved) {

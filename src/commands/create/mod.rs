@@ -374,7 +374,12 @@ fn after_create(
         let facts = Facts {
             firewall: ready.firewall.as_ref(),
             ssh_ready: readiness.ready,
-            dns: dns::human_lines(dns, &records, &server),
+            // A server that joins another role (--role) does not serve the proxy names.
+            dns: if args.role.is_some() {
+                Vec::new()
+            } else {
+                dns::human_lines(dns, &records, &server)
+            },
         };
         print(&human(&server, &ssh, &report, &address, &facts, ui))?;
     }
