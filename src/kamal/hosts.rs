@@ -105,6 +105,19 @@ pub(crate) enum Holder {
     Accessory(String),
 }
 
+/// The host list of a role value in one file: the list itself, or its `hosts:` list.
+#[allow(dead_code)] // for single-file readers (scale-in); the editor walks a `Tree`
+pub(crate) fn role_list(doc: &Doc, role: NodeId) -> Option<NodeId> {
+    let role = doc.resolve(role);
+    if doc.is_seq(role) {
+        return Some(role);
+    }
+    match get(doc, role, "hosts") {
+        Lookup::Found { value, .. } if doc.is_seq(value) => Some(value),
+        _ => None,
+    }
+}
+
 /// One file's view of the tree walk in [`Tree`] (the readers of a single file use it).
 fn one_file(doc: &Doc) -> Option<(Tree<'_>, Val)> {
     let tree = Tree { docs: vec![doc] };

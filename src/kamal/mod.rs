@@ -564,7 +564,7 @@ impl<'a> Config<'a> {
 
     fn finish_replace(
         &self,
-        targets: &[Host],
+        targets: &[Placed],
         new_host: &str,
         summary: Summary,
     ) -> Result<Edit, Manual> {
@@ -644,7 +644,7 @@ impl<'a> Config<'a> {
                 .blocked_hint(tree, root, why, first, new_host)
                 .with(spots));
         }
-        let placeholders: Vec<Host> = hosts
+        let placeholders: Vec<Placed> = hosts
             .iter()
             .filter_map(|h| self.host(*h).ok())
             .filter(|h| is_placeholder(&h.value))
@@ -752,13 +752,16 @@ impl<'a> Config<'a> {
     }
 
     /// A host scalar that can be replaced, or why not.
-    fn host(&self, at: At) -> Result<Host, Blocked> {
+    fn host(&self, at: At) -> Result<Placed, Blocked> {
         let source = self.source(at.file).ok_or(Blocked::Unprovable)?;
-        source.host(at.id).map(|(value, style, span)| Host {
-            at,
-            value,
-            style,
-            span,
+        source.host(at.id).map(|host| Placed {
+            at: At {
+                file: at.file,
+                id: host.node,
+            },
+            value: host.value,
+            style: host.style,
+            span: host.span,
         })
     }
 
@@ -940,8 +943,16 @@ struct Source<'a> {
     doc: Doc,
 }
 
-/// A host scalar found in the tree, with what is needed to replace it.
+/// A host scalar of one file, with what is needed to replace it.
 struct Host {
+    node: NodeId,
+    value: String,
+    style: TScalarStyle,
+    span: Range<usize>,
+}
+
+/// A host scalar found in the tree (in either file of a destination pair).
+struct Placed {
     at: At,
     value: String,
     style: TScalarStyle,
@@ -977,8 +988,14 @@ impl<'a> Source<'a> {
         sound.then(|| format!("{}{body}", self.bom))
     }
 
-    /// A host scalar's value, style and span, or why it cannot be replaced.
-    fn host(&self, node: NodeId) -> Result<(String, TScalarStyle, Range<usize>), Blocked> {
+    /// The top-level mapping of this file alone (for the single-file editors).
+    #[allow(dead_code)] // used by the scale-in editor (remove.rs)
+    fn root(&self) -> Option<NodeId> {
+        self.doc.root.filter(|root| self.doc.is_map(*root))
+    }
+
+    /// A host scalar that can be replaced, or why not.
+    fn host(&self, node: NodeId) -> Result<Host, Blocked> {
         let (value, style, span) = self.doc.scalar(node).ok_or(Blocked::Unprovable)?;
         if self.doc.is_null(node) {
             return Err(Blocked::Empty);
@@ -989,7 +1006,12 @@ impl<'a> Source<'a> {
             return Err(Blocked::Erb(self.body.get(tag).unwrap_or("").to_owned()));
         }
         let span = span.ok_or(Blocked::Unprovable)?;
-        Ok((value.to_owned(), style, span))
+        Ok(Host {
+            node,
+            value: value.to_owned(),
+            style,
+            span,
+        })
     }
 
     /// Whether an ERB statement (`<% if %>`, `<% end %>`, …) sits inside `range`: then the
