@@ -603,32 +603,56 @@ fn destination_hosts_in_the_base_file_are_named_for_a_hand_edit() {
     let p = destination_project("dest_staging.yml");
     let run = p.run(&["server", "create", "web6", "-d", "staging", "--replace"]);
     assert_exit(&run, 0);
+    // The destination's web host moves; deploy.yml, read by every destination, stays.
     assert_eq!(
         p.read("config/deploy.staging.yml"),
-        fixture("dest_staging.yml")
+        fixture("dest_staging.yml").replace("      - 198.51.100.10\n", &format!("      - {NEW}\n"))
     );
     assert_eq!(p.read("config/deploy.yml"), fixture("dest_base.yml"));
     assert!(
+        run.stdout.contains(&format!(
+            "Still to edit by hand: config/deploy.yml is read by every destination, so pegasus does not edit it: change 198.51.100.10 to {NEW} by hand on its host lines too (config/deploy.yml:9, config/deploy.yml:20)\n  config/deploy.yml:9  - 198.51.100.10\n  config/deploy.yml:20  host: 198.51.100.10\n"
+        )),
+        "{}",
+        run.dump()
+    );
+    assert!(
+        run.stdout
+            .ends_with("Next: edit the host lines listed above; then run kamal setup\n"),
+        "{}",
+        run.dump()
+    );
+    // The base's DB_HOST is a value, not a host line: an other reference.
+    assert!(
         run.stdout.contains(
-            "198.51.100.10 is also a host in config/deploy.yml (lines 9, 20), which a destination run does not edit"
+            "  config/deploy.yml:16  still names 198.51.100.10: DB_HOST: 198.51.100.10\n"
         ),
         "{}",
         run.dump()
     );
-    let listed: Vec<&str> = run
-        .stdout
-        .lines()
-        .filter(|l| l.starts_with("  config/"))
-        .collect();
+    let json = destination_project("dest_staging.yml").run(&[
+        "server",
+        "create",
+        "web6",
+        "-d",
+        "staging",
+        "--replace",
+        "--json",
+    ]);
+    assert_exit(&json, 0);
+    let v = json.json();
+    assert_eq!(v["kamal"]["status"], "updated");
     assert_eq!(
-        listed,
-        [
-            "  config/deploy.yml:9  - 198.51.100.10",
-            "  config/deploy.yml:20  host: 198.51.100.10",
-            "  config/deploy.staging.yml:5  - 198.51.100.10",
-        ],
+        v["kamal"]["changes"],
+        json!([{"path": "servers.web.hosts[0]", "line": 5, "old": "198.51.100.10", "new": NEW}])
+    );
+    assert!(
+        v["kamal"]["hint"]
+            .as_str()
+            .unwrap_or_default()
+            .ends_with("(config/deploy.yml:9, config/deploy.yml:20)"),
         "{}",
-        run.dump()
+        json.dump()
     );
 
     // --role jobs: the jobs list comes from the base file.

@@ -544,12 +544,20 @@ fn edit_once(
             changes,
             summary,
             other_refs,
+            hand_edits,
         } => {
             if let Err(broken) = config.check_rules(&summary) {
                 let why = rule_message(plan, &broken);
                 return update::Step::Stop(Report::plan_changed(path, &why, host));
             }
-            let report = Report::updated(path, changes, *summary, basis, &other_refs, &files);
+            let mut report = Report::updated(path, changes, *summary, basis, &other_refs, &files);
+            report.leave_to_hand(
+                &plan.file_of(Layer::Base),
+                hand_edits
+                    .into_iter()
+                    .map(|s| (files(s.layer), s.line, s.text))
+                    .collect(),
+            );
             update::Step::Write { text, report }
         }
         Edit::Unchanged => update::Step::Stop(Report::new(Some(path), Status::Unchanged)),
@@ -599,7 +607,10 @@ fn destination_files(path: &Path) -> Vec<String> {
 
 /// For `destroy`: the lines of the config that still name any of `hosts` (the file is
 /// read and parsed once), by line.
-pub fn references(located: &Located, hosts: &[String]) -> Option<(String, Vec<kamal::Reference>)> {
+pub fn references(
+    located: &Located,
+    hosts: &[std::net::IpAddr],
+) -> Option<(String, Vec<kamal::Reference>)> {
     let Located::Found(path) = located else {
         return None;
     };
@@ -607,7 +618,7 @@ pub fn references(located: &Located, hosts: &[String]) -> Option<(String, Vec<ka
     let config = Config::parse(&text).ok()?;
     let mut refs = Vec::new();
     for host in hosts {
-        refs.extend(config.references(host));
+        refs.extend(config.references(&host.to_string()));
     }
     refs.sort_by_key(|r| r.line);
     refs.dedup();
@@ -616,7 +627,7 @@ pub fn references(located: &Located, hosts: &[String]) -> Option<(String, Vec<ka
 
 /// For `destroy`, before it asks: the Kamal lines that name the server, as text for the
 /// user (`None` when there are none). They are never edited.
-pub fn lines_naming(located: &Located, hosts: &[String]) -> Option<String> {
+pub fn lines_naming(located: &Located, hosts: &[std::net::IpAddr]) -> Option<String> {
     let (path, refs) = references(located, hosts)?;
     let mut text = format!(
         "{} names this server on these lines (pegasus does not edit them; after the delete they point at nothing):",

@@ -166,6 +166,26 @@ impl Report {
         r
     }
 
+    /// With a destination: the host lines of the base file (`base`) that still hold the
+    /// replaced host, for a hand edit (pegasus never edits the file every destination reads).
+    pub(super) fn leave_to_hand(&mut self, base: &str, lines: Vec<(String, usize, String)>) {
+        if lines.is_empty() {
+            return;
+        }
+        let old = self.replaced.clone().unwrap_or_default();
+        let new = self
+            .changes
+            .first()
+            .map(|c| c.new.clone())
+            .unwrap_or_default();
+        let at: Vec<String> = lines.iter().map(|(f, l, _)| format!("{f}:{l}")).collect();
+        self.hint = Some(format!(
+            "{base} is read by every destination, so pegasus does not edit it: change {old} to {new} by hand on its host lines too ({})",
+            at.join(", ")
+        ));
+        self.to_edit = lines;
+    }
+
     /// Whether a DNS step may follow this Kamal step.
     pub fn dns_allowed(&self) -> bool {
         self.no_dns.is_none()
@@ -174,23 +194,29 @@ impl Report {
     /// The next step to print after a create: `kamal setup`, or, when a replace moved
     /// accessories that keep data on their old host, what to do first.
     pub fn next_step(&self) -> String {
-        match &self.data_stays {
-            Some((old, names)) => {
-                let new = self
-                    .changes
-                    .first()
-                    .map(|c| c.new.as_str())
-                    .unwrap_or_default();
-                let (which, them) = match names.as_slice() {
-                    [one] => (format!("the accessory {one}"), "it"),
-                    many => (format!("the accessories {}", and_list(many)), "them"),
-                };
-                format!(
-                    "Next: the data of {which} stays on {old} (pegasus moves hosts, not data): copy it to {new} first, or `kamal setup` starts {them} empty there; then run kamal setup",
-                    old = escape(old)
-                )
-            }
-            None => "Next: kamal setup".to_owned(),
+        let mut first = Vec::new();
+        if self.status == Status::Updated && !self.to_edit.is_empty() {
+            first.push("edit the host lines listed above".to_owned());
+        }
+        if let Some((old, names)) = &self.data_stays {
+            let new = self
+                .changes
+                .first()
+                .map(|c| c.new.as_str())
+                .unwrap_or_default();
+            let (which, them) = match names.as_slice() {
+                [one] => (format!("the accessory {one}"), "it"),
+                many => (format!("the accessories {}", and_list(many)), "them"),
+            };
+            first.push(format!(
+                "the data of {which} stays on {old} (pegasus moves hosts, not data): copy it to {new} first, or `kamal setup` starts {them} empty there",
+                old = escape(old)
+            ));
+        }
+        if first.is_empty() {
+            "Next: kamal setup".to_owned()
+        } else {
+            format!("Next: {}; then run kamal setup", first.join("; "))
         }
     }
 
@@ -424,6 +450,12 @@ pub fn human_lines(r: &Report, host: &str, paint: &dyn Fn(&str, &str) -> String)
                 lines.push(escape(words).into_owned());
             }
             lines.extend(other_ref_lines(r));
+            if let Some(hint) = r.hint.as_deref().filter(|_| !r.to_edit.is_empty()) {
+                lines.push(format!("Still to edit by hand: {}", escape(hint)));
+                for (file, line, text) in &r.to_edit {
+                    lines.push(format!("  {}:{line}  {}", escape(file), escape(text)));
+                }
+            }
             lines
         }
     }

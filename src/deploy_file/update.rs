@@ -7,6 +7,7 @@
 use std::path::Path;
 
 use super::report::{Report, Status};
+use crate::fsutil::Replaced;
 use crate::kamal::{Edit, Mode, Summary};
 
 /// The plan of an edit, as far as "the same plan" goes: the mode, the role the server
@@ -192,10 +193,12 @@ pub(super) fn run(path: &Path, edit: &mut dyn FnMut(&str) -> Step) -> Report {
             Step::Stop(report) => return report,
             Step::Write { text, report } => (text, report),
         };
-        match crate::fsutil::replace_if_unchanged(path, text.as_bytes(), new.as_bytes()) {
-            Ok(true) => return report,
-            Ok(false) if attempt == 0 => continue,
-            Ok(false) => return Report::raced(path, &report),
+        let written =
+            crate::fsutil::replace_if_unchanged(path, text.as_bytes(), new.as_bytes(), None);
+        match written {
+            Ok(Replaced::Done) => return report,
+            Ok(Replaced::Changed(_)) if attempt == 0 => continue,
+            Ok(Replaced::Changed(_)) => return Report::raced(path, &report),
             Err(e) => {
                 let host = new_host(&report);
                 return Report::unwritten(path, &e, report.changes, &host);

@@ -141,23 +141,12 @@ pub(super) fn no_list(
 
 /// With a destination, hosts that would change sit in the base file, which pegasus does not
 /// edit.
-pub(super) fn in_base(
-    base: &str,
-    lines: &[String],
-    old: &str,
-    new_host: &str,
-    web_in_base: bool,
-) -> Manual {
+pub(super) fn in_base(base: &str, lines: &[String], old: &str, new_host: &str) -> Manual {
     let e = entry(new_host);
-    let what = if web_in_base {
-        format!("The web host {old} comes from {base}")
-    } else {
-        format!("{old} is also a host in {base}")
-    };
     Manual::at(
         0,
         format!(
-            "{what} (line{} {}), which a destination run does not edit: change every host line below from {old} to {e} by hand (in {base} they apply to every destination).",
+            "The web host {old} comes from {base} (line{} {}), which a destination run does not edit: change every host line below from {old} to {e} by hand (in {base} they apply to every destination), or give this destination its own web hosts.",
             if lines.len() == 1 { "" } else { "s" },
             lines.join(", ")
         ),

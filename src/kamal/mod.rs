@@ -121,6 +121,9 @@ pub enum Edit {
         /// Values outside host positions that still name a host the edit moved away from
         /// (SPEC §6 "Other references"), by file and line; never edited.
         other_refs: Vec<Spot>,
+        /// With a destination: host lines of the base file that held the replaced host, left
+        /// for a hand edit (the base file is read by every destination).
+        hand_edits: Vec<Spot>,
     },
     /// The host is already where it would go: nothing to write.
     Unchanged,
@@ -516,17 +519,21 @@ impl<'a> Config<'a> {
             let host = self.host(at);
             targets.push(host.map_err(|b| self.blocked_hint(tree, root, b, at, new_host))?);
         }
-        if targets.iter().any(|t| t.at.file != self.edited()) {
+        // With a destination, hosts in the base file are never edited: the web host there
+        // means nothing can be done here; other hosts there are left for a hand edit.
+        let (targets, elsewhere): (Vec<Placed>, Vec<Placed>) = targets
+            .into_iter()
+            .partition(|t| t.at.file == self.edited());
+        if web.at.file != self.edited() {
             let spots = self.involved(tree, root, &Key::Value(web.value.clone()));
-            let base = targets
+            let base = elsewhere
                 .iter()
-                .filter(|t| t.at.file != self.edited())
                 .map(|t| tree.line(t.at).to_string())
                 .collect::<Vec<_>>();
-            let web_in_base = web.at.file != self.edited();
-            let words = hints::in_base(&self.base_name, &base, &web.value, new_host, web_in_base);
+            let words = hints::in_base(&self.base_name, &base, &web.value, new_host);
             return Err(words.with(spots));
         }
+        let hand_edits: Vec<Spot> = elsewhere.iter().map(|t| self.spot(t.at)).collect();
         let holders = tree.holders(root);
         let nodes: Vec<At> = targets.iter().map(|t| t.at).collect();
         let (roles, accessories) = names(&holders, |n| nodes.contains(&n), None);
@@ -545,7 +552,11 @@ impl<'a> Config<'a> {
             hosts_before: 1,
             hosts_after: 1,
         };
-        self.finish_replace(&targets, new_host, summary)
+        let mut edit = self.finish_replace(&targets, new_host, summary)?;
+        if let Edit::Updated { hand_edits: h, .. } = &mut edit {
+            *h = hand_edits;
+        }
+        Ok(edit)
     }
 
     /// The accessories among `names` that keep data on their host.
@@ -608,6 +619,7 @@ impl<'a> Config<'a> {
             changes,
             summary: Box::new(summary),
             other_refs,
+            hand_edits: Vec::new(),
         })
     }
 
@@ -710,6 +722,7 @@ impl<'a> Config<'a> {
             changes: vec![change],
             summary: Box::new(summary),
             other_refs: Vec::new(),
+            hand_edits: Vec::new(),
         })
     }
 
