@@ -52,6 +52,31 @@ impl Expected {
         Expected { outcome, proxy }
     }
 
+    /// The planned mode, when the plan is an edit (`None`: a hand edit, no change, or a
+    /// file that could not be read): what DNS follows (SPEC §10).
+    pub fn mode(&self) -> Option<Mode> {
+        match &self.outcome {
+            Outcome::Edit(shape) => Some(shape.mode),
+            _ => None,
+        }
+    }
+
+    /// The host a planned replace moves away from.
+    pub fn replaced(&self) -> Option<&str> {
+        match &self.outcome {
+            Outcome::Edit(shape) => shape.replaced.as_deref(),
+            _ => None,
+        }
+    }
+
+    /// The role the server joins in the planned edit (`--role`, else the primary role).
+    pub fn role(&self) -> Option<&str> {
+        match &self.outcome {
+            Outcome::Edit(shape) => Some(&shape.role),
+            _ => None,
+        }
+    }
+
     pub(super) fn unread() -> Expected {
         Expected {
             outcome: Outcome::Unread,
@@ -311,14 +336,9 @@ mod tests {
             Outcome::Edit(shape(Mode::Append, None, &[])),
             &["a.example"],
         );
-        let what = before.differs(&appended).unwrap_or_default();
-        assert!(
-            what.starts_with("the mode is now append (was replace)"),
-            "{what}"
-        );
-        assert!(
-            what.contains("the host to replace is now none (was <IP-ADDRESS>)"),
-            "{what}"
+        assert_eq!(
+            before.differs(&appended).as_deref(),
+            Some("it would now append, not replace")
         );
         let renamed = plan(
             Outcome::Edit(shape(

@@ -37,7 +37,7 @@ pub use mode::{
     needs_project, owner,
 };
 pub use refs::host_lines;
-pub use section::{Item, Scalar};
+pub use section::{Field, Item, Scalar};
 use splice::Splice;
 use tree::{At, FileId, RoleHosts, Tree, Val};
 use verify::Expectation;
@@ -868,18 +868,16 @@ impl<'a> Config<'a> {
         if moved.iter().all(String::is_empty) {
             return Vec::new();
         }
-        let Ok(new) = Source::parse(text) else {
-            return Vec::new();
-        };
-        let mut sources: Vec<&Source<'_>> = self.sources.iter().take(self.edited()).collect();
-        sources.push(&new);
-        let docs: Vec<&Doc> = sources.iter().map(|s| &s.doc).collect();
-        let tree = Tree { docs: docs.clone() };
-        // Host positions as Kamal reads the pair, and as each file reads alone (a base
-        // host that the destination overrides is still a host line, not a value).
+        // A replace only swaps scalars in place, so the old parse has the new text's lines
+        // and paths: no second parse. Host positions as Kamal reads the pair, and as each
+        // file reads alone (a base host that the destination overrides is still a host
+        // line, not a value).
+        let tree = self.tree();
         let mut positions = tree.root().map_or_else(Vec::new, |r| tree.all_hosts(&r));
-        for (file, doc) in docs.iter().enumerate() {
-            let alone = Tree { docs: vec![*doc] };
+        for (file, source) in self.sources.iter().enumerate() {
+            let alone = Tree {
+                docs: vec![&source.doc],
+            };
             if let Some(root) = alone.root() {
                 positions.extend(
                     alone
@@ -889,17 +887,27 @@ impl<'a> Config<'a> {
                 );
             }
         }
+        let body = text.strip_prefix('\u{feff}').unwrap_or(text);
+        let lines = doc::LineTable::new(body);
         let mut spots = Vec::new();
-        for (file, source) in sources.iter().enumerate() {
-            for found in source.naming(moved) {
-                if positions.contains(&At { file, id: found.0 }) {
+        for (file, source) in self.sources.iter().enumerate() {
+            for (id, found) in source.naming(moved) {
+                if positions.contains(&At { file, id }) {
                     continue;
                 }
+                let text = if file == self.edited() {
+                    lines
+                        .line_range(body, found.line)
+                        .and_then(|r| body.get(r))
+                        .map_or(found.text, |l| l.trim().to_owned())
+                } else {
+                    found.text
+                };
                 spots.push(Spot {
                     layer: self.layer(file),
-                    line: found.1.line,
-                    path: found.1.path,
-                    text: found.1.text,
+                    line: found.line,
+                    path: found.path,
+                    text,
                 });
             }
         }
