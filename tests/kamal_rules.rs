@@ -339,6 +339,28 @@ fn role_celery_on_the_pegasus_template() {
 }
 
 #[test]
+fn append_replaces_the_web_placeholder_only() {
+    let p = Project::new();
+    let template = read_fixture("pegasus/deploy.yml");
+    p.write("config/deploy.yml", &template);
+    let run = p.run(&["server", "create", "web1", "--append", "--json"]);
+    assert_exit(&run, 0);
+    let expected = template.replacen(
+        "    hosts:\n      - <IP-ADDRESS>\n",
+        &format!("    hosts:\n      - {NEW}\n"),
+        1,
+    );
+    assert_ne!(expected, template);
+    assert_eq!(p.read("config/deploy.yml"), expected);
+    let v = run.json();
+    assert_eq!(v["kamal"]["mode"], "append");
+    assert_eq!(
+        v["kamal"]["changes"],
+        json!([{"path": "servers.web.hosts[0]", "line": 24, "old": "<IP-ADDRESS>", "new": NEW}])
+    );
+}
+
+#[test]
 fn unknown_or_primary_role_is_a_usage_error_before_any_request() {
     let p = Project::new();
     p.write("config/deploy.yml", &read_fixture("pegasus/deploy.yml"));

@@ -134,10 +134,12 @@ impl Plan {
     /// The early read's config, merged with the base file under `-d` (`None`: not read).
     pub fn config(&self) -> Option<Result<Config<'_>, (Layer, kamal::ParseError)>> {
         let text = self.text.as_deref()?;
-        Some(parse_config(
-            self.base.as_deref().zip(self.base_text.as_deref()),
-            text,
-        ))
+        let base = match (&self.base, &self.base_text) {
+            (Some(path), Some(base)) => Some((path.as_path(), base.as_str())),
+            (Some(_), None) => return None,
+            (None, _) => None,
+        };
+        Some(parse_config(base, text))
     }
 }
 
@@ -203,7 +205,9 @@ pub fn plan(args: &KamalArgs, flag: Option<Mode>, role: Option<&str>) -> Result<
                 )));
             }
         }
-        match read_text(&base) {
+        let read = read_text(&base);
+        plan.base = Some(base);
+        match read {
             Ok(text) => plan.base_text = Some(text),
             Err(e) => {
                 plan.warnings.push(format!(
@@ -212,7 +216,6 @@ pub fn plan(args: &KamalArgs, flag: Option<Mode>, role: Option<&str>) -> Result<
                 return Ok(plan);
             }
         }
-        plan.base = Some(base);
     }
     match read_text(&path) {
         Ok(text) => plan.text = Some(text),
