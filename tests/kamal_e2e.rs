@@ -3,8 +3,6 @@
 
 mod common;
 
-use std::path::Path;
-
 use common::*;
 
 /// Replace the placeholder where it is a host (list item or `host:`), nowhere else.
@@ -64,8 +62,7 @@ fn check_pegasus_template(template: &str) {
 
 #[test]
 fn pegasus_template_from_the_corpus_gets_all_five_hosts() {
-    let corpus = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../shared/corpus/kamal/saaspegasus_template_kamal2.yml");
+    let corpus = shared_dir().join("corpus/kamal/saaspegasus_template_kamal2.yml");
     match std::fs::read_to_string(&corpus) {
         Ok(template) => check_pegasus_template(&template),
         Err(_) if std::env::var_os("PEGASUS_SKIP_CORPUS").is_some_and(|v| v == "1") => {
@@ -275,4 +272,13 @@ fn ipv6_only_server_is_written_quoted() {
         p.read("config/deploy.yml"),
         format!("servers:\n  web:\n    hosts:\n      - \"{v6}\"\n")
     );
+}
+
+/// `../shared` beside the checkout, or the folder `PEGASUS_SHARED` names (a worktree
+/// whose parent has no `shared`).
+fn shared_dir() -> std::path::PathBuf {
+    match std::env::var_os("PEGASUS_SHARED") {
+        Some(dir) => std::path::PathBuf::from(dir),
+        None => std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared"),
+    }
 }

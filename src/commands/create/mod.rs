@@ -323,15 +323,24 @@ fn after_create(
         ui,
     )?;
     // Step 12, DNS: only once the server is ready (or the wait was skipped).
-    let records = match readiness.failure {
-        None => dns::apply(
+    // DNS follows the Kamal decision: none when the file, read again, no longer gave the
+    // plan the preflight checked.
+    let records = match (&readiness.failure, &report.no_dns) {
+        (None, None) => dns::apply(
             client,
             &plan.dns,
             &server,
             dns::kamal_mode(args, &report, plan.kamal.web.as_ref()),
             ui,
         )?,
-        Some(_) => Vec::new(),
+        (_, Some(why)) if plan.dns.dns => {
+            ui.warn(&format!(
+                "{}; no DNS record was written",
+                crate::text::escape(why)
+            ));
+            Vec::new()
+        }
+        _ => Vec::new(),
     };
     if !records.is_empty() {
         known.dns_done(args, &plan.kamal.located, "DNS records set".into());
@@ -363,7 +372,12 @@ fn after_create(
             price: plan.priced.of(&server),
             firewall: firewall.as_ref(),
             ssh_ready: readiness.ready,
-            dns: dns::human_lines(&plan.dns, &records, &server),
+            // A server that joins another role (--role) does not serve the proxy names.
+            dns: if args.role.is_some() {
+                Vec::new()
+            } else {
+                dns::human_lines(&plan.dns, &records, &server)
+            },
         };
         print(&output::human(&server, &ssh, &report, address, &facts, ui))?;
     }

@@ -84,11 +84,15 @@ impl CreatePlan {
         ui: &Ui,
     ) -> Result<CreatePlan> {
         let found = preflight::run(client, args, &local, ui)?;
+        // Kamal's rules on the planned edit, now that the project's servers decided the
+        // mode, before anything is uploaded or created.
+        let mut kamal = local.kamal;
+        kamal::preflight(&mut kamal, &found.project, found.existing.as_ref())?;
         let mut dns = local.dns;
         dns.targets = found.zones;
         dns::warnings(&dns).iter().for_each(|w| ui.warn(w));
         Ok(CreatePlan {
-            kamal: local.kamal,
+            kamal,
             user_data: local.user_data,
             ssh: local.ssh,
             dns,
