@@ -502,6 +502,30 @@ pub fn apply(plan: &Plan, host: &str, project: &[ProjectServer]) -> Report {
     })
 }
 
+/// What [`apply`] would do, without writing (SPEC §4 "Dry run"): the edit of the text
+/// step 3 read, made with a stand-in address, then shown with `<new address>` in its place
+/// (or, for a picked-up server, its own address).
+pub fn dry_run(plan: &Plan, project: &[ProjectServer], existing: Option<&str>) -> Report {
+    let path = match &plan.located {
+        Located::Found(p) => p.as_path(),
+        _ => return apply(plan, NEW_ADDRESS, project),
+    };
+    let Some(text) = &plan.text else {
+        return Report::error(path, "it could not be read".to_string(), NEW_ADDRESS);
+    };
+    let host = existing.unwrap_or(PROBE_HOST);
+    let mut report = match edit_once(plan, path, text, host, project) {
+        update::Step::Write { report, .. } | update::Step::Stop(report) => report,
+    };
+    if existing.is_none() {
+        report.stand_in(PROBE_HOST, NEW_ADDRESS);
+    }
+    report
+}
+
+/// How a dry run names the address a real run would get.
+pub const NEW_ADDRESS: &str = "<new address>";
+
 /// One read of the file: what to write, or the report when nothing is written.
 fn edit_once(
     plan: &Plan,

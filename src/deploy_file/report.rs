@@ -187,6 +187,23 @@ impl Report {
     }
 
     /// Whether a DNS step may follow this Kamal step.
+    /// A dry run's report: every `probe` (the stand-in address the edit was made with)
+    /// becomes `shown`.
+    pub fn stand_in(&mut self, probe: &str, shown: &str) {
+        for c in &mut self.changes {
+            if c.new == probe {
+                c.new = shown.to_string();
+            }
+        }
+        let swap = |t: &mut Option<String>| {
+            if let Some(t) = t {
+                *t = t.replace(probe, shown);
+            }
+        };
+        swap(&mut self.hint);
+        swap(&mut self.explanation);
+    }
+
     pub fn dns_allowed(&self) -> bool {
         self.no_dns.is_none()
     }

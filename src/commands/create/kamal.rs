@@ -26,8 +26,11 @@ pub fn plan(args: &CreateArgs, ui: &Ui) -> Result<Plan> {
 
 /// Step 6, only when the mode depends on it (one web host that is an address, no flag):
 /// the project's servers and their addresses. Otherwise no request is made.
-pub fn project_servers(client: &Client, plan: &Plan) -> Result<Vec<ProjectServer>> {
-    if !plan.needs_project() {
+///
+/// With `--dns` they are read too (in the same batch): a replaced host that is a server
+/// of the project has two addresses whose records are not live traffic (SPEC §10).
+pub fn project_servers(client: &Client, plan: &Plan, dns: bool) -> Result<Vec<ProjectServer>> {
+    if !plan.needs_project() && !dns {
         return Ok(Vec::new());
     }
     Ok(client

@@ -23,7 +23,11 @@ pub fn choose_and_connect<'a>(
     endpoint: &Endpoint,
     ui: &'a Ui,
 ) -> Result<(PublicKey, Connected<'a>)> {
-    let connect = || session::connect(ui, endpoint, home, &|c| c.list_ssh_keys());
+    let save = match args.dry_run {
+        true => session::Save::No,
+        false => session::Save::Yes,
+    };
+    let connect = || session::connect_with(ui, endpoint, home, &|c| c.list_ssh_keys(), save);
     let keys = match local_keys(args, home, ui)? {
         Local::One(key) => return Ok((key, connect()?)),
         Local::Several(keys) => keys,

@@ -15,6 +15,7 @@
 //! prints one object on stdout.
 
 mod dns;
+mod dry_run;
 mod firewall;
 mod kamal;
 mod key;
@@ -252,6 +253,9 @@ fn create(
     // Step 6: the preflight reads, side by side.
     let plan = CreatePlan::preflight(&client, args, local, (key, keys, source), ui)?;
     signals::check()?;
+    if args.dry_run {
+        return dry_run::show(args, &plan, ui);
+    }
     // Step 7, or the pick-up. From here on, `run` adds the server's facts to any error.
     let made = make::server(&client, args, &plan, ui)?;
     let known = known.insert(Known::new(args, &made, &ways));
@@ -325,25 +329,30 @@ fn after_create(
     // Step 12, DNS: only once the server is ready (or the wait was skipped).
     // DNS follows the Kamal decision: none when the file, read again, no longer gave the
     // plan the preflight checked.
-    let records = match (&readiness.failure, &report.no_dns) {
-        (None, None) => dns::apply(
-            client,
-            &plan.dns,
-            &server,
-            dns::kamal_mode(args, &report, plan.kamal.web.as_ref()),
-            ui,
-        )?,
+    let applied = match (&readiness.failure, &report.no_dns) {
+        (None, None) => dns::apply(client, &plan.dns, &server, ui)?,
         (_, Some(why)) if plan.dns.dns => {
             ui.warn(&format!(
                 "{}; no DNS record was written",
                 crate::text::escape(why)
             ));
-            Vec::new()
+            dns::Applied::default()
         }
-        _ => Vec::new(),
+        _ => dns::Applied::default(),
     };
-    if !records.is_empty() {
+    if applied.wrote() {
         known.dns_done(args, &plan.kamal.located, "DNS records set".into());
+    }
+    let dns_failure = applied.skipped.then(|| {
+        Error::Failed(
+            "a DNS record set changed after pegasus read it, so it was left alone (skipped \
+             above); look at it in the Hetzner console, then run the same command again"
+                .into(),
+        )
+    });
+    let mut records = applied.records;
+    if readiness.failure.is_none() {
+        records.extend(dns::records_todo(&plan.dns, &server));
     }
 
     // Step 13, the output.
@@ -363,7 +372,11 @@ fn after_create(
             kamal: report,
             dns: records,
             // SPEC §4: a failure after the POST still prints one object, plus "error".
-            error: readiness.failure.as_ref().map(ToString::to_string),
+            error: readiness
+                .failure
+                .as_ref()
+                .or(dns_failure.as_ref())
+                .map(ToString::to_string),
         };
         print_json(&json_line(&out)?);
         known.printed = true;
@@ -381,5 +394,8 @@ fn after_create(
         };
         print(&output::human(&server, &ssh, &report, address, &facts, ui))?;
     }
-    readiness.failure.map_or(Ok(()), Err)
+    match readiness.failure.or(dns_failure) {
+        Some(e) => Err(e),
+        None => Ok(()),
+    }
 }

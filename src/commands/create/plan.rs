@@ -90,7 +90,10 @@ impl CreatePlan {
         kamal::preflight(&mut kamal, &found.project, found.existing.as_ref())?;
         let mut dns = local.dns;
         dns.targets = found.zones;
+        // DNS follows the Kamal plan; live records are asked about now (SPEC §10).
+        dns.follow = dns::follow(args, &kamal, &found.project, found.existing.as_ref())?;
         dns::warnings(&dns).iter().for_each(|w| ui.warn(w));
+        dns::consent(&dns::live(&dns, found.existing.as_ref()), args, ui)?;
         Ok(CreatePlan {
             kamal,
             user_data: local.user_data,
