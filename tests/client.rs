@@ -402,7 +402,7 @@ fn a_refused_connection_is_tried_once_more_after_a_second() {
     assert_stderr(&run, "error: could not connect to 127.0.0.1:");
     assert_stderr(&run, ": connection refused (gave up after 2 tries)");
     assert!(
-        took >= Duration::from_millis(950) && took < Duration::from_secs(5),
+        took >= Duration::from_millis(950) && took < Duration::from_secs(15),
         "{took:?}"
     );
 }
