@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 
 use common::pty;
 use common::*;
+use std::os::unix::process::ExitStatusExt;
 
 const ESC: char = '\x1b';
 
@@ -169,7 +170,8 @@ fn signal_and_wait(child: Child, signal: i32) -> (Run, Duration) {
     let sent = Instant::now();
     let out = child.wait_with_output().unwrap();
     let run = Run {
-        code: out.status.code().unwrap_or(-1),
+        code: shell_code(&out.status),
+        signal: std::os::unix::process::ExitStatusExt::signal(&out.status),
         stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
         stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
     };
@@ -210,10 +212,68 @@ fn sigint_after_the_key_upload_names_the_key() {
     assert_exit(&run, 130);
     assert_stderr(
         &run,
-        "Interrupted; no server was created, but the SSH key 'id_ed25519' was uploaded",
+        // The firewall is made beside the upload (SPEC §4 step 7), so it is kept too.
+        "Interrupted; no server was created. Kept: SSH key id_ed25519, firewall pegasus-kamal (id ",
     );
     assert_eq!(p.fake.count("POST", "/v1/servers"), 0);
+    // The run ended within a slice of the signal; the fake finishes the delayed upload
+    // after that, and the key is kept (the message said so).
+    let until = Instant::now() + Duration::from_secs(10);
+    while p.fake.ssh_keys().is_empty() && Instant::now() < until {
+        std::thread::sleep(Duration::from_millis(10));
+    }
     assert_eq!(p.fake.ssh_keys().len(), 1);
+}
+
+#[test]
+fn sigint_during_the_firewall_post_sends_no_server_post() {
+    let p = Project::new();
+    // The key is on Hetzner already; the firewall's POST hangs.
+    p.fake.add_ssh_key("id_ed25519", &ed25519_pub());
+    p.fake.inject(
+        "POST",
+        "/v1/firewalls",
+        Fault::Delay(Duration::from_secs(20)),
+        1,
+    );
+    let child = spawn(&p, &["server", "create", "web1"]);
+    wait_for_request(&p, "POST", "/v1/firewalls");
+    let (run, took) = signal_and_wait(child, libc::SIGINT);
+    assert_exit(&run, 130);
+    assert_eq!(run.signal, Some(libc::SIGINT), "{}", run.dump());
+    // Acted on within a slice, not when the hung request ends.
+    assert!(
+        took < Duration::from_secs(5),
+        "took {took:?}\n{}",
+        run.dump()
+    );
+    assert_stderr(
+        &run,
+        "Interrupted; no server was created. Kept: firewall pegasus-kamal; a re-run uses it",
+    );
+    assert_eq!(p.fake.count("POST", "/v1/servers"), 0, "{}", run.dump());
+}
+
+#[test]
+fn sigint_during_a_hung_preflight_read_ends_at_once_without_a_post() {
+    let p = Project::new();
+    p.fake.inject(
+        "GET",
+        "/v1/server_types",
+        Fault::Delay(Duration::from_secs(30)),
+        1,
+    );
+    let child = spawn(&p, &["server", "create", "web1"]);
+    wait_for_request(&p, "GET", "/v1/server_types");
+    let (run, took) = signal_and_wait(child, libc::SIGINT);
+    assert_eq!(run.signal, Some(libc::SIGINT), "{}", run.dump());
+    assert!(
+        took < Duration::from_secs(5),
+        "took {took:?}\n{}",
+        run.dump()
+    );
+    assert_stderr(&run, "Interrupted; nothing was created");
+    assert!(p.fake.writes().is_empty(), "{:?}", p.fake.writes());
 }
 
 /// A create whose actions take long; the signal comes once the fake has seen the POST.
@@ -431,7 +491,12 @@ fn sigint_at_a_prompt_ends_at_once_and_nothing_is_made() {
         seen.extend(chunk);
     }
     let stderr = String::from_utf8_lossy(&seen);
-    assert_eq!(status.code(), Some(130), "{stderr}");
+    // Death by the signal itself (SPEC §8), which the shell reports as 130.
+    assert_eq!(
+        ExitStatusExt::signal(&status),
+        Some(libc::SIGINT),
+        "{stderr}"
+    );
     assert!(
         stderr.contains("Interrupted; nothing was created"),
         "{stderr}"
@@ -463,7 +528,11 @@ fn second_signal_during_a_slow_request_ends_at_once_with_the_facts() {
     }
     let out = child.wait_with_output().unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(130), "{stderr}");
+    assert_eq!(
+        ExitStatusExt::signal(&out.status),
+        Some(libc::SIGINT),
+        "{stderr}"
+    );
     assert!(sent.elapsed() < Duration::from_secs(5));
     assert!(stderr.contains("The server web1 exists (id "), "{stderr}");
     assert!(stderr.contains("pegasus server destroy web1"), "{stderr}");
@@ -503,7 +572,11 @@ fn sigint_at_the_hidden_token_prompt_restores_echo() {
     let status = child.wait().unwrap();
     screen.drain();
     let screen = screen.text();
-    assert_eq!(status.code(), Some(130), "{screen}");
+    assert_eq!(
+        ExitStatusExt::signal(&status),
+        Some(libc::SIGINT),
+        "{screen}"
+    );
     assert!(echo_on(&master), "echo was not restored:\n{screen}");
     assert!(
         screen.contains("Interrupted; nothing was created"),
