@@ -52,6 +52,22 @@ pub struct ServerFacts {
     pub address: Option<std::net::IpAddr>,
     /// The API's word for its state.
     pub status: Option<Untrusted>,
+    /// What this run did already, in words ("config/deploy.yml points at it").
+    pub done: Vec<String>,
+    /// The two ways on, shell-quoted, repeating this run's options (SPEC §4); filled in
+    /// by the create orchestrator, which knows them.
+    pub ways: Option<Ways>,
+}
+
+/// The commands that continue or undo a run, as printed.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Ways {
+    /// The command that picks the server up; `None` where it cannot help (a server whose
+    /// create failed).
+    pub pick_up: Option<String>,
+    pub remove: String,
+    /// What the remove command does besides (the config it edits back).
+    pub remove_note: Option<String>,
 }
 
 /// Hetzner's error envelope `{"error": {"code", "message", "details"}}`, decoded.
@@ -109,6 +125,15 @@ impl Error {
                 err: Box::new(err),
             },
         }
+    }
+
+    /// The ways on, for facts that do not have them yet (the orchestrator knows them;
+    /// the step that found the facts may not).
+    pub fn with_ways(mut self, ways: &Ways) -> Error {
+        if let Error::Server { facts, .. } = &mut self {
+            facts.ways.get_or_insert_with(|| ways.clone());
+        }
+        self
     }
 
     /// The message without the server's facts (for the `error` field of JSON output,
@@ -177,14 +202,19 @@ impl fmt::Display for Error {
 impl fmt::Display for ServerFacts {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let name = &self.name;
+        let plain = Ways {
+            pick_up: Some(format!("pegasus server create {name}")),
+            remove: format!("pegasus server destroy {name}"),
+            remove_note: None,
+        };
+        let ways = self.ways.as_ref().unwrap_or(&plain);
         let Some(id) = self.id else {
-            return write!(
+            write!(
                 f,
-                "The server {name} may have been created: the create request got no clear answer, \
-                 and the server could not be looked up. Check with `pegasus server list` (or in the Hetzner \
-                 console), then pick it up with `pegasus server create {name}` or remove it with \
-                 `pegasus server destroy {name}`."
-            );
+                "The server {name} may have been created: the create request got no clear answer. \
+                 Check with `pegasus server list` (or in the Hetzner console), then:"
+            )?;
+            return write_ways(f, ways);
         };
         let mut known = format!("id {id}");
         if let Some(a) = &self.address {
@@ -193,13 +223,23 @@ impl fmt::Display for ServerFacts {
         if let Some(s) = &self.status {
             known.push_str(&format!(", status {s}"));
         }
-        write!(
-            f,
-            "The server {name} exists ({known}).\n  \
-             pick it up:  pegasus server create {name}\n  \
-             remove it:   pegasus server destroy {name}"
-        )
+        write!(f, "The server {name} exists ({known}).")?;
+        if !self.done.is_empty() {
+            write!(f, "\nDone so far: {}.", self.done.join("; "))?;
+        }
+        write_ways(f, ways)
     }
+}
+
+fn write_ways(f: &mut fmt::Formatter<'_>, ways: &Ways) -> fmt::Result {
+    if let Some(p) = &ways.pick_up {
+        write!(f, "\n  pick it up:  {p}")?;
+    }
+    write!(f, "\n  remove it:   {}", ways.remove)?;
+    if let Some(note) = &ways.remove_note {
+        write!(f, "\n  ({note})")?;
+    }
+    Ok(())
 }
 
 /// A signal's name, for messages.
@@ -263,6 +303,7 @@ mod tests {
             id: Some(42),
             address: Some("203.0.113.10".parse().unwrap()),
             status: Some("initializing".into()),
+            ..ServerFacts::default()
         };
         let e = Error::Network("the connection dropped".into()).about_server(facts.clone());
         assert_eq!(e.exit_code(), 1);

@@ -17,7 +17,7 @@ mod corpus;
 use std::collections::HashSet;
 use std::path::Path;
 
-use pegasus::kamal::{self, Change, Edit, Mode, Reference};
+use pegasus::kamal::{self, Change, Edit, Layer, Mode, Placement, Reference};
 use yaml_rust2::{Yaml, YamlLoader};
 
 const IP: &str = "203.0.113.10";
@@ -376,9 +376,32 @@ fn assert_sound_update_in(
     host: &str,
     mode: Option<Mode>,
 ) -> (String, Vec<Change>) {
+    let placement = mode.map(Placement::from_mode);
+    assert_sound_placed(name, old, host, placement.as_ref(), &|text| {
+        kamal::Config::parse(text).unwrap_or_else(|e| panic!("{name}: {e}"))
+    })
+}
+
+/// Everything an `Updated` result must satisfy, for the edit `placement` asks for
+/// (`None`: as `edit` picks it) of the file `old` as `config` reads it (alone, or under a
+/// base file).
+fn assert_sound_placed<'t>(
+    name: &str,
+    old: &'t str,
+    host: &str,
+    placement: Option<&Placement>,
+    config: &dyn Fn(&'t str) -> kamal::Config<'t>,
+) -> (String, Vec<Change>) {
+    let place = |text: &'t str| {
+        let config = config(text);
+        match placement {
+            Some(p) => config.place(host, p),
+            None => config.edit(host, None),
+        }
+    };
     let Edit::Updated {
         text: new, changes, ..
-    } = edit_in(old, host, mode)
+    } = place(old)
     else {
         panic!("{name}: expected Updated");
     };
@@ -414,8 +437,15 @@ fn assert_sound_update_in(
         appends.is_empty(),
         "{name}: replaced values"
     );
+    let again = {
+        let config = kamal::Config::parse(&new).unwrap_or_else(|e| panic!("{name}: {e}"));
+        match placement {
+            Some(Placement::Role(role)) => config.place(host, &Placement::Role(role.clone())),
+            _ => config.edit(host, None),
+        }
+    };
     assert_eq!(
-        edit(&new, host),
+        again,
         Edit::Unchanged,
         "{name}: the second run is not a no-op"
     );
@@ -937,7 +967,7 @@ fn check_fixture_in(
         }
         Want::Unchanged => assert_eq!(edit_in(text, host, mode), Edit::Unchanged, "{label}"),
         Want::Manual(needles, want_line) => match edit_in(text, host, mode) {
-            Edit::Manual { reason, line } => {
+            Edit::Manual { reason, line, .. } => {
                 for needle in *needles {
                     assert!(
                         reason.contains(needle),
@@ -996,7 +1026,7 @@ fn crlf_is_kept_on_appended_lines() {
 #[test]
 fn small_inline_cases() {
     let manual = |text: &str| match edit(text, IP) {
-        Edit::Manual { reason, line } => (reason, line),
+        Edit::Manual { reason, line, .. } => (reason, line),
         other => panic!("expected Manual for {text:?}, got {other:?}"),
     };
     let (reason, _) = manual("Just a sentence, not a config.\n");
@@ -1108,6 +1138,178 @@ fn check_accepts_erb_and_reports_positions() {
         .err()
         .map(|e| e.line);
     assert_eq!(tab, Some(2));
+}
+
+// ------------------------------------------------------------------------------------------
+// --role and destinations, with the same independent checks
+// ------------------------------------------------------------------------------------------
+
+#[test]
+fn role_placements_load_with_only_their_host_changed() {
+    let text = fixture("roles_styles.yml");
+    for (role, path, line, old) in [
+        ("block", "servers.block.hosts[1]", 10, None),
+        ("flow", "servers.flow[1]", 11, None),
+        ("flowhosts", "servers.flowhosts.hosts[1]", 13, None),
+        ("tagged", "servers.tagged.hosts[1]", 18, None),
+        ("bare", "servers.bare[1]", 21, None),
+        (
+            "placeholder",
+            "servers.placeholder.hosts[0]",
+            23,
+            Some("<IP-ADDRESS>"),
+        ),
+    ] {
+        let placement = Placement::Role(role.to_owned());
+        let expected = fixture(&format!("roles_styles.{role}.expected.yml"));
+        for (kind, variant) in variants(&text) {
+            let label = format!("--role {role} ({kind})");
+            let parse = |t| kamal::Config::parse(t).unwrap_or_else(|e| panic!("{e}"));
+            let (new, changes) =
+                assert_sound_placed(&label, &variant, IP, Some(&placement), &parse);
+            let want = variants(&expected)
+                .into_iter()
+                .find(|(k, _)| *k == kind)
+                .map(|(_, e)| e)
+                .unwrap_or_default();
+            assert_eq!(new, want, "{label}");
+            let got: Vec<(&str, usize, Option<&str>)> = changes
+                .iter()
+                .map(|c| (c.path.as_str(), c.line, c.old.as_deref()))
+                .collect();
+            assert_eq!(got, [(path, line, old)], "{label}");
+        }
+    }
+    // An unknown role has no list: a hand edit, never a guess.
+    let config = kamal::Config::parse(&text).unwrap_or_else(|e| panic!("{e}"));
+    match config.place(IP, &Placement::Role("nope".into())) {
+        Edit::Manual { reason, .. } => assert!(reason.contains("no `nope` role"), "{reason}"),
+        other => panic!("expected Manual, got {other:?}"),
+    }
+}
+
+/// What one destination pair of the corpus must give with `edit(IP)`.
+const PAIRS: &[(&str, &str, Outcome)] = &[
+    (
+        "Arie_serveme__deploy.yml",
+        "Arie_serveme__deploy.eu.yml",
+        Updated(4),
+    ),
+    (
+        "Arie_serveme__deploy.yml",
+        "Arie_serveme__deploy.staging.yml",
+        Updated(4),
+    ),
+    (
+        "dimagi_commcare-connect__deploy.yml",
+        "dimagi_commcare-connect__deploy.production.yml",
+        Updated(1),
+    ),
+    (
+        "hosmelq_kamal-laravel__deploy.yml",
+        "hosmelq_kamal-laravel__deploy.production.yml",
+        Updated(5),
+    ),
+    (
+        "lnu-norge_lokaler.lnu.no__deploy.yml",
+        "lnu-norge_lokaler.lnu.no__deploy.production.yml",
+        Manual("The web host 95.216.137.182 comes from deploy.yml (lines 16, 61)"),
+    ),
+];
+
+/// The pairs whose files are both vendored always; the others when the shared corpus is
+/// there.
+#[test]
+fn corpus_destinations_read_with_their_base_file() {
+    let files = corpus::all();
+    let shared = corpus::shared_dir().is_some();
+    let read = |name: &str| {
+        files
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, text)| text.clone())
+    };
+    let vendored = |name: &str| VENDORED.iter().any(|(n, _)| *n == name);
+    for (base, dest, expected) in PAIRS {
+        if !(shared || vendored(base) && vendored(dest)) {
+            println!("note: no shared corpus; {dest} over {base} was not checked");
+            continue;
+        }
+        let base_text = read(base).unwrap_or_else(|| panic!("{base} is not in the corpus"));
+        let dest_text = read(dest).unwrap_or_else(|| panic!("{dest} is not in the corpus"));
+        let layered = |t| {
+            kamal::Config::parse_layered("deploy.yml", &base_text, t)
+                .unwrap_or_else(|(l, e)| panic!("{dest} ({l:?}): {e}"))
+        };
+        match expected {
+            Updated(count) => {
+                for host in [IP, IPV6] {
+                    let (_, changes) = assert_sound_placed(dest, &dest_text, host, None, &layered);
+                    assert_eq!(changes.len(), *count, "{dest}: {changes:#?}");
+                }
+            }
+            Manual(needle) => match layered(&dest_text).edit(IP, None) {
+                Edit::Manual { reason, spots, .. } => {
+                    assert!(reason.contains(needle), "{dest}: {reason}");
+                    assert!(!spots.is_empty(), "{dest}: no host lines named");
+                    assert!(
+                        spots.iter().all(|s| s.layer == Layer::Base),
+                        "{dest}: {spots:?}"
+                    );
+                }
+                other => panic!("{dest}: expected Manual, got {other:?}"),
+            },
+        }
+    }
+}
+
+#[test]
+fn the_fixture_destination_pair_merges_as_kamal_does() {
+    let base = fixture("dest_base.yml");
+    let own = fixture("dest_staging_own.yml");
+    let layered = |t| {
+        kamal::Config::parse_layered("config/deploy.yml", &base, t)
+            .unwrap_or_else(|(l, e)| panic!("{l:?}: {e}"))
+    };
+    // The destination's own jobs, db and `ssl: false` win over the base file's.
+    let (new, changes) = assert_sound_placed(
+        "dest_staging_own",
+        &own,
+        IP,
+        Some(&Placement::Replace),
+        &layered,
+    );
+    assert_eq!(new, own.replace("198.51.100.10", IP));
+    assert_eq!(changes.len(), 3);
+    let config = layered(&own);
+    let Edit::Updated {
+        summary,
+        other_refs,
+        ..
+    } = config.place(IP, &Placement::Append)
+    else {
+        panic!("expected Updated");
+    };
+    assert_eq!(config.check_rules(&summary), Ok(()));
+    assert_eq!(other_refs, []);
+    // Without them, the base's HTTPS applies to the destination's web role.
+    let bare = fixture("dest_staging.yml");
+    let config = layered(&bare);
+    let Edit::Updated { summary, .. } = config.place(IP, &Placement::Append) else {
+        panic!("expected Updated");
+    };
+    let broken = config.check_rules(&summary).err();
+    let broken = broken.unwrap_or_else(|| panic!("the rule let a second https host through"));
+    assert_eq!(
+        (
+            broken.role.as_str(),
+            broken.setting.layer,
+            broken.setting.line
+        ),
+        ("web", Layer::Base, 12)
+    );
+    assert_eq!(broken.current, ["198.51.100.10"]);
+    assert_eq!(broken.others, ["jobs"]);
 }
 
 // ------------------------------------------------------------------------------------------

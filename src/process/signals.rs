@@ -42,6 +42,9 @@ static CRITICAL: AtomicUsize = AtomicUsize::new(0);
 /// the program. Leaked, never freed: the handler may read them at any time.
 static LAST_WORDS: AtomicPtr<String> = AtomicPtr::new(std::ptr::null_mut());
 static LAST_JSON: AtomicPtr<String> = AtomicPtr::new(std::ptr::null_mut());
+/// The one `--json` object is (being) written: by the program or by the handler, never
+/// both ([`claim_stdout`]).
+static STDOUT_CLAIMED: AtomicBool = AtomicBool::new(false);
 
 extern "C" fn on_signal(sig: libc::c_int) {
     let first = PENDING
@@ -59,7 +62,9 @@ fn end_now(sig: i32) {
     super::terminal::restore_from_handler();
     write_all(2, last(&LAST_WORDS).unwrap_or("\nInterrupted\n"));
     if let Some(json) = last(&LAST_JSON) {
-        write_all(1, json);
+        if claim_stdout() {
+            write_all(1, json);
+        }
     }
     die_now(sig);
 }
@@ -156,6 +161,13 @@ pub fn set_last_words(text: &str) {
 /// (SPEC §8: the one JSON object is printed also on a second signal).
 pub fn set_last_json(line: &str) {
     store(&LAST_JSON, line.to_string());
+}
+
+/// Whether the caller may write the one `--json` object: `true` once, for the program or
+/// for the handler. The program claims it inside a [`critical`] section, so a second
+/// signal cannot cut its object short.
+pub fn claim_stdout() -> bool {
+    !STDOUT_CLAIMED.swap(true, Ordering::SeqCst)
 }
 
 fn store(slot: &AtomicPtr<String>, text: String) {

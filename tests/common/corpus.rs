@@ -2,9 +2,9 @@
 //!
 //! * `fixtures/corpus/kamal/`: the files whose licences allow them in the repository (see its
 //!   `NOTICE.md`). Always there; a missing or unreadable folder fails the test.
-//! * `../shared/corpus/kamal/` beside the repository: the whole corpus, the files that could
-//!   not be vendored included. An extra, used when it is there (a fresh clone has no
-//!   `../shared/`).
+//! * `../shared/corpus/kamal/` beside the repository (or under `PEGASUS_SHARED`): the whole
+//!   corpus, the files that could not be vendored included. An extra, used when it is there
+//!   (a fresh clone has no `../shared/`).
 
 #![allow(dead_code)]
 
@@ -15,8 +15,15 @@ pub fn vendored_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/corpus/kamal")
 }
 
-/// The shared corpus `../shared/corpus/kamal/`, when it is there.
+/// The shared corpus, `corpus/kamal/` in the folder `PEGASUS_SHARED` names (for a worktree
+/// whose parent has no `shared`: it must then be there) or else in `../shared` beside the
+/// repository, when that is there.
 pub fn shared_dir() -> Option<PathBuf> {
+    if let Some(named) = std::env::var_os("PEGASUS_SHARED") {
+        let dir = PathBuf::from(named).join("corpus/kamal");
+        assert!(dir.is_dir(), "PEGASUS_SHARED: {} not found", dir.display());
+        return Some(dir);
+    }
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/kamal");
     dir.is_dir().then_some(dir)
 }

@@ -5,7 +5,7 @@
 
 use std::path::PathBuf;
 
-use super::{dns, firewall, kamal, preflight, ssh, user_data};
+use super::{dns, firewall, kamal, preflight, price, ssh, user_data};
 use crate::cli::CreateArgs;
 use crate::credentials::Source;
 use crate::deploy_file;
@@ -70,6 +70,8 @@ pub struct CreatePlan {
     pub firewall: firewall::Plan,
     /// A server named NAME that pegasus made: picked up instead of created.
     pub existing: Option<Server>,
+    /// The server type as read and `GET /pricing`: what the server costs.
+    pub priced: price::Priced,
 }
 
 impl CreatePlan {
@@ -82,11 +84,15 @@ impl CreatePlan {
         ui: &Ui,
     ) -> Result<CreatePlan> {
         let found = preflight::run(client, args, &local, ui)?;
+        // Kamal's rules on the planned edit, now that the project's servers decided the
+        // mode, before anything is uploaded or created.
+        let mut kamal = local.kamal;
+        kamal::preflight(&mut kamal, &found.project, found.existing.as_ref())?;
         let mut dns = local.dns;
         dns.targets = found.zones;
         dns::warnings(&dns).iter().for_each(|w| ui.warn(w));
         Ok(CreatePlan {
-            kamal: local.kamal,
+            kamal,
             user_data: local.user_data,
             ssh: local.ssh,
             dns,
@@ -96,6 +102,7 @@ impl CreatePlan {
             project: found.project,
             firewall: found.firewall,
             existing: found.existing,
+            priced: found.priced,
         })
     }
 

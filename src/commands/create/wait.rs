@@ -6,6 +6,14 @@ use crate::hetzner::{self, Client, Server, ServerStatus, Waited};
 use crate::text::Untrusted;
 use crate::ui::Ui;
 
+/// How step 8 ended, when the API answered.
+pub enum Running {
+    Server(Box<Server>),
+    /// An action failed: the server exists in a failed state (the message says so). A
+    /// pick-up cannot help; only a destroy can.
+    Failed(Error),
+}
+
 /// Step 8: wait for the create and start actions (or, after a recovered create, for the
 /// server's status), tell `running` when they are done, then fetch the server.
 pub fn until_running(
@@ -14,7 +22,7 @@ pub fn until_running(
     name: &str,
     ui: &Ui,
     running: &mut dyn FnMut(),
-) -> Result<Server> {
+) -> Result<Running> {
     let title = format!("Server {name}");
     let mut progress =
         |step: &Untrusted, pct: Option<u32>| ui.progress(&title, &step_words(step), pct);
@@ -48,9 +56,9 @@ pub fn until_running(
         }
         Waited::Failed(why) => {
             ui.progress_done(&title, "failed");
-            return Err(Error::Failed(format!(
+            return Ok(Running::Failed(Error::Failed(format!(
                 "{why}. The server {name} exists in a failed state"
-            )));
+            ))));
         }
         Waited::TimedOut => {
             ui.progress_done(&title, "still not running");
@@ -65,9 +73,10 @@ pub fn until_running(
             )));
         }
     }
-    client.get_server(id)?.ok_or_else(|| {
+    let server = client.get_server(id)?.ok_or_else(|| {
         Error::Failed(format!(
             "server {name} (id {id}) disappeared right after it was created"
         ))
-    })
+    })?;
+    Ok(Running::Server(Box::new(server)))
 }
