@@ -181,19 +181,35 @@ fn exercise(text: &str) {
 
 #[test]
 fn never_panics_on_mutated_corpus_text() {
-    let dir = shared_dir().join("corpus/kamal");
-    let skip = std::env::var_os("PEGASUS_SKIP_CORPUS").is_some_and(|v| v == "1");
-    assert!(
-        skip || dir.is_dir(),
-        "{} not found (set PEGASUS_SKIP_CORPUS=1 to skip the corpus)",
-        dir.display()
-    );
-    let mut texts: Vec<String> = std::fs::read_dir(&dir)
-        .into_iter()
-        .flatten()
-        .flatten()
-        .filter_map(|entry| std::fs::read_to_string(entry.path()).ok())
-        .collect();
+    // The vendored corpus (it must be there), and the files of the shared corpus
+    // (`shared_dir()/corpus/kamal`) not vendored when that folder is there.
+    let manifest = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let vendored = manifest.join("fixtures/corpus/kamal");
+    let shared = shared_dir().join("corpus/kamal");
+    let yml = |dir: &std::path::Path| -> Vec<(std::ffi::OsString, String)> {
+        let entries = std::fs::read_dir(dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
+        entries
+            .flatten()
+            .map(|entry| entry.path())
+            .filter(|path| path.extension().is_some_and(|x| x == "yml"))
+            .map(|path| {
+                let text = std::fs::read_to_string(&path)
+                    .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+                (path.file_name().unwrap_or_default().to_owned(), text)
+            })
+            .collect()
+    };
+    let mut files = yml(&vendored);
+    assert!(!files.is_empty(), "no *.yml in {}", vendored.display());
+    if shared.is_dir() {
+        for (name, text) in yml(&shared) {
+            if !files.iter().any(|(n, _)| *n == name) {
+                files.push((name, text));
+            }
+        }
+    }
+    files.sort();
+    let mut texts: Vec<String> = files.into_iter().map(|(_, text)| text).collect();
     texts.push("servers:\n  web:\n    - 1.1.1.1: [a, b]\n    - \"1.1.1.2\"\n  job: &j [1.1.1.1]\naccessories: {db: {host: *j}}\n".to_owned());
     texts.extend([
         String::new(),
