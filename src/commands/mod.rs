@@ -93,6 +93,26 @@ fn step_words(step: &Untrusted) -> String {
     }
 }
 
+/// Rows with aligned columns (by characters), indented by two spaces; an empty last cell
+/// leaves no trailing blanks. The DNS tables of `create` and `destroy`.
+fn aligned(rows: &[[String; 4]]) -> Vec<String> {
+    let mut widths = [0usize; 4];
+    for row in rows {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    rows.iter()
+        .map(|row| {
+            let mut line = String::from(" ");
+            for (cell, w) in row.iter().zip(widths) {
+                line.push_str(&format!(" {cell:<w$} "));
+            }
+            line.trim_end().to_string()
+        })
+        .collect()
+}
+
 /// Up to this many names are listed when a name is unknown.
 const NAMES_SHOWN: usize = 10;
 

@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
+use super::super::aligned as table;
 use crate::cli::DestroyArgs;
 use crate::deploy_file::Located;
 use crate::error::{Error, Result};
@@ -406,25 +407,6 @@ pub fn human_lines(records: &[RecordOut]) -> Vec<String> {
     let mut lines = vec!["DNS records (Hetzner DNS):".to_string()];
     lines.extend(table(&rows));
     lines
-}
-
-/// Rows with aligned columns, indented by two spaces.
-fn table(rows: &[[String; 4]]) -> Vec<String> {
-    let mut widths = [0usize; 4];
-    for row in rows {
-        for (w, cell) in widths.iter_mut().zip(row) {
-            *w = (*w).max(cell.chars().count());
-        }
-    }
-    rows.iter()
-        .map(|row| {
-            let mut line = String::from(" ");
-            for (cell, w) in row.iter().zip(widths) {
-                line.push_str(&format!(" {cell:<w$} "));
-            }
-            line.trim_end().to_string()
-        })
-        .collect()
 }
 
 #[cfg(test)]

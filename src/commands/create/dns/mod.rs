@@ -19,6 +19,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
+use super::super::aligned as table;
 use crate::cli::CreateArgs;
 use crate::deploy_file::{self, Located};
 use crate::error::{Error, Result};
@@ -831,28 +832,6 @@ pub fn human_lines(plan: &Plan, records: &[RecordOut], server: &Server) -> Vec<S
         }
     }
     lines
-}
-
-/// Rows with aligned columns, indented by two spaces; an empty last column is dropped.
-fn table(rows: &[[String; 4]]) -> Vec<String> {
-    let mut widths = [0usize; 4];
-    for row in rows {
-        for (w, cell) in widths.iter_mut().zip(row) {
-            *w = (*w).max(cell.len());
-        }
-    }
-    rows.iter()
-        .map(|row| {
-            let mut line = String::from(" ");
-            for (i, (cell, w)) in row.iter().zip(widths).enumerate() {
-                if i == 3 && cell.is_empty() {
-                    break;
-                }
-                line.push_str(&format!(" {cell:<w$} "));
-            }
-            line.trim_end().to_string()
-        })
-        .collect()
 }
 
 #[cfg(test)]
