@@ -2,17 +2,144 @@
 //! is set, the CAs of that file instead, as in curl, OpenSSL and Go (SPEC §3; corporate
 //! TLS-inspecting proxies). The binary needs no CA bundle on the machine, and carries one
 //! store of roots only.
+//!
+//! The crypto is *ring*'s, through rustls, narrowed to what the Hetzner API and common
+//! proxies need ([`provider`]): the binary carries no client-key signing code and no
+//! algorithm no server would pick (SPEC §1: at most 2.0 MiB per binary).
 
 use std::sync::Arc;
 
+use rustls::crypto::ring::{cipher_suite as suite, kx_group};
+use rustls::crypto::{CryptoProvider, GetRandomFailed, KeyProvider, SecureRandom};
+use rustls::crypto::{SupportedKxGroup, WebPkiSupportedAlgorithms};
+use rustls::pki_types::PrivateKeyDer;
+use rustls::{SignatureScheme, SupportedCipherSuite};
 use ureq::tls::{Certificate, PemItem, RootCerts, TlsConfig};
+use webpki::ring as alg;
 
 use crate::error::{Error, Result};
 
 /// The TLS settings for the agent.
 pub fn config() -> Result<TlsConfig> {
     let roots = roots(std::env::var_os("SSL_CERT_FILE"))?;
-    Ok(TlsConfig::builder().root_certs(roots).build())
+    Ok(TlsConfig::builder()
+        .root_certs(roots)
+        .unversioned_rustls_crypto_provider(Arc::new(provider()))
+        .build())
+}
+
+/// TLS 1.3 with AES-GCM and ChaCha20-Poly1305; TLS 1.2 with ECDHE (ECDSA or RSA
+/// certificates) and the same ciphers.
+pub static CIPHER_SUITES: &[SupportedCipherSuite] = &[
+    suite::TLS13_AES_256_GCM_SHA384,
+    suite::TLS13_AES_128_GCM_SHA256,
+    suite::TLS13_CHACHA20_POLY1305_SHA256,
+    suite::TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
+    suite::TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
+    suite::TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
+    suite::TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
+    suite::TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
+    suite::TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
+];
+
+/// X25519, then P-256 (what every TLS server offers; P-384 key exchange is left out).
+pub static KX_GROUPS: &[&dyn SupportedKxGroup] = &[kx_group::X25519, kx_group::SECP256R1];
+
+/// The signatures found in the chains of the bundled roots and in TLS handshakes: ECDSA
+/// (P-256, P-384), RSA PKCS#1 and RSA-PSS (2048 to 8192 bits). Ed25519 is left out: no
+/// bundled root or public CA issues it.
+static SIGNATURES: WebPkiSupportedAlgorithms = WebPkiSupportedAlgorithms {
+    all: &[
+        alg::ECDSA_P256_SHA256,
+        alg::ECDSA_P256_SHA384,
+        alg::ECDSA_P384_SHA256,
+        alg::ECDSA_P384_SHA384,
+        alg::RSA_PSS_2048_8192_SHA256_LEGACY_KEY,
+        alg::RSA_PSS_2048_8192_SHA384_LEGACY_KEY,
+        alg::RSA_PSS_2048_8192_SHA512_LEGACY_KEY,
+        alg::RSA_PKCS1_2048_8192_SHA256,
+        alg::RSA_PKCS1_2048_8192_SHA384,
+        alg::RSA_PKCS1_2048_8192_SHA512,
+        alg::RSA_PKCS1_2048_8192_SHA256_ABSENT_PARAMS,
+        alg::RSA_PKCS1_2048_8192_SHA384_ABSENT_PARAMS,
+        alg::RSA_PKCS1_2048_8192_SHA512_ABSENT_PARAMS,
+    ],
+    // As rustls maps them for *ring* (for TLS 1.2 the curve is not fixed by the scheme).
+    mapping: &[
+        (
+            SignatureScheme::ECDSA_NISTP384_SHA384,
+            &[alg::ECDSA_P384_SHA384, alg::ECDSA_P256_SHA384],
+        ),
+        (
+            SignatureScheme::ECDSA_NISTP256_SHA256,
+            &[alg::ECDSA_P256_SHA256, alg::ECDSA_P384_SHA256],
+        ),
+        (
+            SignatureScheme::RSA_PSS_SHA512,
+            &[alg::RSA_PSS_2048_8192_SHA512_LEGACY_KEY],
+        ),
+        (
+            SignatureScheme::RSA_PSS_SHA384,
+            &[alg::RSA_PSS_2048_8192_SHA384_LEGACY_KEY],
+        ),
+        (
+            SignatureScheme::RSA_PSS_SHA256,
+            &[alg::RSA_PSS_2048_8192_SHA256_LEGACY_KEY],
+        ),
+        (
+            SignatureScheme::RSA_PKCS1_SHA512,
+            &[alg::RSA_PKCS1_2048_8192_SHA512],
+        ),
+        (
+            SignatureScheme::RSA_PKCS1_SHA384,
+            &[alg::RSA_PKCS1_2048_8192_SHA384],
+        ),
+        (
+            SignatureScheme::RSA_PKCS1_SHA256,
+            &[alg::RSA_PKCS1_2048_8192_SHA256],
+        ),
+    ],
+};
+
+/// rustls' *ring* provider narrowed to the lists above. The default one would also bring
+/// P-384 key exchange, Ed25519, and the code to load and sign with a client's private key
+/// (RSA, ECDSA, Ed25519): pegasus never presents a client certificate.
+pub fn provider() -> CryptoProvider {
+    CryptoProvider {
+        cipher_suites: CIPHER_SUITES.to_vec(),
+        kx_groups: KX_GROUPS.to_vec(),
+        signature_verification_algorithms: SIGNATURES,
+        secure_random: &SystemRandom,
+        key_provider: &NoClientKeys,
+    }
+}
+
+/// The operating system's random numbers, through *ring*.
+#[derive(Debug)]
+struct SystemRandom;
+
+impl SecureRandom for SystemRandom {
+    fn fill(&self, buf: &mut [u8]) -> std::result::Result<(), GetRandomFailed> {
+        use ring::rand::SecureRandom as _;
+        ring::rand::SystemRandom::new()
+            .fill(buf)
+            .map_err(|_| GetRandomFailed)
+    }
+}
+
+/// No private keys: asked only for a client certificate, which pegasus never sets.
+#[derive(Debug)]
+struct NoClientKeys;
+
+impl KeyProvider for NoClientKeys {
+    fn load_private_key(
+        &self,
+        _key: PrivateKeyDer<'static>,
+    ) -> std::result::Result<Arc<dyn rustls::sign::SigningKey>, rustls::Error> {
+        Err(rustls::Error::General(
+            "pegasus presents no client certificate".into(),
+        ))
+    }
 }
 
 /// The CAs of the `SSL_CERT_FILE` value and nothing else, or the bundled roots when it is
