@@ -321,6 +321,184 @@ mod tests {
         );
     }
 
+    /// A CA, and a leaf for `localhost` with `key`, signed by the CA's own `ca_key`.
+    fn chain(ca_key: &rcgen::KeyPair, key: &rcgen::KeyPair) -> (String, Vec<Vec<u8>>) {
+        use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, IsCa};
+        let mut ca = CertificateParams::new(Vec::<String>::new()).unwrap();
+        ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        let ca = CertifiedIssuer::self_signed(ca, ca_key).unwrap();
+        let leaf = CertificateParams::new(vec!["localhost".to_string()])
+            .unwrap()
+            .signed_by(key, &ca)
+            .unwrap();
+        (ca.pem(), vec![leaf.der().to_vec(), ca.der().to_vec()])
+    }
+
+    /// The server's key (and its certificate's).
+    #[derive(Clone, Copy, Debug)]
+    enum Key {
+        P256,
+        Rsa,
+        Ed25519,
+    }
+
+    /// A handshake in memory between a client set up as ureq sets it up with
+    /// [`provider`] (every TLS version, the CA as the only root) and a rustls server
+    /// that offers one suite, one key exchange and one version. What was agreed, or why
+    /// not.
+    fn handshake(
+        suite: SupportedCipherSuite,
+        group: &'static dyn SupportedKxGroup,
+        version: &'static rustls::SupportedProtocolVersion,
+        key: Key,
+    ) -> std::result::Result<(rustls::CipherSuite, rustls::NamedGroup), rustls::Error> {
+        use rustls::pki_types::{CertificateDer, PrivatePkcs8KeyDer};
+        use rustls::{ClientConnection, ServerConnection};
+        let key = match key {
+            Key::Rsa => {
+                let pem = std::fs::read_to_string(concat!(
+                    env!("CARGO_MANIFEST_DIR"),
+                    "/fixtures/tls/test-rsa-2048.pem"
+                ))
+                .unwrap();
+                let pem = &pem[pem.find("-----BEGIN").unwrap()..];
+                rcgen::KeyPair::from_pem_and_sign_algo(pem, &rcgen::PKCS_RSA_SHA256).unwrap()
+            }
+            Key::P256 => rcgen::KeyPair::generate().unwrap(),
+            Key::Ed25519 => rcgen::KeyPair::generate_for(&rcgen::PKCS_ED25519).unwrap(),
+        };
+        let (ca_pem, certs) = chain(&rcgen::KeyPair::generate().unwrap(), &key);
+
+        let mut server_crypto = rustls::crypto::ring::default_provider();
+        server_crypto.cipher_suites = vec![suite];
+        server_crypto.kx_groups = vec![group];
+        let server = rustls::ServerConfig::builder_with_provider(Arc::new(server_crypto))
+            .with_protocol_versions(&[version])?
+            .with_no_client_auth()
+            .with_single_cert(
+                certs.into_iter().map(CertificateDer::from).collect(),
+                PrivatePkcs8KeyDer::from(key.serialize_der()).into(),
+            )?;
+        let mut roots = rustls::RootCertStore::empty();
+        for item in ureq::tls::parse_pem(ca_pem.as_bytes()) {
+            if let Ok(PemItem::Certificate(c)) = item {
+                roots.add(CertificateDer::from(c.der().to_vec())).unwrap();
+            }
+        }
+        let client = rustls::ClientConfig::builder_with_provider(Arc::new(provider()))
+            .with_protocol_versions(rustls::ALL_VERSIONS)?
+            .with_root_certificates(roots)
+            .with_no_client_auth();
+
+        let mut c = ClientConnection::new(Arc::new(client), "localhost".try_into().unwrap())?;
+        let mut s = ServerConnection::new(Arc::new(server))?;
+        for _ in 0..10 {
+            if !c.is_handshaking() && !s.is_handshaking() {
+                return Ok((
+                    c.negotiated_cipher_suite().unwrap().suite(),
+                    c.negotiated_key_exchange_group().unwrap().name(),
+                ));
+            }
+            let mut wire = Vec::new();
+            while c.wants_write() {
+                c.write_tls(&mut wire).unwrap();
+            }
+            let mut bytes = &wire[..];
+            while !bytes.is_empty() {
+                s.read_tls(&mut bytes).unwrap();
+            }
+            let server_said = s.process_new_packets();
+            wire.clear();
+            while s.wants_write() {
+                s.write_tls(&mut wire).unwrap();
+            }
+            let mut bytes = &wire[..];
+            while !bytes.is_empty() {
+                c.read_tls(&mut bytes).unwrap();
+            }
+            c.process_new_packets()?;
+            server_said?;
+        }
+        panic!("no handshake after 10 round trips");
+    }
+
+    /// Every suite of the narrowed provider, over the TLS version it belongs to, with an
+    /// ECDSA P-256 certificate (ECDHE-ECDSA) or an RSA 2048 one (ECDHE-RSA, RSA-PSS in
+    /// TLS 1.3), and both key exchanges.
+    #[test]
+    fn every_suite_and_key_exchange_completes_a_handshake() {
+        use rustls::crypto::ring::kx_group::{SECP256R1, X25519};
+        use rustls::version::{TLS12, TLS13};
+        let names: Vec<String> = CIPHER_SUITES
+            .iter()
+            .map(|s| format!("{:?}", s.suite()))
+            .collect();
+        assert_eq!(
+            names,
+            [
+                "TLS13_AES_256_GCM_SHA384",
+                "TLS13_AES_128_GCM_SHA256",
+                "TLS13_CHACHA20_POLY1305_SHA256",
+                "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384",
+                "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256",
+                "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256",
+                "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384",
+                "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256",
+                "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256",
+            ]
+        );
+        for &suite in CIPHER_SUITES {
+            let name = format!("{:?}", suite.suite());
+            let (version, keys): (_, &[Key]) = match &name {
+                n if n.starts_with("TLS13_") => (&TLS13, &[Key::P256, Key::Rsa]),
+                n if n.contains("_ECDSA_") => (&TLS12, &[Key::P256]),
+                _ => (&TLS12, &[Key::Rsa]),
+            };
+            for &key in keys {
+                for group in [X25519, SECP256R1] {
+                    let agreed = handshake(suite, group, version, key).unwrap_or_else(|e| {
+                        panic!("{name} with {:?} and {key:?}: {e}", group.name())
+                    });
+                    assert_eq!(agreed, (suite.suite(), group.name()));
+                }
+            }
+        }
+    }
+
+    /// What was left out is refused: a server that offers only P-384 key exchange or
+    /// only an Ed25519 certificate; and no client key can be loaded.
+    #[test]
+    fn what_was_left_out_is_refused() {
+        use rustls::crypto::ring::cipher_suite::TLS13_AES_128_GCM_SHA256 as AES128;
+        use rustls::crypto::ring::kx_group::{SECP384R1, X25519};
+        use rustls::version::TLS13;
+        for (group, key) in [(SECP384R1, Key::P256), (X25519, Key::Ed25519)] {
+            let e = handshake(AES128, group, &TLS13, key).unwrap_err();
+            assert_eq!(
+                e,
+                rustls::Error::AlertReceived(rustls::AlertDescription::HandshakeFailure),
+                "{:?} and {key:?}",
+                group.name()
+            );
+        }
+        let ed25519 = rcgen::KeyPair::generate_for(&rcgen::PKCS_ED25519).unwrap();
+        let key = rustls::pki_types::PrivatePkcs8KeyDer::from(ed25519.serialize_der());
+        assert!(
+            provider()
+                .key_provider
+                .load_private_key(key.into())
+                .is_err()
+        );
+        let schemes = provider()
+            .signature_verification_algorithms
+            .supported_schemes();
+        assert!(!schemes.contains(&SignatureScheme::ED25519), "{schemes:?}");
+        assert!(
+            schemes.contains(&SignatureScheme::RSA_PSS_SHA256),
+            "{schemes:?}"
+        );
+    }
+
     #[test]
     fn ssl_cert_file_replaces_the_bundled_roots() {
         assert!(matches!(roots(None).unwrap(), RootCerts::WebPki));
