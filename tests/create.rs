@@ -98,12 +98,12 @@ fn key_already_on_hetzner_is_reused_and_few_requests_are_made() {
     assert_eq!(v["ssh_key"]["id"], id);
     assert_eq!(v["ssh_key"]["uploaded"], false);
     assert_eq!(p.fake.count("POST", "/v1/ssh_keys"), 0);
-    // keys, type, image, name check, firewall look-up, firewall create (the first create
-    // in the project), create, server: 8 plus the polls.
+    // keys, type, image, name check, firewall look-up, pricing, firewall create (the
+    // first create in the project), create, server: 9 plus the polls.
     let polls = p.fake.count_prefix("GET", "/v1/actions");
     assert_eq!(
         p.fake.requests().len(),
-        8 + polls,
+        9 + polls,
         "{:#?}",
         p.fake.requests()
     );
@@ -568,7 +568,7 @@ fn unknown_image_is_refused_before_anything_is_made_listing_the_images() {
     assert_exit(&run, 1);
     assert_stderr(
         &run,
-        "image 'windows-95' does not exist; images for x86: debian-12, ubuntu-22.04, ubuntu-24.04 (use -i)",
+        "image 'windows-95' does not exist; images for x86: debian-12, debian-13, ubuntu-22.04, ubuntu-24.04 (use -i)",
     );
     assert!(p.fake.server_names().is_empty());
     assert_eq!(p.fake.count("POST", "/v1/servers"), 0);
@@ -677,6 +677,8 @@ fn failed_action_says_the_server_exists_and_how_to_remove_it() {
     assert_stderr(&run, "create_server failed: Action failed (action_failed)");
     assert_stderr(&run, "The server web1 exists in a failed state");
     assert_stderr(&run, "pegasus server destroy web1");
+    // A pick-up cannot help a failed create: it is not offered.
+    assert!(!run.stderr.contains("pick it up"), "{}", run.dump());
     assert!(run.stdout.is_empty());
 }
 
@@ -822,5 +824,43 @@ fn the_token_never_appears_in_any_output() {
                 run.dump()
             );
         }
+    }
+}
+
+/// SPEC §8: a run under `sudo` with the user's HOME leaves the user's files the user's.
+#[test]
+fn a_root_run_keeps_the_owner_of_known_hosts_and_the_kamal_file() {
+    use std::os::unix::fs::{MetadataExt, chown};
+    // SAFETY: geteuid cannot fail.
+    if unsafe { libc::geteuid() } != 0 {
+        assert!(
+            std::env::var_os("PEGASUS_SKIP_ROOT_TESTS").is_some(),
+            "this test needs root (set PEGASUS_SKIP_ROOT_TESTS=1 to skip it)"
+        );
+        return;
+    }
+    let p = Project::new();
+    let deploy = p.write("config/deploy.yml", &read_fixture("pegasus/deploy.yml"));
+    let known = p.add_key(
+        "known_hosts",
+        "203.0.113.10 ssh-ed25519 AAAAold\nkeep.example ssh-ed25519 AAAAkeep\n",
+    );
+    let (uid, gid) = (4242, 4343);
+    for path in [&deploy, &known] {
+        chown(path, Some(uid), Some(gid)).unwrap();
+    }
+    let run = p.run(&["server", "create", "web1", "--ssh-timeout", "0"]);
+    assert_exit(&run, 0);
+    // Both files were replaced (the stale key removed, the config edited) ...
+    assert!(!std::fs::read_to_string(&known).unwrap().contains("AAAAold"));
+    assert!(
+        p.read("config/deploy.yml").contains("- 203.0.113.10\n"),
+        "{}",
+        run.dump()
+    );
+    // ... and are still the user's.
+    for path in [&deploy, &known] {
+        let meta = std::fs::metadata(path).unwrap();
+        assert_eq!((meta.uid(), meta.gid()), (uid, gid), "{}", path.display());
     }
 }

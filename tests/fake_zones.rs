@@ -1,8 +1,12 @@
 //! Tests of the fake API's DNS zones and record sets (`tests/common/fake/zones.rs`)
-//! against the shapes and errors of the OpenAPI description.
+//! against the shapes and errors of the OpenAPI description: every answer these tests get
+//! is checked against the schema of its operation in `fixtures/openapi/hcloud.json`
+//! (`tests/common/openapi.rs`), errors included.
 
 #[path = "common/fake.rs"]
 mod fake;
+#[path = "common/openapi.rs"]
+mod openapi;
 
 use fake::{Fake, TOKEN};
 use serde_json::{Value, json};
@@ -37,7 +41,9 @@ impl Api {
         };
         let mut r = answer.unwrap();
         let text = r.body_mut().read_to_string().unwrap();
-        (r.status().as_u16(), serde_json::from_str(&text).unwrap())
+        let (status, v) = (r.status().as_u16(), serde_json::from_str(&text).unwrap());
+        openapi::assert_answer_to(method, path, status, &v);
+        (status, v)
     }
 
     fn get(&self, path: &str) -> (u16, Value) {
@@ -231,4 +237,34 @@ fn secondary_zones_answer_incorrect_zone_mode() {
             "{path}"
         );
     }
+}
+
+#[test]
+fn remove_records_takes_values_out_and_deletes_an_emptied_set() {
+    let api = Api::new();
+    api.fake.add_zone("example.com");
+    api.fake.add_rrset(
+        "example.com",
+        "app",
+        "A",
+        &["192.0.2.1", "192.0.2.2"],
+        Some(600),
+    );
+    let path = "/zones/example.com/rrsets/app/A/actions/remove_records";
+    let (status, v) = api.post(path, json!({"records": [{"value": "192.0.2.1"}]}));
+    assert_eq!(status, 201, "{v}");
+    assert_eq!(v["action"]["command"], "remove_rrset_records");
+    let set = api.fake.rrset("example.com", "app", "A").unwrap();
+    assert_eq!(
+        (set.values, set.ttl),
+        (vec!["192.0.2.2".to_string()], Some(600))
+    );
+    // A value the set does not hold changes nothing; the last one deletes the set.
+    let (status, _) = api.post(path, json!({"records": [{"value": "192.0.2.9"}]}));
+    assert_eq!(status, 201);
+    let (status, _) = api.post(path, json!({"records": [{"value": "192.0.2.2"}]}));
+    assert_eq!(status, 201);
+    assert_eq!(api.fake.rrset("example.com", "app", "A"), None);
+    let (status, v) = api.post(path, json!({"records": [{"value": "192.0.2.2"}]}));
+    assert_eq!((status, &v["error"]["code"]), (404, &json!("not_found")));
 }

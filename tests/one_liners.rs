@@ -186,11 +186,12 @@ fn destroy_several_deletes_them_side_by_side() {
     let b = p.fake.add_server("web2");
     p.fake.add_server("db1");
     // Each DELETE is answered late: done one after the other, a poll would come
-    // between them; side by side, both arrive before any answer.
+    // between them; side by side, both arrive before any answer. The delay is far longer
+    // than starting the second request takes, even on a loaded machine.
     p.fake.inject(
         "DELETE",
         "/v1/servers",
-        Fault::Delay(std::time::Duration::from_millis(300)),
+        Fault::Delay(std::time::Duration::from_secs(2)),
         2,
     );
     let run = p.run(&["server", "destroy", "web1", "web2", "--yes"]);
@@ -248,7 +249,8 @@ fn destroy_json_is_one_object_per_line_keys_in_create_order() {
             line.contains(r#","status":"#) && line.find(r#""name""#) < line.find(r#""status""#),
             "server key order: {line}"
         );
-        assert!(line.ends_with(r#"},"deleted":true}"#), "{line}");
+        assert!(line.contains(r#"},"deleted":true,"kamal":{"#), "{line}");
+        assert!(line.ends_with(r#"},"dns":[]}"#), "{line}");
         let v: serde_json::Value = serde_json::from_str(line).unwrap();
         assert_eq!(v["server"]["name"], name);
     }
@@ -332,6 +334,22 @@ fn help_is_the_same_text_everywhere() {
             assert_eq!(run.stdout, first.stdout, "{args:?}");
         }
     }
+    // Every help text fits 80 columns.
+    for args in [
+        &["help"][..],
+        &["server", "--help"],
+        &["server", "create", "--help"],
+        &["server", "list", "--help"],
+        &["server", "ip", "--help"],
+        &["server", "destroy", "--help"],
+        &["completions", "--help"],
+    ] {
+        let run = p.run(args);
+        assert_exit(&run, 0);
+        for line in run.stdout.lines() {
+            assert!(line.chars().count() <= 80, "{args:?}: {line}");
+        }
+    }
     let usage = p.run(&["help"]).stdout;
     for needle in [
         "server destroy <NAME>... [-y] [-c PATH] [-d DEST] [--no-kamal] [--dns]",
@@ -374,6 +392,42 @@ fn typos_and_hcloud_habits_fail_before_any_request() {
             "unknown column 'ip'",
         ),
         (&["completions", "zhs"], "did you mean 'zsh'?"),
+        (
+            &["server", "create", "web2", "--tpye", "cx23"],
+            "unknown option '--tpye': pegasus spells it --server-type (-t)",
+        ),
+        (
+            &["server", "create", "web2", "--imgae", "debian-12"],
+            "did you mean '--image'?",
+        ),
+        (
+            &["server", "create", "web2", "--ssh-timeout", "--json"],
+            "option '--ssh-timeout' needs a value",
+        ),
+        (
+            &["server", "create", "web2", "--ssh-timeout", "-1"],
+            "invalid --ssh-timeout '-1': must be a number of seconds ≥ 0",
+        ),
+        (
+            &["server", "create", "web2", "--ssh-port", "-5"],
+            "invalid --ssh-port '-5': must be a number from 1 to 65535",
+        ),
+        (
+            &["server", "create", "web2", "--ssh-port", "70000"],
+            "must be a number from 1 to 65535",
+        ),
+        (
+            &["server", "create", "web2", "--role", "jobs", "--append"],
+            "--role and --append exclude each other",
+        ),
+        (
+            &["server", "create", "web2", "-d", "staging", "--no-kamal"],
+            "--no-kamal and --destination (-d) exclude each other",
+        ),
+        (
+            &["server", "destroy", "web1", "--no-kamal", "--dns"],
+            "--no-kamal and --dns exclude each other",
+        ),
     ];
     for (args, needle) in cases {
         let run = p.run(args);
@@ -792,11 +846,18 @@ fn every_readme_one_liner_runs_against_the_fake() {
         Box::new(|r: &Run| {
             let head = "Server web1 is deleted.\nServer web2 is deleted.\n";
             assert!(r.stdout.starts_with(head), "{}", r.dump());
-            // web2's address is in the Kamal config create edited: pointed out, not edited.
+            // web2's address is in the Kamal config create edited: the config forgets it
+            // and is the template again.
             assert!(
-                r.stdout.contains("still points at the deleted server"),
+                r.stdout.contains(
+                    "Updated config/deploy.yml: it forgets the deleted servers (5 host entries):"
+                ),
                 "{}",
                 r.dump()
+            );
+            assert_eq!(
+                p.read("config/deploy.yml"),
+                read_fixture("pegasus/deploy.yml")
             );
         }),
         // completions: bash, zsh, fish (the files are checked below)
@@ -815,6 +876,24 @@ fn every_readme_one_liner_runs_against_the_fake() {
         check(&run);
     }
     assert_eq!(p.fake.server_names(), ["db1"]);
+    // With nothing left to list, `xargs -r` runs no destroy (a bare `xargs` would run
+    // `pegasus server destroy --yes` without a name: exit 2).
+    let list_destroy = lines
+        .iter()
+        .find(|l| l.contains("| xargs -r pegasus server destroy"))
+        .expect("the README's list | xargs line");
+    let run = bash(
+        &p,
+        &format!("set -o pipefail\n{list_destroy}"),
+        Some(stubs.path()),
+    );
+    assert_exit(&run, 0);
+    assert_eq!(run.stdout, "", "{}", run.dump());
+    assert!(
+        !run.stderr.contains("missing the server NAME"),
+        "{}",
+        run.dump()
+    );
     for file in [
         ".local/share/bash-completion/completions/pegasus",
         ".zfunc/_pegasus",

@@ -202,7 +202,8 @@ fn all_proxy_is_honoured_too() {
 fn a_loopback_endpoint_goes_direct_past_a_dead_proxy() {
     let mut t = Tls::new();
     t.trust_ca();
-    let dead = format!("http://127.0.0.1:{}", dead_port());
+    let dead_proxy = dead_port();
+    let dead = format!("http://127.0.0.1:{}", dead_proxy.port());
     t.p.set_env("HTTPS_PROXY", Some(&dead));
     t.p.set_env("ALL_PROXY", Some(&dead));
     let run = t.create("web1");
@@ -216,7 +217,8 @@ fn a_loopback_endpoint_goes_direct_past_a_dead_proxy() {
 fn dead_proxy_is_named_without_a_dump_or_the_token() {
     let mut t = Tls::new();
     t.trust_ca();
-    let port = dead_port();
+    let dead = dead_port();
+    let port = dead.port();
     t.p.set_env("HTTPS_PROXY", Some(&format!("http://127.0.0.1:{port}")));
     // Not loopback, so the proxy is used (and real timing: one retry after 1 s).
     t.p.set_env("HCLOUD_ENDPOINT", Some("https://api.test/v1"));
@@ -391,7 +393,9 @@ fn no_proxy_sends_a_listed_host_direct() {
 /// whatever the endpoint (here a loopback one, which would not use a proxy anyway).
 #[test]
 fn an_unsupported_proxy_scheme_is_exit_2_naming_the_variable() {
-    let socks = Socks5Proxy::start(dead_addr());
+    // Its tunnels would lead nowhere: none must be opened.
+    let dead = dead_port();
+    let socks = Socks5Proxy::start(std::net::SocketAddr::from(([127, 0, 0, 1], dead.port())));
     for (var, scheme) in [
         ("ALL_PROXY", "socks4"),
         ("all_proxy", "socks4a"),
@@ -424,7 +428,8 @@ fn an_unsupported_proxy_scheme_is_exit_2_naming_the_variable() {
 #[test]
 fn dead_socks_proxy_is_named_in_words() {
     let mut t = tls_to("https://api.test/v1");
-    let port = dead_port();
+    let dead = dead_port();
+    let port = dead.port();
     t.p.set_env("ALL_PROXY", Some(&format!("socks5h://127.0.0.1:{port}")));
     let run = t.create("web1");
     assert_exit(&run, 1);
@@ -459,9 +464,4 @@ fn a_socks_proxy_that_refuses_the_host_says_why() {
     );
     assert_eq!(t.relay.connections(), 0);
     assert!(t.p.fake.requests().is_empty());
-}
-
-/// An address nothing listens on, for a proxy whose tunnels must never be opened.
-fn dead_addr() -> std::net::SocketAddr {
-    std::net::SocketAddr::from(([127, 0, 0, 1], dead_port()))
 }

@@ -4,7 +4,6 @@
 use std::net::IpAddr;
 
 use crate::deploy_file::Located;
-use crate::hetzner::Server;
 use crate::session::{self, tilde};
 use crate::ssh::known_hosts;
 use crate::ui::Ui;
@@ -12,8 +11,7 @@ use crate::ui::Ui;
 /// Remove the entries for `addresses` (at port 22 and, for another port, `[ip]:port`).
 /// Returns the host names that had entries. Never fails: a file that cannot be read or
 /// written is a warning (the server is made or gone either way).
-pub fn forget(addresses: &[String], port: u16, ui: &Ui) -> Vec<String> {
-    let ips: Vec<IpAddr> = addresses.iter().filter_map(|a| a.parse().ok()).collect();
+pub fn forget(ips: &[IpAddr], port: u16, ui: &Ui) -> Vec<String> {
     if ips.is_empty() {
         return Vec::new();
     }
@@ -23,7 +21,7 @@ pub fn forget(addresses: &[String], port: u16, ui: &Ui) -> Vec<String> {
     };
     let path = home.join(".ssh").join("known_hosts");
     let shown = tilde(&path, &home);
-    let forms = known_hosts::host_forms(&ips, port);
+    let forms = known_hosts::host_forms(ips, port);
     match known_hosts::remove(&path, &forms) {
         Ok(r) if r.lines == 0 => Vec::new(),
         Ok(r) => {
@@ -54,9 +52,4 @@ pub fn kamal_ssh_port(kamal: &Located) -> Option<u16> {
     };
     let text = std::fs::read_to_string(path).ok()?;
     crate::kamal::ssh_port::ssh_port(&text)
-}
-
-/// After a destroy: forget the server's addresses (port 22 and Kamal's `ssh.port`).
-pub fn after_destroy(server: &Server, kamal: &Located, ui: &Ui) {
-    forget(&server.addresses(), kamal_ssh_port(kamal).unwrap_or(22), ui);
 }

@@ -1,5 +1,5 @@
 //! DNS zones and their record sets (`/zones`, `/zones/{id}/rrsets` and the rrset actions
-//! `set_records` / `add_records`). A record set is addressed by zone id, relative name
+//! `set_records` / `remove_records`). A record set is addressed by zone id, relative name
 //! (`www`, `@` for the apex) and type.
 //!
 //! Writes are POSTs, never resent blindly: after a failure without a clear answer (or a
@@ -8,18 +8,20 @@
 
 use serde::Deserialize;
 
+use super::values::ZoneMode;
 use super::{Action, Client, Listed, decode, query_escape};
 use crate::error::{Error, Result};
 use crate::http::{Failure, Method};
+use crate::text::Untrusted;
 
 /// A zone of the project.
 #[derive(Debug, Clone, Deserialize, PartialEq)]
 pub struct Zone {
     pub id: u64,
     /// Lower case, no trailing dot (`example.com`).
-    pub name: String,
+    pub name: Untrusted,
     /// `primary` (records editable through the API) or `secondary`.
-    pub mode: String,
+    pub mode: ZoneMode,
     #[serde(default)]
     pub authoritative_nameservers: Option<Nameservers>,
 }
@@ -27,10 +29,10 @@ pub struct Zone {
 #[derive(Debug, Clone, Deserialize, PartialEq)]
 pub struct Nameservers {
     #[serde(default)]
-    pub assigned: Vec<String>,
+    pub assigned: Vec<Untrusted>,
     /// `valid`, `partially-valid`, `invalid`, `lame`, `unregistered`, `unknown`.
     #[serde(default)]
-    pub delegation_status: Option<String>,
+    pub delegation_status: Option<Untrusted>,
 }
 
 impl Listed for Zone {
@@ -43,11 +45,11 @@ impl Listed for Zone {
 #[derive(Debug, Clone, Deserialize, PartialEq)]
 pub struct RrSet {
     /// `name/type` (`www/A`, `@/AAAA`).
-    pub id: String,
+    pub id: Untrusted,
     /// Relative to the zone (`www`, `@`).
-    pub name: String,
+    pub name: Untrusted,
     #[serde(rename = "type")]
-    pub kind: String,
+    pub kind: Untrusted,
     #[serde(default)]
     pub records: Vec<Record>,
     /// `None`: the zone's default TTL applies.
@@ -56,7 +58,7 @@ pub struct RrSet {
 
 #[derive(Debug, Clone, Deserialize, PartialEq)]
 pub struct Record {
-    pub value: String,
+    pub value: Untrusted,
 }
 
 /// A listing repeating an item is noticed by its id; a set's id is text, so its hash.
@@ -70,8 +72,9 @@ impl Listed for RrSet {
 }
 
 impl RrSet {
+    /// The records' values as they came (compare with them; show them escaped).
     pub fn values(&self) -> Vec<&str> {
-        self.records.iter().map(|r| r.value.as_str()).collect()
+        self.records.iter().map(|r| r.value.raw()).collect()
     }
 }
 
@@ -89,8 +92,8 @@ pub enum Written {
 enum Want {
     /// Exactly these values.
     Exactly,
-    /// At least these values.
-    Includes,
+    /// None of these values (a set that is gone holds none).
+    Excludes,
 }
 
 impl Client<'_> {
@@ -139,22 +142,33 @@ impl Client<'_> {
         kind: &str,
         values: &[&str],
     ) -> Result<Written> {
-        let body = serde_json::json!({ "records": records(values) });
-        let path = format!("/zones/{zone}/rrsets/{name}/{kind}/actions/set_records");
-        self.write_rrset(&path, &body, (zone, name, kind), values, Want::Exactly)
+        self.rrset_action((zone, name, kind), "set_records", values, Want::Exactly)
     }
 
-    /// `add_records`: `values` join the set's records (its TTL stays: none is sent).
-    pub fn add_records(
+    /// `remove_records`: `values` leave the set; a set left with no records is deleted
+    /// by the API itself. Other values are never touched.
+    pub fn remove_records(
         &self,
         zone: u64,
         name: &str,
         kind: &str,
         values: &[&str],
     ) -> Result<Written> {
+        self.rrset_action((zone, name, kind), "remove_records", values, Want::Excludes)
+    }
+
+    /// `POST …/rrsets/{name}/{type}/actions/{action}` with `{"records": [...]}`.
+    fn rrset_action(
+        &self,
+        set: (u64, &str, &str),
+        action: &str,
+        values: &[&str],
+        want: Want,
+    ) -> Result<Written> {
+        let (zone, name, kind) = set;
         let body = serde_json::json!({ "records": records(values) });
-        let path = format!("/zones/{zone}/rrsets/{name}/{kind}/actions/add_records");
-        self.write_rrset(&path, &body, (zone, name, kind), values, Want::Includes)
+        let path = format!("/zones/{zone}/rrsets/{name}/{kind}/actions/{action}");
+        self.write_rrset(&path, &body, set, values, want)
     }
 
     fn write_rrset(
@@ -176,15 +190,21 @@ impl Client<'_> {
             Ok(text) => return Ok(Written::Action(decode::<Answer>(&text)?.action)),
             Err(f) => f,
         };
+        let excludes = matches!(want, Want::Excludes);
         let maybe_done = match &failure {
             Failure::Unclear(_) => true,
-            Failure::Clear(Error::Api(api)) => api.code() == "uniqueness_error",
+            Failure::Clear(Error::Api(api)) => {
+                api.code() == "uniqueness_error" || (excludes && api.code() == "not_found")
+            }
             Failure::Clear(_) => false,
         };
         if maybe_done {
             let sets = self.rrsets(zone, name, &[kind])?;
-            let set = sets.iter().find(|s| s.kind == kind);
-            if set.is_some_and(|s| reached(&s.values(), values, want)) {
+            let done = match sets.iter().find(|s| s.kind == kind) {
+                Some(set) => reached(&set.values(), values, want),
+                None => excludes,
+            };
+            if done {
                 return Ok(Written::AlreadyThere);
             }
         }
@@ -200,11 +220,27 @@ fn records(values: &[&str]) -> Vec<serde_json::Value> {
 }
 
 fn reached(have: &[&str], values: &[&str], want: Want) -> bool {
-    let includes = values.iter().all(|v| have.contains(v));
     match want {
-        Want::Includes => includes,
-        Want::Exactly => includes && have.len() == values.len(),
+        Want::Exactly => values.iter().all(|v| have.contains(v)) && have.len() == values.len(),
+        Want::Excludes => !values.iter().any(|v| have.contains(v)),
     }
+}
+
+/// The project's zone that is the longest suffix of `name` (`app.example.com` → zone
+/// `example.com`), and the record name relative to it (`app`; `@` for the apex).
+pub fn zone_for<'z>(zones: &'z [Zone], name: &str) -> Option<(&'z Zone, String)> {
+    zones
+        .iter()
+        .filter_map(|z| {
+            let zone = z.name.raw().trim_end_matches('.').to_ascii_lowercase();
+            if name == zone {
+                return Some((z, "@".to_string(), zone.len()));
+            }
+            let record = name.strip_suffix(&zone)?.strip_suffix('.')?;
+            (!record.is_empty()).then(|| (z, record.to_string(), zone.len()))
+        })
+        .max_by_key(|(_, _, len)| *len)
+        .map(|(z, record, _)| (z, record))
 }
 
 #[cfg(test)]
@@ -219,12 +255,12 @@ mod tests {
             &["1.2.3.4"],
             Want::Exactly
         ));
-        assert!(reached(
-            &["1.2.3.4", "5.6.7.8"],
+        assert!(reached(&["5.6.7.8"], &["1.2.3.4"], Want::Excludes));
+        assert!(!reached(
+            &["5.6.7.8", "1.2.3.4"],
             &["1.2.3.4"],
-            Want::Includes
+            Want::Excludes
         ));
-        assert!(!reached(&["5.6.7.8"], &["1.2.3.4"], Want::Includes));
     }
 
     #[test]
@@ -237,14 +273,14 @@ mod tests {
                 "registrar": "other", "status": "ok", "created": "2026-01-01T00:00:00Z"}"#,
         )
         .unwrap();
-        assert_eq!((zone.id, zone.mode.as_str()), (42, "primary"));
+        assert_eq!((zone.id, zone.mode), (42, ZoneMode::Primary));
         let set: RrSet = serde_json::from_str(
             r#"{"id": "www/A", "name": "www", "type": "A", "ttl": null, "zone": 42,
                 "labels": {}, "protection": {"change": false},
                 "records": [{"value": "198.51.100.1", "comment": "web"}]}"#,
         )
         .unwrap();
-        assert_eq!((set.kind.as_str(), set.ttl), ("A", None));
+        assert_eq!((set.kind.raw(), set.ttl), ("A", None));
         assert_eq!(set.values(), ["198.51.100.1"]);
     }
 }

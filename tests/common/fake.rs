@@ -11,8 +11,9 @@
 //! What it serves (under `/v1`, see the brief and `research/hetzner_api.md` §10):
 //! servers (list/create/get/delete), actions (by id, `?id=` list, per server), SSH keys
 //! (list/create/get/delete), firewalls (list/get/create, see `fake/firewalls.rs`), server
-//! types, locations, images, `410` for datacenters, and DNS zones with their record sets
-//! (`fake/zones.rs`: `add_zone`, `add_rrset`, `rrsets`).
+//! types (with per-location prices), locations, images, `GET /pricing` (the catalogue and
+//! its prices: `fake/fixtures.rs`), `410` for datacenters, and DNS zones with their
+//! record sets (`fake/zones.rs`: `add_zone`, `add_rrset`, `rrsets`).
 //! Every response carries `Content-Type`, `Content-Length`, `X-Correlation-Id` and the
 //! `RateLimit-*` headers.
 //!
@@ -115,6 +116,22 @@ pub enum Fault {
     Raw(u16, String),
 }
 
+/// A server made or gone, for a watcher (see [`Fake::watch_servers`]).
+#[derive(Clone, Debug, PartialEq)]
+pub enum ServerEvent {
+    /// `POST /servers` made it (it is still starting): its addresses as the API shows
+    /// them (`127.0.0.10`, `::/64`), and the public keys it was made with.
+    Created {
+        id: u64,
+        name: String,
+        ipv4: Option<String>,
+        ipv6: Option<String>,
+        public_keys: Vec<String>,
+    },
+    /// Its delete action finished: it is gone.
+    Deleted { id: u64, name: String },
+}
+
 /// A broken `meta.pagination` for every list (see [`Fake::set_page_fault`]).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum PageFault {
@@ -132,9 +149,13 @@ pub enum PageFault {
     OnePage,
 }
 
+/// Something a test runs inside the fake when a request arrives ([`Fake::on_request`]).
+type Hook = (String, String, Box<dyn FnOnce() + Send>);
+
 struct Shared {
     state: Mutex<api::State>,
     stop: AtomicBool,
+    hooks: Mutex<Vec<Hook>>,
 }
 
 impl Shared {
@@ -158,6 +179,7 @@ impl Fake {
         let shared = Arc::new(Shared {
             state: Mutex::new(api::State::new(format!("http://{addr}"))),
             stop: AtomicBool::new(false),
+            hooks: Mutex::new(Vec::new()),
         });
         let accept_shared = Arc::clone(&shared);
         thread::Builder::new()
@@ -309,6 +331,15 @@ impl Fake {
         self.shared.lock().loopback = on;
     }
 
+    /// From now on, every server made (`POST /servers`) or gone (its delete action
+    /// finished) is told to the returned receiver (the playground starts an SSH server
+    /// for each server made). Several watchers may listen.
+    pub fn watch_servers(&self) -> std::sync::mpsc::Receiver<ServerEvent> {
+        let (tx, rx) = std::sync::mpsc::channel();
+        self.shared.lock().watchers.push(tx);
+        rx
+    }
+
     /// Adds a firewall (inbound TCP 22; no validation, no uniqueness check); returns its id.
     pub fn add_firewall(&self, name: &str, labels: &[(&str, &str)]) -> u64 {
         self.shared.lock().firewalls.add(name, labels)
@@ -328,6 +359,20 @@ impl Fake {
     /// The `user_data` the server named `name` was created with, verbatim.
     pub fn user_data(&self, name: &str) -> Option<String> {
         self.shared.lock().user_data(name)
+    }
+
+    /// Runs `hook` once, inside the fake, when the next request with `method` and a path
+    /// starting with `path_prefix` arrives, before it is answered: a test's stand-in for
+    /// something that happens while the program waits for that answer (a user editing a
+    /// file), without any sleep.
+    pub fn on_request(
+        &self,
+        method: &str,
+        path_prefix: &str,
+        hook: impl FnOnce() + Send + 'static,
+    ) {
+        let mut hooks = self.shared.hooks.lock().unwrap_or_else(|e| e.into_inner());
+        hooks.push((method.to_string(), path_prefix.to_string(), Box::new(hook)));
     }
 
     /// Gives the next `times` requests with `method` whose path starts with
@@ -582,6 +627,16 @@ fn serve(mut stream: TcpStream, shared: Arc<Shared>) {
             at: raw.at,
         };
         let fault = shared.lock().record(req.clone());
+        let hook = {
+            let mut hooks = shared.hooks.lock().unwrap_or_else(|e| e.into_inner());
+            let at = hooks.iter().position(|(m, prefix, _)| {
+                m.eq_ignore_ascii_case(&req.method) && req.path.starts_with(prefix.as_str())
+            });
+            at.map(|i| hooks.remove(i).2)
+        };
+        if let Some(hook) = hook {
+            hook();
+        }
         let close = !raw.keep_alive() || raw.chunked;
         let resp = if raw.chunked {
             api::error(

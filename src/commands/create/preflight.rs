@@ -4,9 +4,13 @@
 
 use std::thread::ScopedJoinHandle;
 
+use super::plan::Local;
+use super::{dns, firewall, kamal, price};
 use crate::cli::{CreateArgs, MANAGED_BY};
 use crate::error::{Error, Result};
-use crate::hetzner::{self, Client, Image, Server, ServerType};
+use crate::hetzner::{self, Architecture, Client, Image, Server, ServerStatus, ServerType};
+use crate::kamal::ProjectServer;
+use crate::text::Untrusted;
 use crate::ui::{Ui, escape};
 
 /// What the preflight found. Steps that need a look before the create add their field
@@ -16,11 +20,59 @@ pub struct Preflight {
     /// A server named NAME that pegasus made: this run picks it up instead of creating
     /// one (SPEC §4 step 6): no key upload, no firewall change, no second POST.
     pub existing: Option<Server>,
+    /// The server type as read (its `prices` give the price): the one asked for, or
+    /// the picked-up server's when it is that one.
+    pub server_type: Option<ServerType>,
 }
 
-/// Step 6: the name is free (or names a server pegasus made, which is picked up); the
-/// type exists and can be ordered in the location; the image exists for the type's
-/// architecture. Nothing has been created or uploaded yet.
+/// What the reads of step 6 found, for [`super::plan::CreatePlan`].
+pub struct Found {
+    pub existing: Option<Server>,
+    pub project: Vec<ProjectServer>,
+    pub firewall: firewall::Plan,
+    pub zones: Vec<dns::Target>,
+    pub priced: price::Priced,
+}
+
+/// Step 6: every read side by side (scoped threads over the one client): the server
+/// type, image and name ([`check`]), the project's servers when the Kamal mode needs
+/// them, the firewall, with `--dns` the zones, and the pricing (the currency and the IPv4
+/// price; the type's prices come with the type). Nothing has been created or uploaded.
+pub fn run(client: &Client, args: &CreateArgs, local: &Local, ui: &Ui) -> Result<Found> {
+    let (pre, project, firewall, zones, pricing) = std::thread::scope(|s| {
+        let project = s.spawn(|| kamal::project_servers(client, &local.kamal, local.dns.dns));
+        let fw = s.spawn(|| firewall::preflight(client, &args.firewall, local.ssh.port));
+        let zones = s.spawn(|| dns::preflight(client, &local.dns));
+        let pricing = s.spawn(|| client.pricing());
+        let pre = check(client, args, ui);
+        let pricing = joined(pricing);
+        (pre, joined(project), joined(fw), joined(zones), pricing)
+    });
+    let Preflight {
+        existing,
+        server_type,
+    } = pre?;
+    let firewall = match (&existing, firewall) {
+        (_, Ok(plan)) => plan,
+        // A picked-up server keeps its firewalls: a missing `--firewall` is said later.
+        (Some(_), Err(_)) => firewall::Plan::None,
+        (None, Err(e)) => return Err(e),
+    };
+    Ok(Found {
+        existing,
+        project: project?,
+        firewall,
+        zones: zones?,
+        priced: price::Priced {
+            server_type,
+            pricing: pricing?,
+        },
+    })
+}
+
+/// The name is free (or names a server pegasus made, which is picked up); the type
+/// exists and can be ordered in the location; the image exists for the type's
+/// architecture.
 pub fn check(client: &Client, args: &CreateArgs, ui: &Ui) -> Result<Preflight> {
     let (stype, images, named) = std::thread::scope(|s| {
         let images = s.spawn(|| client.images_named(&args.image));
@@ -29,7 +81,9 @@ pub fn check(client: &Client, args: &CreateArgs, ui: &Ui) -> Result<Preflight> {
         (stype, joined(images), joined(named))
     });
     if let Some(server) = named? {
+        let stype = stype.ok().flatten();
         return pick_up(server, args).map(|server| Preflight {
+            server_type: stype.filter(|t| &t.name == server.type_name()),
             existing: Some(server),
         });
     }
@@ -42,7 +96,10 @@ pub fn check(client: &Client, args: &CreateArgs, ui: &Ui) -> Result<Preflight> {
     };
     check_location(client, &stype, args, ui)?;
     check_image(client, &stype, &images?, args, ui)?;
-    Ok(Preflight::default())
+    Ok(Preflight {
+        existing: None,
+        server_type: Some(stype),
+    })
 }
 
 /// A thread's result; a panic in it (there should be none) becomes an error.
@@ -58,13 +115,13 @@ pub fn joined<T>(handle: ScopedJoinHandle<'_, Result<T>>) -> Result<T> {
 /// not ask for something else.
 fn pick_up(server: Server, args: &CreateArgs) -> Result<Server> {
     let name = &args.name;
-    if server.labels.get(MANAGED_BY.0).map(String::as_str) != Some(MANAGED_BY.1) {
+    if !server.has_label(MANAGED_BY.0, MANAGED_BY.1) {
         return Err(Error::Failed(format!(
             "a server named {name} already exists in this project and pegasus did not make it; \
              choose another name, or remove it with `pegasus server destroy {name}`"
         )));
     }
-    if server.status == "deleting" {
+    if server.status == ServerStatus::Deleting {
         return Err(Error::Failed(format!(
             "server {name} is being deleted; run this again once it is gone (`pegasus server list`)"
         )));
@@ -74,30 +131,31 @@ fn pick_up(server: Server, args: &CreateArgs) -> Result<Server> {
             img.id.to_string() == args.image
                 || img
                     .name
-                    .as_deref()
-                    .is_some_and(|n| n.eq_ignore_ascii_case(&args.image))
+                    .as_ref()
+                    .is_some_and(|n| n.raw().eq_ignore_ascii_case(&args.image))
         }
         None => false,
     };
     let mut differences = Vec::new();
-    if args.explicit.server_type && !server.type_name().eq_ignore_ascii_case(&args.server_type) {
+    let differs = |have: &Untrusted, want: &str| !have.raw().eq_ignore_ascii_case(want);
+    if args.explicit.server_type && differs(server.type_name(), &args.server_type) {
         differences.push(format!(
             "type {} (not {})",
-            escape(server.type_name()),
+            server.type_name(),
             escape(&args.server_type)
         ));
     }
-    if args.explicit.location && !server.location_name().eq_ignore_ascii_case(&args.location) {
+    if args.explicit.location && differs(server.location_name(), &args.location) {
         differences.push(format!(
             "location {} (not {})",
-            escape(server.location_name()),
+            server.location_name(),
             escape(&args.location)
         ));
     }
     if args.explicit.image && !image_matches {
         differences.push(format!(
             "image {} (not {})",
-            escape(&server.image_name()),
+            server.image_name(),
             escape(&args.image)
         ));
     }
@@ -114,14 +172,14 @@ fn pick_up(server: Server, args: &CreateArgs) -> Result<Server> {
 fn check_location(client: &Client, stype: &ServerType, args: &CreateArgs, ui: &Ui) -> Result<()> {
     let now = crate::timefmt::now_unix();
     match hetzner::check_type_location(stype, &args.location, now) {
-        Ok(Some(warning)) => ui.warn(&escape(&warning)),
+        Ok(Some(warning)) => ui.warn(&warning),
         Ok(None) => {}
         Err(msg) => {
             let locations = client.locations()?;
             if !locations.iter().any(|l| l.name == args.location) {
                 let names: Vec<String> = locations
                     .iter()
-                    .map(|l| format!("{} ({})", escape(&l.name), escape(&l.city)))
+                    .map(|l| format!("{} ({})", l.name, l.city))
                     .collect();
                 return Err(Error::Failed(format!(
                     "unknown location '{}'; locations: {}",
@@ -129,7 +187,7 @@ fn check_location(client: &Client, stype: &ServerType, args: &CreateArgs, ui: &U
                     names.join(", ")
                 )));
             }
-            return Err(Error::Failed(escape(&msg).into_owned()));
+            return Err(Error::Failed(msg));
         }
     }
     Ok(())
@@ -143,14 +201,15 @@ fn check_image(
     args: &CreateArgs,
     ui: &Ui,
 ) -> Result<()> {
-    let arch = stype.architecture.as_str();
-    let fits = |i: &&Image| arch.is_empty() || i.architecture == arch;
+    let arch = &stype.architecture;
+    // A type whose architecture this version does not know takes any image.
+    let fits = |i: &&Image| matches!(arch, Architecture::Other(_)) || i.architecture == *arch;
     if let Some(image) = images.iter().find(fits) {
         if let Some(since) = &image.deprecated {
             ui.warn(&format!(
                 "image {} is deprecated since {}; Hetzner may refuse it or remove it soon",
                 escape(&args.image),
-                escape(crate::timefmt::date_part(since))
+                escape(crate::timefmt::date_part(since.raw()))
             ));
         }
         return Ok(());
@@ -159,24 +218,23 @@ fn check_image(
         format!("image '{}' does not exist", escape(&args.image))
     } else {
         format!(
-            "image '{}' is not available for {} (the architecture of {})",
+            "image '{}' is not available for {arch} (the architecture of {})",
             escape(&args.image),
-            escape(arch),
-            escape(&stype.name)
+            stype.name
         )
     };
     let mut names: Vec<String> = client
         .system_images(arch)?
         .iter()
-        .filter_map(|i| i.name.as_deref())
-        .map(|n| escape(n).into_owned())
+        .filter_map(|i| i.name.as_ref())
+        .map(ToString::to_string)
         .collect();
     names.sort();
     names.dedup();
     let list = if names.is_empty() {
         String::new()
     } else {
-        format!("; images for {}: {}", escape(arch), names.join(", "))
+        format!("; images for {arch}: {}", names.join(", "))
     };
     Err(Error::Failed(format!("{what}{list} (use -i)")))
 }
@@ -188,7 +246,7 @@ fn orderable_types(client: &Client, location: &str) -> Result<String> {
     let names: Vec<String> = types
         .iter()
         .filter(|t| hetzner::check_type_location(t, location, now).is_ok())
-        .map(|t| escape(&t.name).into_owned())
+        .map(|t| t.name.to_string())
         .collect();
     Ok(if names.is_empty() {
         format!(

@@ -7,6 +7,7 @@ use std::time::Duration;
 use crate::cli::CreateArgs;
 use crate::error::{Error, Result};
 use crate::ssh::banner::{self, Outcome, Timing};
+use crate::text::Untrusted;
 use crate::ui::Ui;
 
 /// Where the port came from, for the messages.
@@ -17,15 +18,24 @@ pub enum PortSource {
     Default,
 }
 
+/// The port SSH answers on, and where it came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Port {
+    pub port: u16,
+    pub source: PortSource,
+}
+
 /// `--ssh-port`, else Kamal's `ssh.port`, else 22.
-pub fn port(args: &CreateArgs, kamal_text: Option<&str>) -> (u16, PortSource) {
-    if let Some(p) = args.ssh_port {
-        return (p, PortSource::Flag);
-    }
-    match kamal_text.and_then(crate::kamal::ssh_port::ssh_port) {
-        Some(p) => (p, PortSource::Kamal),
-        None => (22, PortSource::Default),
-    }
+pub fn port(args: &CreateArgs, kamal_text: Option<&str>) -> Port {
+    let (port, source) = match (
+        args.ssh_port,
+        kamal_text.and_then(crate::kamal::ssh_port::ssh_port),
+    ) {
+        (Some(p), _) => (p, PortSource::Flag),
+        (None, Some(p)) => (p, PortSource::Kamal),
+        (None, None) => (22, PortSource::Default),
+    };
+    Port { port, source }
 }
 
 /// What the wait found: `Some(true)` SSH answers, `Some(false)` it did not in time (with
@@ -37,7 +47,7 @@ pub struct Readiness {
 
 /// What to name when SSH does not answer.
 pub struct Suspects<'a> {
-    pub firewall: Option<&'a str>,
+    pub firewall: Option<&'a Untrusted>,
     pub user_data: Option<&'a std::path::Path>,
     pub port_source: PortSource,
 }
@@ -45,8 +55,8 @@ pub struct Suspects<'a> {
 /// Step 11: wait until `address:port` of the server `name` sends an SSH banner, for
 /// `timeout` seconds (0 skips).
 pub fn wait(
-    name: &str,
-    address: &str,
+    name: &Untrusted,
+    ip: IpAddr,
     port: u16,
     timeout: u64,
     suspects: &Suspects,
@@ -59,13 +69,6 @@ pub fn wait(
     if timeout == 0 {
         return Ok(skipped);
     }
-    let Ok(ip) = address.parse::<IpAddr>() else {
-        ui.note(&format!(
-            "not waiting for SSH: {} is not an IP address",
-            crate::ui::escape(address)
-        ));
-        return Ok(skipped);
-    };
     let addr = SocketAddr::new(ip, port);
     if !banner::may_connect(ip) {
         ui.note(&format!(
@@ -117,8 +120,7 @@ fn timed_out(addr: SocketAddr, limit: Duration, last: &str, s: &Suspects) -> Str
     let mut checks = Vec::new();
     match s.firewall {
         Some(name) => checks.push(format!(
-            "that the firewall '{}' lets in TCP {}",
-            crate::ui::escape(name),
+            "that the firewall '{name}' lets in TCP {}",
             addr.port()
         )),
         None => checks.push("that no firewall of the project blocks the port".into()),
