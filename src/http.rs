@@ -10,12 +10,14 @@
 //! DELETE whose answer was lost and whose retry finds nothing (404) is done. No
 //! printing here: waits are reported to an [`Observer`].
 //!
-//! One file per job: `endpoint` (the URL rules), `timing` (waits and test knobs),
+//! One file per job: `endpoint` (the URL rules), `proxy` (which proxy, from the
+//! environment), `timing` (waits and test knobs),
 //! `net_error` (transport errors in words), `envelope` (Hetzner's error body).
 
 mod endpoint;
 mod envelope;
 mod net_error;
+mod proxy;
 mod timing;
 
 use std::time::Duration;
@@ -25,6 +27,7 @@ use ureq::Agent;
 
 pub use self::endpoint::{DEFAULT_ENDPOINT, Endpoint};
 pub use self::envelope::decode_error;
+pub use self::proxy::Proxy;
 pub use self::timing::Timing;
 pub use crate::observer::Observer;
 
@@ -129,18 +132,17 @@ impl<'a> Http<'a> {
         timing: Timing,
         observer: &'a dyn Observer,
     ) -> Result<Http<'a>> {
-        let mut config = Agent::config_builder()
+        let config = Agent::config_builder()
             .timeout_connect(Some(Duration::from_secs(10)))
             .timeout_global(Some(Duration::from_secs(30)))
             .user_agent(format!("pegasus/{}", crate::defaults::VERSION))
             .http_status_as_error(false)
             .max_redirects(0)
-            .tls_config(tls::config()?);
-        if endpoint.loopback {
-            // SPEC §3: a loopback endpoint never goes through a proxy (a plain-http one
-            // would hand the token to it in clear text).
-            config = config.proxy(None);
-        }
+            .tls_config(tls::config()?)
+            // SPEC §3: the proxy chosen from the environment at start (`http/proxy.rs`),
+            // never ureq's own reading of it; `None` (no variable, NO_PROXY, a loopback
+            // endpoint) goes direct.
+            .proxy(endpoint.proxy.as_ref().map(|p| p.proxy.clone()));
         Ok(Http {
             agent: config.build().into(),
             endpoint,

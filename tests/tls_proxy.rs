@@ -1,12 +1,14 @@
-//! TLS trust and proxies (SPEC §3, §7; issue 5): the real binary talks https to the fake
-//! API through a TLS relay whose certificate comes from a CA made at test time, directly
-//! or through a CONNECT proxy. Everything listens on 127.0.0.1; nothing connects out.
+//! TLS trust and proxies (SPEC §3, §7; issues 5 and 18): the real binary talks https to
+//! the fake API through a TLS relay whose certificate comes from a CA made at test time,
+//! directly or through a CONNECT or SOCKS5 proxy. Everything listens on 127.0.0.1;
+//! nothing connects out, and no name is looked up in DNS (`api.test` is only ever
+//! resolved by a proxy, which maps every target to the relay).
 
 mod common;
 
 use std::path::PathBuf;
 
-use common::proxy::{ConnectProxy, dead_port};
+use common::proxy::{ConnectProxy, Socks5Proxy, SocksTarget, dead_port};
 use common::tls_relay::{TestCa, TlsRelay};
 use common::*;
 
@@ -249,6 +251,217 @@ fn a_proxy_that_forbids_the_tunnel_is_named() {
     assert!(line.contains("403"), "{line}");
     assert_no_secret(&run, TOKEN);
     assert_eq!(proxy.targets(), ["api.test:443"]);
+    assert_eq!(t.relay.connections(), 0);
+    assert!(t.p.fake.requests().is_empty());
+}
+
+/// A project that trusts the test CA and talks to `endpoint`, which is not loopback (so
+/// the test knobs are ignored: actions finish at their first poll instead).
+fn tls_to(endpoint: &str) -> Tls {
+    let mut t = Tls::new();
+    t.trust_ca();
+    t.p.set_env("HCLOUD_ENDPOINT", Some(endpoint));
+    t.p.fake.set_action_polls(0);
+    t
+}
+
+/// [`tls_to`] `https://0.0.0.0:PORT/v1`, the relay: not loopback by SPEC §3's rule, so the
+/// proxy variables apply, yet reached without a proxy and without DNS (`CERT_NAMES`).
+fn tls_direct() -> Tls {
+    let mut t = tls_to("https://unused.test/v1");
+    let endpoint = format!("https://0.0.0.0:{}/v1", t.relay.port());
+    t.p.set_env("HCLOUD_ENDPOINT", Some(&endpoint));
+    t
+}
+
+#[test]
+fn socks5h_lets_the_proxy_resolve_the_host_name() {
+    let mut t = tls_to("https://api.test/v1");
+    let socks = Socks5Proxy::start(t.relay.addr());
+    t.p.set_env("ALL_PROXY", Some(&socks.url("socks5h")));
+    let run = t.create("web1");
+    assert_created(&t.p, &run, "web1");
+    // The proxy got the name (address type 3), never an address: no DNS look-up here.
+    let targets = socks.targets();
+    assert!(!targets.is_empty(), "{}", run.dump());
+    let want = SocksTarget::Name("api.test".into(), 443);
+    assert!(targets.iter().all(|x| *x == want), "{targets:?}");
+    t.relay.wait_idle();
+    let handshakes = t.relay.handshakes();
+    assert_eq!(handshakes.len(), targets.len(), "{handshakes:?}");
+    assert!(handshakes.iter().all(|h| h == "api.test"), "{handshakes:?}");
+}
+
+#[test]
+fn socks5_hands_the_proxy_an_address() {
+    let mut t = tls_direct();
+    let socks = Socks5Proxy::start(t.relay.addr());
+    t.p.set_env("HTTPS_PROXY", Some(&socks.url("socks5")));
+    let run = t.create("web1");
+    assert_created(&t.p, &run, "web1");
+    // Resolved here (an address literal needs no DNS), sent as an address (type 1).
+    let targets = socks.targets();
+    assert!(!targets.is_empty(), "{}", run.dump());
+    let want = SocksTarget::Address(format!("0.0.0.0:{}", t.relay.port()).parse().unwrap());
+    assert!(targets.iter().all(|x| *x == want), "{targets:?}");
+    // Every connection the relay saw came through the proxy.
+    t.relay.wait_idle();
+    assert_eq!(t.relay.connections(), targets.len());
+}
+
+/// `HTTP_PROXY` (either case) is never used for the https API, as in curl; the same
+/// proxy in `HTTPS_PROXY` is.
+#[test]
+fn http_proxy_alone_is_not_used_for_https() {
+    let mut t = tls_direct();
+    let proxy = ConnectProxy::start(t.relay.addr());
+    t.p.set_env("HTTP_PROXY", Some(&proxy.url()));
+    t.p.set_env("http_proxy", Some(&proxy.url()));
+    let run = t.create("web1");
+    assert_created(&t.p, &run, "web1");
+    assert!(proxy.targets().is_empty(), "{:?}", proxy.targets());
+    t.relay.wait_idle();
+    assert!(t.relay.connections() >= 1);
+
+    // The control: the same endpoint and proxy, named by HTTPS_PROXY, is tunnelled.
+    t.p.set_env("HTTPS_PROXY", Some(&proxy.url()));
+    let run = t.p.run(&["server", "list", "--json"]);
+    assert_exit(&run, 0);
+    let want = format!("0.0.0.0:{}", t.relay.port());
+    assert!(!proxy.targets().is_empty(), "{}", run.dump());
+    assert!(
+        proxy.targets().iter().all(|x| *x == want),
+        "{:?}",
+        proxy.targets()
+    );
+}
+
+/// `ALL_PROXY` is the fallback: with `HTTPS_PROXY` set too, `HTTPS_PROXY` wins.
+#[test]
+fn all_proxy_yields_to_https_proxy() {
+    let mut t = tls_to("https://api.test/v1");
+    let connect = ConnectProxy::start(t.relay.addr());
+    let socks = Socks5Proxy::start(t.relay.addr());
+    t.p.set_env("ALL_PROXY", Some(&socks.url("socks5h")));
+    t.p.set_env("HTTPS_PROXY", Some(&connect.url()));
+    let run = t.create("web1");
+    assert_created(&t.p, &run, "web1");
+    assert!(!connect.targets().is_empty(), "{}", run.dump());
+    assert!(connect.targets().iter().all(|x| x == "api.test:443"));
+    assert_eq!(socks.connections(), 0, "{:?}", socks.targets());
+
+    // Lower case too: https_proxy before all_proxy.
+    let socks2 = Socks5Proxy::start(t.relay.addr());
+    t.p.set_env("HTTPS_PROXY", None);
+    t.p.set_env("ALL_PROXY", None);
+    t.p.set_env("all_proxy", Some(&socks2.url("socks5h")));
+    t.p.set_env("https_proxy", Some(&connect.url()));
+    let before = connect.targets().len();
+    let run = t.p.run(&["server", "list", "--json"]);
+    assert_exit(&run, 0);
+    assert!(connect.targets().len() > before, "{}", run.dump());
+    assert_eq!(socks2.connections(), 0);
+}
+
+/// A host listed in `NO_PROXY` (an address, a name among others, or `*`) goes direct.
+#[test]
+fn no_proxy_sends_a_listed_host_direct() {
+    let mut t = tls_direct();
+    let socks = Socks5Proxy::start(t.relay.addr());
+    t.p.set_env("HTTPS_PROXY", Some(&socks.url("socks5h")));
+    for list in ["example.com, 0.0.0.0", "*"] {
+        t.p.set_env("NO_PROXY", Some(list));
+        let run = t.p.run(&["server", "list", "--json"]);
+        assert_exit(&run, 0);
+        assert_eq!(
+            socks.connections(),
+            0,
+            "NO_PROXY={list}: {:?}",
+            socks.targets()
+        );
+    }
+    t.relay.wait_idle();
+    assert!(t.relay.connections() >= 2);
+    // The control: a list without the host leaves it to the proxy.
+    t.p.set_env("NO_PROXY", Some("example.com,.test"));
+    let run = t.p.run(&["server", "list", "--json"]);
+    assert_exit(&run, 0);
+    assert!(socks.connections() >= 1, "{}", run.dump());
+}
+
+/// A scheme pegasus cannot honour is exit 2 naming the variable, before any request,
+/// whatever the endpoint (here a loopback one, which would not use a proxy anyway).
+#[test]
+fn an_unsupported_proxy_scheme_is_exit_2_naming_the_variable() {
+    // Its tunnels would lead nowhere: none must be opened.
+    let dead = dead_port();
+    let socks = Socks5Proxy::start(std::net::SocketAddr::from(([127, 0, 0, 1], dead.port())));
+    for (var, scheme) in [
+        ("ALL_PROXY", "socks4"),
+        ("all_proxy", "socks4a"),
+        ("HTTPS_PROXY", "socks"),
+        ("https_proxy", "ftp"),
+    ] {
+        let mut t = Tls::new();
+        t.trust_ca();
+        t.p.set_env(var, Some(&socks.url(scheme)));
+        for args in [
+            &["server", "create", "web1", "--json"][..],
+            &["server", "list"][..],
+            &["server", "ip", "web1"][..],
+            &["server", "destroy", "web1", "--yes"][..],
+        ] {
+            let run = t.p.run(args);
+            assert_exit(&run, 2);
+            let line = error_line(&run, &format!("{var} uses the proxy scheme '{scheme}://'"));
+            assert!(line.contains("socks5h://"), "{line}");
+            assert!(run.stdout.is_empty(), "{}", run.dump());
+        }
+        // Zero requests: nothing reached the API, the relay or the proxy.
+        t.relay.wait_idle();
+        assert!(t.p.fake.requests().is_empty(), "{:?}", t.p.fake.requests());
+        assert_eq!(t.relay.connections(), 0);
+    }
+    assert_eq!(socks.connections(), 0);
+}
+
+#[test]
+fn dead_socks_proxy_is_named_in_words() {
+    let mut t = tls_to("https://api.test/v1");
+    let dead = dead_port();
+    let port = dead.port();
+    t.p.set_env("ALL_PROXY", Some(&format!("socks5h://127.0.0.1:{port}")));
+    let run = t.create("web1");
+    assert_exit(&run, 1);
+    let line = error_line(&run, &format!("the proxy 127.0.0.1:{port} (ALL_PROXY)"));
+    assert!(line.contains("connection refused"), "{line}");
+    assert_no_secret(&run, TOKEN);
+    assert_eq!(t.relay.connections(), 0);
+    assert!(t.p.fake.requests().is_empty());
+}
+
+#[test]
+fn a_socks_proxy_that_refuses_the_host_says_why() {
+    let mut t = tls_to("https://api.test/v1");
+    let socks = Socks5Proxy::start_refusing(2);
+    t.p.set_env("HTTPS_PROXY", Some(&socks.url("socks5h")));
+    let run = t.create("web1");
+    assert_exit(&run, 1);
+    let line = error_line(
+        &run,
+        &format!(
+            "the SOCKS proxy {} (HTTPS_PROXY) did not open a connection to api.test: \
+             connection not allowed by ruleset",
+            socks.addr()
+        ),
+    );
+    assert_no_secret(&run, TOKEN);
+    // Refused once, not retried (the request never left), nothing reached the API.
+    assert_eq!(
+        socks.targets(),
+        [SocksTarget::Name("api.test".into(), 443)],
+        "{line}"
+    );
     assert_eq!(t.relay.connections(), 0);
     assert!(t.p.fake.requests().is_empty());
 }

@@ -1,8 +1,10 @@
 //! The API base URL (`HCLOUD_ENDPOINT`, SPEC §3): https, or plain http to loopback only;
-//! never a user or password, and never one repeated in a message.
+//! never a user or password, and never one repeated in a message. With it, the proxy
+//! that leads there (`proxy.rs`), both read from the environment once, at start.
 
 use std::net::{Ipv4Addr, Ipv6Addr};
 
+use super::proxy::{self, Proxy};
 use crate::error::{Error, Result};
 use crate::text::escape;
 
@@ -20,20 +22,26 @@ pub struct Endpoint {
     /// `localhost`, `127.0.0.0/8` or `::1`: never through a proxy, and the only
     /// endpoints whose `PEGASUS_TEST_*` knobs are honoured.
     pub loopback: bool,
+    /// The proxy requests go through, if any (`HTTPS_PROXY`/`ALL_PROXY`, not for a
+    /// loopback endpoint nor a host in `NO_PROXY`). Always `None` from [`Endpoint::parse`].
+    pub proxy: Option<Proxy>,
 }
 
 impl Endpoint {
-    /// `HCLOUD_ENDPOINT`, or the default. Malformed, with a user or password, or plain
-    /// http to a host that is not loopback: exit 2 (a token never crosses a network in
-    /// clear text).
+    /// `HCLOUD_ENDPOINT`, or the default, and the proxy for it. Malformed, with a user or
+    /// password, or plain http to a host that is not loopback: exit 2 (a token never
+    /// crosses a network in clear text); so is a proxy variable pegasus cannot honour,
+    /// whatever the endpoint.
     pub fn from_env() -> Result<Endpoint> {
-        match std::env::var("HCLOUD_ENDPOINT") {
+        let mut endpoint = match std::env::var("HCLOUD_ENDPOINT") {
             Ok(v) if !v.trim().is_empty() => Endpoint::parse(v.trim()),
             Err(std::env::VarError::NotUnicode(_)) => Err(Error::Invalid(
                 "HCLOUD_ENDPOINT is not valid UTF-8; it must be a plain https:// URL".into(),
             )),
             _ => Endpoint::parse(DEFAULT_ENDPOINT),
-        }
+        }?;
+        endpoint.proxy = proxy::choose(&endpoint.host, endpoint.loopback, &proxy::env_var)?;
+        Ok(endpoint)
     }
 
     pub fn parse(url: &str) -> Result<Endpoint> {
@@ -107,6 +115,7 @@ impl Endpoint {
             host: host.to_string(),
             authority: authority.to_string(),
             loopback,
+            proxy: None,
         })
     }
 }

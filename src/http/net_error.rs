@@ -1,7 +1,7 @@
 //! A transport error in words (DNS, refused, TLS, timeout, proxy), and what it means
 //! for retrying. Never a Rust debug dump.
 
-use super::Endpoint;
+use super::{Endpoint, Proxy};
 use crate::text::escape;
 use crate::tls;
 
@@ -25,16 +25,13 @@ impl NetError {
     pub fn classify(err: &ureq::Error, ep: &Endpoint, proxy: Option<&ureq::Proxy>) -> NetError {
         use std::io::ErrorKind as K;
         let host = &ep.host;
-        let proxy_name = proxy.and_then(|p| {
-            let through = match format!("{}/", ep.base).parse::<ureq::http::Uri>() {
-                Ok(uri) => !p.is_no_proxy(&uri),
-                Err(_) => true,
-            };
-            through.then(|| format!("{}:{}", p.host(), p.port()))
-        });
+        // The agent's proxy is the endpoint's (`Http::new`), which also knows the variable
+        // that named it. Never its user or password.
+        let via = ep.proxy.as_ref().filter(|_| proxy.is_some());
+        let proxy_name = via.map(|p| format!("{} ({})", p.address(), p.var));
         // Where a refused or failed connection went: the proxy, if one is in use.
         let target = match &proxy_name {
-            Some(p) => format!("the proxy {p} (from the *_PROXY environment)"),
+            Some(p) => format!("the proxy {p}"),
             None => ep.authority.clone(),
         };
         // A failed handshake comes as an io::Error wrapping the rustls error (the
@@ -49,12 +46,37 @@ impl NetError {
                 };
             }
         }
-        let (message, retryable, not_sent) = match err {
-            ureq::Error::HostNotFound => (
-                format!("could not resolve host {host} (DNS lookup failed)"),
-                false,
-                true,
+        // A SOCKS proxy that refused the connection or spoke no SOCKS5: ureq says why in
+        // a fixed phrase.
+        if let (Some(p), ureq::Error::Io(e)) = (via, err) {
+            if p.is_socks() {
+                if let Some(message) = socks_words(e, p, host) {
+                    return NetError {
+                        message,
+                        retryable: false,
+                        not_sent: true,
+                        refused: false,
+                    };
+                }
+            }
+        }
+        // What a failed DNS look-up was for: with an HTTP proxy or socks5h:// only the
+        // proxy's name is looked up here; with socks5:// both names are.
+        let not_found = match via {
+            None => format!("could not resolve host {host} (DNS lookup failed)"),
+            Some(p) if p.proxy.resolve_target() => format!(
+                "could not resolve host {host} or the proxy host {} ({}) (DNS lookup failed)",
+                p.proxy.host(),
+                p.var
             ),
+            Some(p) => format!(
+                "could not resolve the proxy host {} ({}) (DNS lookup failed)",
+                p.proxy.host(),
+                p.var
+            ),
+        };
+        let (message, retryable, not_sent) = match err {
+            ureq::Error::HostNotFound => (not_found, false, true),
             ureq::Error::Io(e) => match e.kind() {
                 K::ConnectionRefused => (
                     format!("could not connect to {target}: connection refused"),
@@ -77,14 +99,7 @@ impl NetError {
                 _ if e.to_string().contains("lookup address")
                     || e.to_string().contains("resolve") =>
                 {
-                    (
-                        format!(
-                            "could not resolve host {} (DNS lookup failed)",
-                            proxy_name.as_deref().unwrap_or(host)
-                        ),
-                        false,
-                        true,
-                    )
+                    (not_found, false, true)
                 }
                 _ => (
                     format!(
@@ -118,7 +133,7 @@ impl NetError {
             ureq::Error::ConnectProxyFailed(m) => {
                 let proxy = proxy_name
                     .as_deref()
-                    .unwrap_or("from the *_PROXY environment");
+                    .unwrap_or("(from HTTPS_PROXY or ALL_PROXY)");
                 // ureq says "proxy server responded 403/403" or "... did not respond".
                 let message = match m.strip_prefix("proxy server responded ") {
                     Some(status) => format!(
@@ -133,7 +148,10 @@ impl NetError {
                 (message, false, true)
             }
             ureq::Error::InvalidProxyUrl => (
-                "the proxy URL in HTTPS_PROXY/ALL_PROXY is not valid".into(),
+                format!(
+                    "the proxy URL in {} is not valid",
+                    via.map_or("HTTPS_PROXY or ALL_PROXY", |p| p.var)
+                ),
                 false,
                 true,
             ),
@@ -161,4 +179,25 @@ impl NetError {
             refused,
         }
     }
+}
+
+/// A SOCKS5 handshake that failed, in words; `None` for an error of another kind (a
+/// refused or dropped connection to the proxy, a timeout), which the caller words.
+fn socks_words(e: &std::io::Error, p: &Proxy, host: &str) -> Option<String> {
+    use std::io::ErrorKind as K;
+    let proxy = format!("the SOCKS proxy {} ({})", p.address(), p.var);
+    // ureq's phrase for the proxy's reply ("host unreachable", "connection not allowed
+    // by ruleset", ...): fixed text, escaped all the same.
+    let text = e.to_string();
+    let why = escape(&text);
+    Some(match e.kind() {
+        K::PermissionDenied => format!(
+            "{proxy} refused the user name and password given in {}",
+            p.var
+        ),
+        K::InvalidData => format!("{proxy} did not answer as a SOCKS5 proxy ({why})"),
+        K::InvalidInput => format!("{proxy} cannot be asked for {host}: {why}"),
+        K::Other => format!("{proxy} did not open a connection to {host}: {why}"),
+        _ => return None,
+    })
 }

@@ -1,11 +1,14 @@
-//! A tiny HTTP CONNECT proxy on `127.0.0.1:0` for the tests, std only, a thread per
-//! connection (and [`dead_port`], a port that refuses connections, through `libc`). It records the target of every `CONNECT host:port HTTP/1.1`, never
-//! resolves or dials it, and pipes the tunnel to one fixed loopback address instead
-//! (the TLS relay), whatever host was asked for. So a test can use a name that does not
-//! resolve (`api.test`) and prove the client let the proxy resolve it.
+//! Tiny proxies on `127.0.0.1:0` for the tests, std only, a thread per connection: an
+//! HTTP CONNECT proxy and a SOCKS5 one (RFC 1928, no authentication); and [`dead_port`],
+//! a port that refuses connections, through `libc`. Each proxy records the target of
+//! every request, never resolves or dials it, and pipes the tunnel to one fixed loopback
+//! address instead (the TLS relay), whatever host was asked for. So a test can use a name
+//! that does not resolve (`api.test`) and prove the client let the proxy resolve it, or
+//! see that it sent an address instead.
 
+use std::fmt;
 use std::io::{Read, Write};
-use std::net::{Ipv4Addr, Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::sync::{Arc, Mutex};
 use std::thread;
@@ -165,6 +168,11 @@ fn serve(mut client: TcpStream, forward_to: SocketAddr, mode: Mode, log: Arc<Mut
     {
         return;
     }
+    pipe(client, upstream);
+}
+
+/// Copy both ways until each side has closed.
+fn pipe(mut client: TcpStream, mut upstream: TcpStream) {
     let (Ok(mut client_r), Ok(mut upstream_w)) = (client.try_clone(), upstream.try_clone()) else {
         return;
     };
@@ -175,4 +183,158 @@ fn serve(mut client: TcpStream, forward_to: SocketAddr, mode: Mode, log: Arc<Mut
     let _ = std::io::copy(&mut upstream, &mut client);
     let _ = client.shutdown(Shutdown::Write);
     let _ = up.join();
+}
+
+/// What a SOCKS5 client asked to connect to.
+#[derive(Clone, Debug, PartialEq)]
+pub enum SocksTarget {
+    /// A host name for the proxy to resolve (address type 3: `socks5h://`).
+    Name(String, u16),
+    /// An address the client resolved itself (types 1 and 4: `socks5://`).
+    Address(SocketAddr),
+}
+
+impl fmt::Display for SocksTarget {
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        match self {
+            SocksTarget::Name(host, port) => write!(f, "name {host}:{port}"),
+            SocksTarget::Address(a) => write!(f, "address {a}"),
+        }
+    }
+}
+
+/// A SOCKS5 proxy: no authentication, `CONNECT` only.
+pub struct Socks5Proxy {
+    addr: SocketAddr,
+    targets: Arc<Mutex<Vec<SocksTarget>>>,
+    connections: Arc<Mutex<usize>>,
+}
+
+impl Socks5Proxy {
+    /// A proxy whose tunnels all lead to `forward_to`.
+    pub fn start(forward_to: SocketAddr) -> Socks5Proxy {
+        Socks5Proxy::start_with(forward_to, 0)
+    }
+
+    /// A proxy that answers every `CONNECT` with the SOCKS5 failure `reply` (1 to 8,
+    /// e.g. 2: "connection not allowed by ruleset").
+    pub fn start_refusing(reply: u8) -> Socks5Proxy {
+        assert!((1..=8).contains(&reply));
+        Socks5Proxy::start_with(SocketAddr::from(([127, 0, 0, 1], 0)), reply)
+    }
+
+    fn start_with(forward_to: SocketAddr, reply: u8) -> Socks5Proxy {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("socks proxy: bind");
+        let addr = listener.local_addr().unwrap();
+        let targets = Arc::new(Mutex::new(Vec::new()));
+        let connections = Arc::new(Mutex::new(0));
+        let (log, count) = (Arc::clone(&targets), Arc::clone(&connections));
+        thread::Builder::new()
+            .name("socks5-proxy-accept".into())
+            .spawn(move || {
+                for stream in listener.incoming() {
+                    let Ok(stream) = stream else { continue };
+                    *count.lock().unwrap_or_else(|e| e.into_inner()) += 1;
+                    let log = Arc::clone(&log);
+                    thread::spawn(move || serve_socks5(stream, forward_to, reply, log));
+                }
+            })
+            .unwrap();
+        Socks5Proxy {
+            addr,
+            targets,
+            connections,
+        }
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// `SCHEME://127.0.0.1:PORT` (`socks5` or `socks5h`).
+    pub fn url(&self, scheme: &str) -> String {
+        format!("{scheme}://{}", self.addr)
+    }
+
+    /// The target of every `CONNECT` received, in order.
+    pub fn targets(&self) -> Vec<SocksTarget> {
+        self.targets
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// Connections accepted (a client that sends nothing still counts).
+    pub fn connections(&self) -> usize {
+        *self.connections.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+fn serve_socks5(
+    mut client: TcpStream,
+    forward_to: SocketAddr,
+    reply: u8,
+    log: Arc<Mutex<Vec<SocksTarget>>>,
+) {
+    // Greeting: version 5, the methods offered; "no authentication" (0) must be one.
+    let Some(head) = read_n(&mut client, 2) else {
+        return;
+    };
+    let Some(methods) = read_n(&mut client, head[1] as usize) else {
+        return;
+    };
+    if head[0] != 5 || !methods.contains(&0) {
+        let _ = client.write_all(&[5, 0xff]);
+        return;
+    }
+    if client.write_all(&[5, 0]).is_err() {
+        return;
+    }
+    // Request: version, command (1: CONNECT), reserved, address type, address, port.
+    let Some(req) = read_n(&mut client, 4) else {
+        return;
+    };
+    let host = match req[3] {
+        1 => read_n(&mut client, 4)
+            .map(|a| IpAddr::from(Ipv4Addr::new(a[0], a[1], a[2], a[3])).to_string()),
+        4 => read_n(&mut client, 16).map(|a| {
+            let octets: [u8; 16] = a.try_into().unwrap();
+            IpAddr::from(Ipv6Addr::from(octets)).to_string()
+        }),
+        3 => read_n(&mut client, 1)
+            .and_then(|len| read_n(&mut client, len[0] as usize))
+            .map(|name| String::from_utf8_lossy(&name).into_owned()),
+        _ => None,
+    };
+    let (Some(host), Some(port)) = (host, read_n(&mut client, 2)) else {
+        return;
+    };
+    let port = u16::from_be_bytes([port[0], port[1]]);
+    let target = match req[3] {
+        3 => SocksTarget::Name(host, port),
+        _ => SocksTarget::Address(SocketAddr::new(host.parse().unwrap(), port)),
+    };
+    log.lock().unwrap_or_else(|e| e.into_inner()).push(target);
+    let answer = |code: u8| [5, code, 0, 1, 0, 0, 0, 0, 0, 0];
+    if req[0] != 5 || req[1] != 1 {
+        let _ = client.write_all(&answer(7)); // command not supported
+        return;
+    }
+    if reply != 0 {
+        let _ = client.write_all(&answer(reply));
+        return;
+    }
+    let Ok(upstream) = TcpStream::connect(forward_to) else {
+        let _ = client.write_all(&answer(5)); // connection refused
+        return;
+    };
+    if client.write_all(&answer(0)).is_err() {
+        return;
+    }
+    pipe(client, upstream);
+}
+
+fn read_n(stream: &mut TcpStream, n: usize) -> Option<Vec<u8>> {
+    let mut buf = vec![0u8; n];
+    stream.read_exact(&mut buf).ok().map(|_| buf)
 }

@@ -20,8 +20,10 @@ use rcgen::{
 use rustls::ServerConnection;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 
-/// The names the relay's certificate is valid for.
-pub const CERT_NAMES: &[&str] = &["localhost", "api.test", "127.0.0.1"];
+/// The names the relay's certificate is valid for. `0.0.0.0` is not loopback by SPEC §3's
+/// rule (so the proxy variables apply to it), yet a connection to it reaches this
+/// machine: a test's way to a non-loopback endpoint that works without DNS.
+pub const CERT_NAMES: &[&str] = &["localhost", "api.test", "127.0.0.1", "0.0.0.0"];
 
 /// A throw-away certificate authority and one server certificate it issued.
 pub struct TestCa {

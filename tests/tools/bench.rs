@@ -315,7 +315,17 @@ fn size_row(figure: &'static str, bin: &Path, how: &str) -> Row {
         .len();
     Row {
         figure,
-        measured: format!("{:.2} MiB ({bytes} bytes)", bytes as f64 / MIB),
+        measured: match SIZE_BUDGET.checked_sub(bytes) {
+            Some(left) => format!(
+                "{:.2} MiB ({bytes} bytes, {left} under)",
+                bytes as f64 / MIB
+            ),
+            None => format!(
+                "{:.2} MiB ({bytes} bytes, {} over)",
+                bytes as f64 / MIB,
+                bytes - SIZE_BUDGET
+            ),
+        },
         budget: budget_text(),
         ok: Some(bytes <= SIZE_BUDGET),
         how: format!("file size of {how}"),

@@ -1,5 +1,6 @@
 //! `make smoke`: the shipped binary in a stripped environment (no HOME, no PATH, nothing
-//! but what each check sets) against the fake Hetzner API on 127.0.0.1, over plain http.
+//! but what each check sets) against the fake Hetzner API on 127.0.0.1: over plain http,
+//! over TLS (with and without `SSL_CERT_FILE`), and through a SOCKS5 proxy.
 //!
 //! Usage: `cargo run --release --example smoke -- [--runner PROG] [--machine M] BINARY`
 //! (e.g. `target/x86_64-unknown-linux-musl/release/pegasus`).
@@ -19,6 +20,9 @@
 
 #[path = "../common/fake.rs"]
 mod fake;
+#[allow(dead_code)]
+#[path = "../common/proxy.rs"]
+mod proxy;
 #[allow(dead_code)]
 #[path = "../common/tls_relay.rs"]
 mod tls_relay;
@@ -219,6 +223,64 @@ fn main() {
                 .to_string()),
             _ => Err(format!(
                 "want exit 1 and 'TLS certificate not trusted'; {}",
+                out.brief()
+            )),
+        },
+    );
+
+    // A SOCKS5 proxy that resolves the API's name itself (socks5h://): the tunnel and TLS
+    // inside it, for `https://api.test/v1`, a name only the proxy knows.
+    let socks = proxy::Socks5Proxy::start(relay.addr());
+    let socks_url = socks.url("socks5h");
+    let socks_env: &[(&str, &str)] = &[
+        ("HETZNER_API_TOKEN", fake::TOKEN),
+        ("HCLOUD_ENDPOINT", "https://api.test/v1"),
+        ("SSL_CERT_FILE", ca_path),
+        ("ALL_PROXY", &socks_url),
+    ];
+    let out = run(&bin, work.path(), &["server", "list", "--json"], socks_env);
+    let want = proxy::SocksTarget::Name("api.test".into(), 443);
+    checks.check(
+        "server list --json through a socks5h:// proxy (ALL_PROXY) to https://api.test/v1",
+        match (out.code, socks.targets()) {
+            (Some(0), targets) if !targets.is_empty() && targets.iter().all(|t| *t == want) => {
+                Ok(format!("{} tunnel(s) to {want}", targets.len()))
+            }
+            (_, targets) => Err(format!(
+                "want exit 0 and tunnels to {want} only, got {targets:?}; {}",
+                out.brief()
+            )),
+        },
+    );
+    // A proxy scheme pegasus cannot honour: exit 2 naming the variable, nothing sent.
+    let socks4 = socks.url("socks4");
+    let before = socks.connections();
+    let out = run(
+        &bin,
+        work.path(),
+        &["server", "list"],
+        &[
+            ("HETZNER_API_TOKEN", fake::TOKEN),
+            ("HCLOUD_ENDPOINT", &tls_endpoint),
+            ("ALL_PROXY", &socks4),
+        ],
+    );
+    checks.check(
+        "server list with ALL_PROXY=socks4://…",
+        match out.code {
+            Some(2)
+                if out
+                    .stderr
+                    .contains("ALL_PROXY uses the proxy scheme 'socks4://'") =>
+            {
+                if socks.connections() != before {
+                    Err("the proxy was contacted".into())
+                } else {
+                    Ok(out.stderr.trim().to_string())
+                }
+            }
+            _ => Err(format!(
+                "want exit 2 naming ALL_PROXY and its scheme; {}",
                 out.brief()
             )),
         },
