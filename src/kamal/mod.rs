@@ -15,7 +15,7 @@ mod mode;
 pub mod proxy;
 mod refs;
 mod splice;
-pub mod ssh_port;
+pub mod ssh;
 mod verify;
 
 use std::fmt;
