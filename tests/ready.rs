@@ -12,11 +12,15 @@ use common::banner::{Banner, Mode};
 use common::*;
 
 /// A project whose servers get loopback addresses (127.0.0.10, …; `::1`), with short
-/// SSH waits (honoured by pegasus only for loopback addresses).
+/// SSH waits (honoured by pegasus only for loopback addresses). These tests are about
+/// the banner: the banner servers here speak no more SSH than their first line, so the
+/// login as Kamal (`tests/login.rs`, against a real sshd) is left out by a `PATH` without
+/// `ssh` (pegasus then skips it with a note).
 fn loopback_project() -> Project {
     let mut p = Project::new();
     p.fake.set_loopback_addresses(true);
     p.set_env("PEGASUS_TEST_SSH_RETRY_MS", Some("20"));
+    p.set_env("PATH", Some("/nonexistent/pegasus-test-no-ssh"));
     p
 }
 
@@ -266,7 +270,16 @@ fn a_documentation_address_is_skipped_without_a_connection() {
         for args in [
             &["link", "set", "lo", "up"][..],
             &["addr", "add", "203.0.113.10/32", "dev", "lo"],
-            &["-6", "addr", "add", "2001:db8:1::1/128", "dev", "lo"],
+            // `nodad`: bound at once, not "tentative" (EADDRNOTAVAIL) for a moment.
+            &[
+                "-6",
+                "addr",
+                "add",
+                "2001:db8:1::1/128",
+                "dev",
+                "lo",
+                "nodad",
+            ],
         ] {
             let ok = Command::new("ip").args(args).status().unwrap().success();
             assert!(ok, "ip {args:?}");

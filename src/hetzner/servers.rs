@@ -63,6 +63,9 @@ pub struct Image {
     /// `x86` or `arm`.
     #[serde(default)]
     pub architecture: String,
+    /// `system`, `snapshot`, `backup` or `app`.
+    #[serde(rename = "type", default)]
+    pub kind: String,
     /// When Hetzner deprecated it, if it did.
     #[serde(default)]
     pub deprecated: Option<String>,

@@ -7,6 +7,7 @@ pub mod banner;
 pub mod fake;
 pub mod proxy;
 pub mod pty;
+pub mod sshd;
 pub mod tls_relay;
 
 use std::io::Write;

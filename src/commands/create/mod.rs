@@ -4,7 +4,8 @@
 //! This file orchestrates; each step lives in its own file: `key` (steps 2, 5, 7: the SSH
 //! key), `kamal` (steps 3 and 10), `dns` (steps 6 and 10, SPEC §10), `preflight` (step 6),
 //! `firewall` (steps 6 and 7),
-//! `user_data` (step 1), `wait` (step 8), `ssh` (the SSH port; step 11, the SSH wait), and
+//! `user_data` (step 1), `wait` (step 8), `ssh` (Kamal's `ssh` section; step 11, the SSH
+//! wait and the login as Kamal will), and
 //! `super::hostkeys` (step 9). A step returns a plain `Error`; once `POST /servers` has been
 //! sent, [`run`] adds the server's facts to any error, once (`Error::about_server`), and in
 //! `--json` mode still prints one object on stdout.
@@ -123,19 +124,20 @@ fn create(args: &CreateArgs, ui: &Ui, known: &mut Option<Known>) -> Result<()> {
     let home = session::home_dir();
     let kamal = kamal::plan(args, ui)?;
     let user_data = user_data::load(args.user_data.as_deref())?;
-    let (ssh_port, port_source) = ssh::port(args, kamal.text.as_deref());
+    let access = ssh::access(args, &kamal, home.as_deref(), ui);
+    let ssh_port = access.port;
     let mut dns = dns::plan(args, &kamal)?;
 
     // The key, and the API: the key list also proves the token; then the preflight reads.
     let (key, (client, keys, source)) =
-        key::choose_and_connect(args, home.as_deref(), &endpoint, ui)?;
+        key::choose_and_connect(args, home.as_deref(), &endpoint, &access.keys, ui)?;
     // The Kamal mode's server list (when needed) is one more independent read.
     // So are the firewall look-up and, with --dns, the zones (step 6).
     let (pre, project, firewall_plan, zones) = std::thread::scope(|s| {
         let project = s.spawn(|| kamal::project_servers(&client, &kamal));
         let fw = s.spawn(|| firewall::preflight(&client, &args.firewall, ssh_port));
         let zones = s.spawn(|| dns::preflight(&client, &dns));
-        let pre = preflight::check(&client, args, ui);
+        let pre = preflight::check(&client, args, access.non_root_user(), ui);
         use preflight::joined;
         (pre, joined(project), joined(fw), joined(zones))
     });
@@ -207,8 +209,8 @@ fn create(args: &CreateArgs, ui: &Ui, known: &mut Option<Known>) -> Result<()> {
             &kamal,
             &project,
             &Ready {
-                ssh_port,
-                port_source,
+                access,
+                key,
                 firewall,
             },
             &dns,
@@ -217,10 +219,12 @@ fn create(args: &CreateArgs, ui: &Ui, known: &mut Option<Known>) -> Result<()> {
     )
 }
 
-/// What the steps on the running server need for "ready for Kamal" (issue 10).
+/// What the steps on the running server need for "ready for Kamal" (issues 10, 19).
 struct Ready {
-    ssh_port: u16,
-    port_source: ssh::PortSource,
+    /// How Kamal gets in (user, port, keys, jump host).
+    access: ssh::Access,
+    /// The key the server was given (step 2).
+    key: crate::ssh::keys::PublicKey,
     firewall: Option<firewall::FirewallOut>,
 }
 
@@ -307,7 +311,7 @@ fn after_create(
     };
 
     // Step 9, known hosts.
-    let removed = super::hostkeys::forget(&server.addresses(), ready.ssh_port, ui);
+    let removed = super::hostkeys::forget(&server.addresses(), ready.access.port, ui);
     // Step 10, the Kamal edit (issue 11) and DNS (issue 14).
     signals::check()?;
     let report = kamal::apply(kamal, &address, project, args.json, ui);
@@ -318,27 +322,21 @@ fn after_create(
         dns::kamal_mode(args, &report, kamal.web.as_ref()),
         ui,
     )?;
-    // Step 11, the SSH wait.
+    // Step 11, the wait until Kamal can work: the banner, the login.
     signals::check()?;
     let suspects = ssh::Suspects {
         firewall: ready.firewall.as_ref().map(|f| f.name.as_str()),
         user_data: args.user_data.as_deref(),
-        port_source: ready.port_source,
     };
-    let readiness = ssh::wait(
-        &server.name,
-        &address,
-        ready.ssh_port,
-        args.ssh_timeout,
-        &suspects,
-        ui,
-    )?;
+    let target = ssh::Target {
+        name: &server.name,
+        address: &address,
+        key: &ready.key,
+    };
+    let readiness = ssh::wait(&target, &ready.access, args.ssh_timeout, &suspects, ui)?;
 
     // Step 12, the output.
-    let ssh = match ready.ssh_port {
-        22 => format!("ssh root@{address}"),
-        p => format!("ssh -p {p} root@{address}"),
-    };
+    let ssh = ready.access.command(&address);
     if args.json {
         let out = JsonOut {
             server: ServerOut::from(&server),
@@ -352,6 +350,7 @@ fn after_create(
             }),
             firewall: ready.firewall.clone(),
             known_hosts: KnownHostsOut { removed },
+            login: readiness.login.clone(),
             kamal: report,
             dns: records,
             // SPEC §4: a failure after the POST still prints one object, plus "error".
@@ -363,6 +362,8 @@ fn after_create(
         let facts = Facts {
             firewall: ready.firewall.as_ref(),
             ssh_ready: readiness.ready,
+            login: readiness.login.as_ref(),
+            failed: readiness.failure.is_some(),
             dns: dns::human_lines(dns, &records, &server),
         };
         print(&human(&server, &ssh, &report, &address, &facts, ui))?;
@@ -379,6 +380,7 @@ struct JsonOut {
     ssh_key: Option<KeyOut>,
     firewall: Option<firewall::FirewallOut>,
     known_hosts: KnownHostsOut,
+    login: Option<ssh::LoginOut>,
     kamal: Report,
     dns: Vec<dns::RecordOut>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -394,6 +396,9 @@ struct KnownHostsOut {
 struct Facts<'a> {
     firewall: Option<&'a firewall::FirewallOut>,
     ssh_ready: Option<bool>,
+    login: Option<&'a ssh::LoginOut>,
+    /// Step 11 failed (the error follows the summary).
+    failed: bool,
     /// The records set, or still to make (SPEC §10).
     dns: Vec<String>,
 }
@@ -441,8 +446,11 @@ fn human(
         Some(false) => "did not answer in time",
         None => "not checked",
     };
+    let login = facts
+        .login
+        .map_or_else(|| "not checked".to_string(), ssh::LoginOut::row);
     let mut out = format!(
-        "Server {} is running.\n  type      {}\n  image     {}\n  location  {}\n  IPv4      {}\n  IPv6      {}\n  firewall  {firewall}\n  SSH       {ssh_state}\n\n  {}\n",
+        "Server {} is running.\n  type      {}\n  image     {}\n  location  {}\n  IPv4      {}\n  IPv6      {}\n  firewall  {firewall}\n  SSH       {ssh_state}\n  login     {login}\n\n  {}\n",
         escape(&server.name),
         escape(server.type_name()),
         escape(&server.image_name()),
@@ -467,7 +475,7 @@ fn human(
             out.push('\n');
         }
     }
-    if facts.ssh_ready != Some(false)
+    if !facts.failed
         && matches!(
             report.status,
             deploy_file::Status::Updated | deploy_file::Status::Unchanged

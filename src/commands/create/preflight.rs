@@ -20,8 +20,14 @@ pub struct Preflight {
 
 /// Step 6: the name is free (or names a server pegasus made, which is picked up); the
 /// type exists and can be ordered in the location; the image exists for the type's
-/// architecture. Nothing has been created or uploaded yet.
-pub fn check(client: &Client, args: &CreateArgs, ui: &Ui) -> Result<Preflight> {
+/// architecture, and has Kamal's `ssh.user` (`kamal_user`, when it is not `root`).
+/// Nothing has been created or uploaded yet.
+pub fn check(
+    client: &Client,
+    args: &CreateArgs,
+    kamal_user: Option<&str>,
+    ui: &Ui,
+) -> Result<Preflight> {
     let (stype, images, named) = std::thread::scope(|s| {
         let images = s.spawn(|| client.images_named(&args.image));
         let named = s.spawn(|| client.find_server(&args.name));
@@ -41,7 +47,8 @@ pub fn check(client: &Client, args: &CreateArgs, ui: &Ui) -> Result<Preflight> {
         )));
     };
     check_location(client, &stype, args, ui)?;
-    check_image(client, &stype, &images?, args, ui)?;
+    let image = check_image(client, &stype, &images?, args, ui)?;
+    check_user(&image, kamal_user, args)?;
     Ok(Preflight::default())
 }
 
@@ -135,6 +142,25 @@ fn check_location(client: &Client, stype: &ServerType, args: &CreateArgs, ui: &U
     Ok(())
 }
 
+/// Kamal's `ssh.user` other than `root` on a system image without `--user-data`: the
+/// server would have only `root`, and Kamal's login would fail (SPEC §4 step 6).
+fn check_user(image: &Image, user: Option<&str>, args: &CreateArgs) -> Result<()> {
+    let Some(user) = user.filter(|u| *u != "root") else {
+        return Ok(());
+    };
+    if image.kind != "system" || args.user_data.is_some() {
+        return Ok(());
+    }
+    Err(Error::Failed(format!(
+        "Kamal logs in as '{}' (ssh.user), but a new server from the system image {} has only \
+         root. Pass --user-data with cloud-init user data that makes the user, with your key, in \
+         the docker group and with sudo without a password (pegasus's README has an example, \
+         \"A non-root Kamal user\"), or set ssh.user to root. Nothing was created",
+        escape(user),
+        escape(&args.image)
+    )))
+}
+
 /// The image exists for the type's architecture; when not, the images that do.
 fn check_image(
     client: &Client,
@@ -142,7 +168,7 @@ fn check_image(
     images: &[Image],
     args: &CreateArgs,
     ui: &Ui,
-) -> Result<()> {
+) -> Result<Image> {
     let arch = stype.architecture.as_str();
     let fits = |i: &&Image| arch.is_empty() || i.architecture == arch;
     if let Some(image) = images.iter().find(fits) {
@@ -153,7 +179,7 @@ fn check_image(
                 escape(crate::timefmt::date_part(since))
             ));
         }
-        return Ok(());
+        return Ok(image.clone());
     }
     let what = if images.is_empty() {
         format!("image '{}' does not exist", escape(&args.image))
