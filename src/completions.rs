@@ -52,8 +52,8 @@ fn bash() -> String {
     let server: &'static Cmd = &crate::cli::table::SERVER;
     let mut arms = String::new();
     let opt_words = |c: &Cmd| {
-        c.opts
-            .iter()
+        c.opts()
+            .into_iter()
             .flat_map(spellings)
             .collect::<Vec<_>>()
             .join(" ")
@@ -75,7 +75,7 @@ fn bash() -> String {
     ));
     for cmd in leaves() {
         let mut values = String::new();
-        for o in cmd.opts.iter().filter(|o| o.value.is_some()) {
+        for o in cmd.opts().into_iter().filter(|o| o.value.is_some()) {
             let pat = spellings(o).join("|");
             let action = match o.complete {
                 Complete::File => "COMPREPLY=($(compgen -f -- \"$cur\")); return ;;".to_string(),
@@ -174,8 +174,8 @@ fn zsh() -> String {
         items.join(" ")
     };
     let opt_items = |c: &Cmd| {
-        c.opts
-            .iter()
+        c.opts()
+            .into_iter()
             .flat_map(|o| spellings(o).into_iter().map(move |s| zsh_item(&s, o.doc)))
             .collect::<Vec<_>>()
             .join(" ")
@@ -192,7 +192,7 @@ fn zsh() -> String {
     ));
     for cmd in leaves() {
         let mut values = String::new();
-        for o in cmd.opts.iter().filter(|o| o.value.is_some()) {
+        for o in cmd.opts().into_iter().filter(|o| o.value.is_some()) {
             let pat = spellings(o).join("|");
             let action = match o.complete {
                 Complete::File => "_files; return ;;".to_string(),
@@ -293,7 +293,7 @@ fn fish() -> String {
     );
     for cmd in [top, server].into_iter().chain(leaves()) {
         let cond = fish_quote(&format!("__pegasus_is '{}'", cmd.path.join(" ")));
-        for o in cmd.opts {
+        for o in cmd.opts() {
             let mut line = format!("complete -c pegasus -n {cond}");
             if let Some(c) = o.short {
                 line.push_str(&format!(" -s {c}"));
@@ -375,7 +375,7 @@ mod tests {
         for shell in [Shell::Bash, Shell::Zsh, Shell::Fish] {
             let s = script(shell);
             for cmd in COMMANDS {
-                for o in cmd.opts {
+                for o in cmd.opts() {
                     assert!(
                         s.contains(&format!("--{}", o.long))
                             || s.contains(&format!("-l {}", o.long)),

@@ -6,7 +6,7 @@
 use std::fmt;
 use std::io;
 
-use crate::text::escape;
+use crate::text::Untrusted;
 
 /// Exit code for a usage error (bad arguments, invalid name, missing file named by a flag).
 pub const EXIT_USAGE: i32 = 2;
@@ -30,8 +30,8 @@ pub enum Error {
     /// Any other failure, already phrased for the user.
     Failed(String),
     /// SIGINT, SIGTERM or SIGHUP arrived (exit 128 + signal). Before the server exists,
-    /// `detail` names what was made already (an uploaded key); `None`: nothing.
-    Interrupted { signal: i32, detail: Option<String> },
+    /// `kept` names what this run made already (an uploaded key, a firewall), in words.
+    Interrupted { signal: i32, kept: Vec<String> },
     /// An error after `POST /servers` was sent, with what is known about the server and
     /// the two ways on (SPEC §4). The create orchestrator adds it once, like cargo's
     /// `anyhow::Context`; the steps return plain errors.
@@ -41,17 +41,33 @@ pub enum Error {
     },
 }
 
-/// What is known about a server that exists, or may exist, when a step failed. Text
-/// fields from the API are already escaped for the terminal by whoever fills them in.
+/// What is known about a server that exists, or may exist, when a step failed.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ServerFacts {
-    pub name: String,
+    pub name: Untrusted,
     /// `None`: the create got no clear answer and the look-up failed too, so the server
     /// may or may not exist.
     pub id: Option<u64>,
     /// IPv4, else IPv6.
-    pub address: Option<String>,
-    pub status: Option<String>,
+    pub address: Option<std::net::IpAddr>,
+    /// The API's word for its state.
+    pub status: Option<Untrusted>,
+    /// What this run did already, in words ("config/deploy.yml points at it").
+    pub done: Vec<String>,
+    /// The two ways on, shell-quoted, repeating this run's options (SPEC §4); filled in
+    /// by the create orchestrator, which knows them.
+    pub ways: Option<Ways>,
+}
+
+/// The commands that continue or undo a run, as printed.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Ways {
+    /// The command that picks the server up; `None` where it cannot help (a server whose
+    /// create failed).
+    pub pick_up: Option<String>,
+    pub remove: String,
+    /// What the remove command does besides (the config it edits back).
+    pub remove_note: Option<String>,
 }
 
 /// Hetzner's error envelope `{"error": {"code", "message", "details"}}`, decoded.
@@ -59,16 +75,17 @@ pub struct ServerFacts {
 pub struct ApiError {
     pub status: u16,
     /// Hetzner's error code (`uniqueness_error`, ...); `None` when the body was not JSON.
-    pub code: Option<String>,
+    pub code: Option<Untrusted>,
     /// Hetzner's message, or the start of a non-JSON body.
-    pub message: String,
+    pub message: Untrusted,
     /// Per-field messages of an `invalid_input` error, already joined (`name: must be ...`).
-    pub fields: Vec<String>,
+    pub fields: Vec<Untrusted>,
 }
 
 impl ApiError {
+    /// The code as sent, for comparisons (`""` when there was none).
     pub fn code(&self) -> &str {
-        self.code.as_deref().unwrap_or("")
+        self.code.as_ref().map_or("", Untrusted::raw)
     }
 }
 
@@ -79,6 +96,15 @@ impl Error {
             Error::Interrupted { signal, .. } => 128 + signal,
             Error::Server { err, .. } => err.exit_code(),
             _ => EXIT_FAILED,
+        }
+    }
+
+    /// The signal that ended the run, when it was one.
+    pub fn signal(&self) -> Option<i32> {
+        match self {
+            Error::Interrupted { signal, .. } => Some(*signal),
+            Error::Server { err, .. } => err.signal(),
+            _ => None,
         }
     }
 
@@ -99,6 +125,15 @@ impl Error {
                 err: Box::new(err),
             },
         }
+    }
+
+    /// The ways on, for facts that do not have them yet (the orchestrator knows them;
+    /// the step that found the facts may not).
+    pub fn with_ways(mut self, ways: &Ways) -> Error {
+        if let Error::Server { facts, .. } = &mut self {
+            facts.ways.get_or_insert_with(|| ways.clone());
+        }
+        self
     }
 
     /// The message without the server's facts (for the `error` field of JSON output,
@@ -127,19 +162,14 @@ impl Error {
 /// message or the start of a non-JSON body can never move the cursor or fake a line.
 impl fmt::Display for ApiError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let message = escape(self.message.trim_end_matches('.'));
+        let message = Untrusted::new(self.message.raw().trim_end_matches('.'));
         match &self.code {
-            Some(code) => write!(
-                f,
-                "Hetzner API: {message} ({}, HTTP {})",
-                escape(code),
-                self.status
-            )?,
+            Some(code) => write!(f, "Hetzner API: {message} ({code}, HTTP {})", self.status)?,
             None if message.is_empty() => write!(f, "Hetzner API answered HTTP {}", self.status)?,
             None => write!(f, "Hetzner API answered HTTP {}: {message}", self.status)?,
         }
         for field in &self.fields {
-            write!(f, "\n  - {}", escape(field))?;
+            write!(f, "\n  - {field}")?;
         }
         Ok(())
     }
@@ -152,9 +182,17 @@ impl fmt::Display for Error {
             Error::Invalid(msg) | Error::Network(msg) | Error::Failed(msg) => f.write_str(msg),
             Error::Api(e) => e.fmt(f),
             Error::Io { what, err } => write!(f, "{what}: {}", io_reason(err)),
-            Error::Interrupted { detail, .. } => match detail {
-                Some(d) => write!(f, "Interrupted; no server was created, but {d}"),
-                None => f.write_str("Interrupted; nothing was created"),
+            Error::Interrupted { kept, .. } => match kept.as_slice() {
+                [] => f.write_str("Interrupted; nothing was created"),
+                [one] => write!(
+                    f,
+                    "Interrupted; no server was created. Kept: {one}; a re-run uses it"
+                ),
+                many => write!(
+                    f,
+                    "Interrupted; no server was created. Kept: {}; a re-run uses them",
+                    many.join(", ")
+                ),
             },
             Error::Server { facts, .. } => write!(f, "{}\n{facts}", self.message()),
         }
@@ -164,14 +202,19 @@ impl fmt::Display for Error {
 impl fmt::Display for ServerFacts {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let name = &self.name;
+        let plain = Ways {
+            pick_up: Some(format!("pegasus server create {name}")),
+            remove: format!("pegasus server destroy {name}"),
+            remove_note: None,
+        };
+        let ways = self.ways.as_ref().unwrap_or(&plain);
         let Some(id) = self.id else {
-            return write!(
+            write!(
                 f,
-                "The server {name} may have been created: the create request got no clear answer, \
-                 and the server could not be looked up. Check with `pegasus server list` (or in the Hetzner \
-                 console), then pick it up with `pegasus server create {name}` or remove it with \
-                 `pegasus server destroy {name}`."
-            );
+                "The server {name} may have been created: the create request got no clear answer. \
+                 Check with `pegasus server list` (or in the Hetzner console), then:"
+            )?;
+            return write_ways(f, ways);
         };
         let mut known = format!("id {id}");
         if let Some(a) = &self.address {
@@ -180,13 +223,23 @@ impl fmt::Display for ServerFacts {
         if let Some(s) = &self.status {
             known.push_str(&format!(", status {s}"));
         }
-        write!(
-            f,
-            "The server {name} exists ({known}).\n  \
-             pick it up:  pegasus server create {name}\n  \
-             remove it:   pegasus server destroy {name}"
-        )
+        write!(f, "The server {name} exists ({known}).")?;
+        if !self.done.is_empty() {
+            write!(f, "\nDone so far: {}.", self.done.join("; "))?;
+        }
+        write_ways(f, ways)
     }
+}
+
+fn write_ways(f: &mut fmt::Formatter<'_>, ways: &Ways) -> fmt::Result {
+    if let Some(p) = &ways.pick_up {
+        write!(f, "\n  pick it up:  {p}")?;
+    }
+    write!(f, "\n  remove it:   {}", ways.remove)?;
+    if let Some(note) = &ways.remove_note {
+        write!(f, "\n  ({note})")?;
+    }
+    Ok(())
 }
 
 /// A signal's name, for messages.
@@ -248,8 +301,9 @@ mod tests {
         let facts = ServerFacts {
             name: "web1".into(),
             id: Some(42),
-            address: Some("203.0.113.10".into()),
+            address: Some("203.0.113.10".parse().unwrap()),
             status: Some("initializing".into()),
+            ..ServerFacts::default()
         };
         let e = Error::Network("the connection dropped".into()).about_server(facts.clone());
         assert_eq!(e.exit_code(), 1);
@@ -263,7 +317,7 @@ mod tests {
         assert!(again.to_string().contains("id 42"));
         let e = Error::Interrupted {
             signal: 15,
-            detail: None,
+            kept: Vec::new(),
         }
         .about_server(facts);
         assert_eq!(e.exit_code(), 143);
@@ -284,7 +338,7 @@ mod tests {
     fn interrupted_before_the_create() {
         let e = Error::Interrupted {
             signal: 2,
-            detail: None,
+            kept: Vec::new(),
         };
         assert_eq!(e.exit_code(), 130);
         assert_eq!(e.to_string(), "Interrupted; nothing was created");

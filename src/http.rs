@@ -30,6 +30,8 @@ pub use crate::observer::Observer;
 
 use self::net_error::NetError;
 use crate::error::{ApiError, Error, Result};
+use crate::process::wait::interruptible;
+use crate::text::Untrusted;
 use crate::tls;
 
 pub const MAX_TRIES: u32 = 5;
@@ -168,7 +170,20 @@ impl<'a> Http<'a> {
         path_and_query: &str,
         body: Option<&str>,
     ) -> Result<String, Failure> {
-        self.run(method, path_and_query, body, &|text| Ok(text))
+        self.execute_counted(method, path_and_query, body, &mut 0)
+    }
+
+    /// [`execute`](Self::execute) for a caller that may repeat the request itself (the
+    /// safe create): `tries` counts every try across the caller's loop too, so "at most
+    /// 5 tries" holds for the request as a whole (SPEC §7).
+    pub fn execute_counted(
+        &self,
+        method: Method,
+        path_and_query: &str,
+        body: Option<&str>,
+        tries: &mut u32,
+    ) -> Result<String, Failure> {
+        self.run(method, path_and_query, body, tries, &|text| Ok(text))
     }
 
     /// `GET` and decode; an answer that cannot be decoded is retried like a gateway
@@ -185,7 +200,7 @@ impl<'a> Http<'a> {
         path_and_query: &str,
         decode: &dyn Fn(String) -> Result<T>,
     ) -> Result<T> {
-        self.run(Method::Get, path_and_query, None, decode)
+        self.run(Method::Get, path_and_query, None, &mut 0, decode)
             .map_err(Failure::into_error)
     }
 
@@ -194,15 +209,24 @@ impl<'a> Http<'a> {
         method: Method,
         path_and_query: &str,
         body: Option<&str>,
+        tries: &mut u32,
         accept: &dyn Fn(String) -> Result<T>,
     ) -> Result<T, Failure> {
         let url = format!("{}{}", self.endpoint.base, path_and_query);
-        let mut attempt = 1;
         let mut refused_before = false;
         // A DELETE try that may have been carried out although no answer came back.
         let mut maybe_deleted = false;
         loop {
-            let verdict = match self.send_once(method, &url, body) {
+            *tries += 1;
+            let attempt = *tries;
+            let sent = self.send_once(method, &url, body).map_err(|interrupted| {
+                // A POST may have reached the API before the signal: nobody knows.
+                match method {
+                    Method::Post => Failure::Unclear(interrupted),
+                    _ => Failure::Clear(interrupted),
+                }
+            })?;
+            let verdict = match sent {
                 Ok(answer) if (200..300).contains(&answer.status) => match accept(answer.body) {
                     Ok(v) => return Ok(v),
                     Err(e) if method == Method::Get => Verdict::Retry(
@@ -223,7 +247,12 @@ impl<'a> Http<'a> {
                     self.judge_status(method, attempt, api, answer.reset)
                 }
                 Err(err) => {
-                    let net = NetError::classify(&err, &self.endpoint, self.agent.config().proxy());
+                    let mut net =
+                        NetError::classify(&err, &self.endpoint, self.agent.config().proxy());
+                    // For a POST, only what surely happened before the request left counts
+                    // as not sent; anything else (a TLS error mid-answer, a body over the
+                    // limit) is unclear, and the safe create looks the server up.
+                    net.not_sent &= surely_not_sent(&err);
                     if method == Method::Delete && !net.not_sent {
                         maybe_deleted = true;
                     }
@@ -241,7 +270,6 @@ impl<'a> Http<'a> {
                 Verdict::Retry(wait, why, _) => {
                     self.observer.retrying(&why, wait);
                     self.timing.sleep(wait).map_err(Failure::Clear)?;
-                    attempt += 1;
                 }
             }
         }
@@ -270,13 +298,13 @@ impl<'a> Http<'a> {
                 "Hetzner reported a conflicting change".into(),
                 Error::Api(api),
             ),
+            // Any 5xx to a POST: the request may have been carried out (SPEC §7).
+            (500..=599, _) if method == Method::Post => {
+                Verdict::Stop(Failure::Unclear(Error::Api(api)))
+            }
             (502..=504, _) => {
-                if method == Method::Post {
-                    Verdict::Stop(Failure::Unclear(Error::Api(api)))
-                } else {
-                    let why = format!("Hetzner answered HTTP {}", api.status);
-                    Verdict::Retry(backoff, why, Error::Api(api))
-                }
+                let why = format!("Hetzner answered HTTP {}", api.status);
+                Verdict::Retry(backoff, why, Error::Api(api))
             }
             _ => Verdict::Stop(Failure::Clear(Error::Api(api))),
         }
@@ -292,11 +320,13 @@ impl<'a> Http<'a> {
         refused_before: bool,
     ) -> Verdict {
         let error = Error::Network(net.message.clone());
-        if !net.retryable {
-            return Verdict::Stop(Failure::Clear(error));
+        match method {
+            Method::Post if net.not_sent => return Verdict::Stop(Failure::Clear(error)),
+            Method::Post => return Verdict::Stop(Failure::Unclear(error)),
+            _ if !net.retryable => return Verdict::Stop(Failure::Clear(error)),
+            _ => {}
         }
         match method {
-            Method::Post if net.not_sent => Verdict::Stop(Failure::Clear(error)),
             Method::Post => Verdict::Stop(Failure::Unclear(error)),
             // A wrong endpoint fails fast: one more try after 1 s, then the error.
             _ if net.refused && refused_before => {
@@ -309,52 +339,97 @@ impl<'a> Http<'a> {
         }
     }
 
-    /// One try: the answer, or the transport error.
+    /// One try, on a worker thread that a signal does not wait for
+    /// (`process::wait::interruptible`): the answer or the transport error, or
+    /// `Err(Interrupted)` within a slice of the signal, whatever the request is doing.
     fn send_once(
         &self,
         method: Method,
         url: &str,
         body: Option<&str>,
-    ) -> Result<Answer, ureq::Error> {
+    ) -> Result<Result<Answer, ureq::Error>> {
+        let (agent, url) = (self.agent.clone(), url.to_string());
         let auth = format!("Bearer {}", self.token);
-        let response = match method {
-            Method::Get => self
-                .agent
-                .get(url)
-                .header("Authorization", &auth)
-                .header("Accept", "application/json")
-                .call(),
-            Method::Delete => self
-                .agent
-                .delete(url)
-                .header("Authorization", &auth)
-                .header("Accept", "application/json")
-                .call(),
-            Method::Post => self
-                .agent
-                .post(url)
-                .header("Authorization", &auth)
-                .header("Accept", "application/json")
-                .content_type("application/json")
-                .send(body.unwrap_or("{}")),
-        };
-        let mut response = response?;
-        let status = response.status().as_u16();
-        let reset = response
-            .headers()
-            .get("ratelimit-reset")
-            .and_then(|v| v.to_str().ok())
-            .and_then(timing::parse_reset);
-        let body = response
-            .body_mut()
-            .with_config()
-            .limit(MAX_BODY)
-            .read_to_string()?;
-        Ok(Answer {
-            status,
-            reset,
-            body,
-        })
+        let body = body.unwrap_or("{}").to_string();
+        interruptible(move || send(&agent, method, &url, &auth, &body))
+    }
+}
+
+/// One request and its whole answer (bounded by [`MAX_BODY`]).
+fn send(
+    agent: &Agent,
+    method: Method,
+    url: &str,
+    auth: &str,
+    body: &str,
+) -> Result<Answer, ureq::Error> {
+    let response = match method {
+        Method::Get => agent
+            .get(url)
+            .header("Authorization", auth)
+            .header("Accept", "application/json")
+            .call(),
+        Method::Delete => agent
+            .delete(url)
+            .header("Authorization", auth)
+            .header("Accept", "application/json")
+            .call(),
+        Method::Post => agent
+            .post(url)
+            .header("Authorization", auth)
+            .header("Accept", "application/json")
+            .content_type("application/json")
+            .send(body),
+    };
+    let mut response = response?;
+    let status = response.status().as_u16();
+    let reset = response
+        .headers()
+        .get("ratelimit-reset")
+        .and_then(|v| v.to_str().ok())
+        .and_then(timing::parse_reset);
+    let body = response
+        .body_mut()
+        .with_config()
+        .limit(MAX_BODY)
+        .read_to_string()?;
+    Ok(Answer {
+        status,
+        reset,
+        body,
+    })
+}
+
+/// Whether a transport error surely happened before the request left this machine: no
+/// address, nothing listening, no proxy tunnel, a certificate refused in the handshake.
+fn surely_not_sent(err: &ureq::Error) -> bool {
+    use std::io::ErrorKind as K;
+    match err {
+        ureq::Error::HostNotFound
+        | ureq::Error::ConnectionFailed
+        | ureq::Error::ConnectProxyFailed(_)
+        | ureq::Error::InvalidProxyUrl
+        | ureq::Error::Timeout(ureq::Timeout::Resolve | ureq::Timeout::Connect) => true,
+        ureq::Error::Io(e) => match e.kind() {
+            K::ConnectionRefused | K::NetworkUnreachable | K::HostUnreachable => true,
+            _ => e
+                .get_ref()
+                .and_then(|inner| inner.downcast_ref::<rustls::Error>())
+                .is_some_and(|t| {
+                    matches!(
+                        t,
+                        rustls::Error::InvalidCertificate(_)
+                            | rustls::Error::NoCertificatesPresented
+                            | rustls::Error::PeerIncompatible(_)
+                    )
+                }),
+        },
+        ureq::Error::Rustls(
+            rustls::Error::InvalidCertificate(_)
+            | rustls::Error::NoCertificatesPresented
+            | rustls::Error::PeerIncompatible(_),
+        ) => true,
+        _ => false,
     }
 }
 
@@ -362,7 +437,10 @@ fn gave_up(err: Error, tries: u32) -> Error {
     let tries = format!("(gave up after {tries} tries)");
     match err {
         Error::Api(mut api) => {
-            api.message = format!("{} {tries}", api.message.trim_end_matches('.'));
+            api.message = Untrusted::new(format!(
+                "{} {tries}",
+                api.message.raw().trim_end_matches('.')
+            ));
             Error::Api(api)
         }
         Error::Network(m) => Error::Network(format!("{m} {tries}")),

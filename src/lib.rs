@@ -38,6 +38,12 @@ pub fn main_exit_code() -> i32 {
         Ok(()) => 0,
         Err(err) => {
             ui.error(&err);
+            // Interrupted: the last words are out; end by the signal itself, so the shell
+            // sees a death by SIGINT and a `for` loop stops (SPEC §8).
+            if let Some(signal) = err.signal() {
+                drop(ui);
+                process::signals::die_by(signal);
+            }
             err.exit_code()
         }
     }

@@ -191,7 +191,7 @@ pub fn explain_readonly(err: Error, source: &Source) -> Error {
             Error::Failed(format!(
                 "{source} may not do this: Hetzner answered forbidden ({}). A token with \
                  Read & Write permission is needed (console → Security → API Tokens)",
-                crate::ui::escape(api.message.trim_end_matches('.'))
+                crate::text::Untrusted::new(api.message.raw().trim_end_matches('.'))
             ))
         }
         _ => err,

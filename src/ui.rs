@@ -4,13 +4,14 @@
 //! Results go to stdout; prompts, progress, notes and errors go to stderr (SPEC §8).
 
 use std::io::{self, BufRead, IsTerminal, Read, Write};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
-
-use spinners::{Spinner, Spinners, Stream};
 
 use crate::error::{Error, Result};
 use crate::observer::Observer;
+use crate::process::terminal;
 
 pub use crate::text::escape;
 
@@ -101,11 +102,10 @@ impl Ui {
         let pct = percent.map(|p| format!(" {p}%")).unwrap_or_default();
         let width = terminal::width().saturating_sub(3);
         let msg: String = format!("{line}{pct}").chars().take(width).collect();
-        if let Some(mut s) = st.spinner.take() {
+        if let Some(s) = st.spinner.take() {
             s.stop();
-            let _ = write!(io::stderr(), "\r\x1b[2K");
         }
-        st.spinner = Some(Spinner::with_stream(Spinners::Dots, msg, Stream::Stderr));
+        st.spinner = Spinner::start(msg);
     }
 
     /// End a wait: stop the spinner and clear its line; say how long it took.
@@ -133,11 +133,9 @@ impl Ui {
     }
 
     fn stop_spinner(&self) {
-        let mut st = self.state();
-        if let Some(mut s) = st.spinner.take() {
+        let spinner = self.state().spinner.take();
+        if let Some(s) = spinner {
             s.stop();
-            let _ = write!(io::stderr(), "\r\x1b[2K");
-            let _ = io::stderr().flush();
         }
     }
 
@@ -174,7 +172,7 @@ impl Ui {
             return answer;
         }
         // Echo goes off before the question shows, so nothing typed is ever echoed.
-        let guard = echo::EchoOff::new();
+        let guard = terminal::EchoOff::new();
         let _ = write!(io::stderr(), "{question}");
         let _ = io::stderr().flush();
         let answer = read_line();
@@ -254,154 +252,69 @@ pub fn out(text: &str) -> io::Result<()> {
     stdout.flush()
 }
 
-/// The terminal's width in columns: `TIOCGWINSZ` on stderr, else `COLUMNS`, else 80.
-mod terminal {
-    #[repr(C)]
-    #[derive(Default)]
-    struct Winsize {
-        row: u16,
-        col: u16,
-        xpixel: u16,
-        ypixel: u16,
-    }
+/// The spinner, drawn by a small thread of pegasus's own. The `spinners` crate's thread
+/// calls `.expect()` on every write, so a terminal that goes away (an SSH session that
+/// drops) would abort the program (`panic = "abort"`) with no facts printed; and the crate
+/// keeps its frames private. This one draws the same "Dots" frames every 80 ms and stops
+/// drawing at the first failed write; the run goes on.
+struct Spinner {
+    stop: Arc<AtomicBool>,
+    thread: JoinHandle<()>,
+}
 
-    #[cfg(target_os = "linux")]
-    const TIOCGWINSZ: std::ffi::c_ulong = 0x5413;
-    #[cfg(target_os = "macos")]
-    const TIOCGWINSZ: std::ffi::c_ulong = 0x4008_7468;
+/// The "Dots" frames (as the `spinners` crate draws them), one every [`FRAME_EVERY`].
+const FRAMES: [&str; 10] = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"];
+const FRAME_EVERY: Duration = Duration::from_millis(80);
+/// Set at the first failed write to the terminal: no spinner is drawn again.
+static TERMINAL_GONE: AtomicBool = AtomicBool::new(false);
 
-    #[cfg(any(target_os = "linux", target_os = "macos"))]
-    fn ioctl_width() -> Option<usize> {
-        unsafe extern "C" {
-            fn ioctl(fd: i32, request: std::ffi::c_ulong, ...) -> i32;
+impl Spinner {
+    /// `None` when the terminal is gone or no thread can be made (then there is none).
+    fn start(message: String) -> Option<Spinner> {
+        if TERMINAL_GONE.load(Ordering::SeqCst) {
+            return None;
         }
-        let mut ws = Winsize::default();
-        // SAFETY: TIOCGWINSZ fills a `struct winsize`, which `Winsize` matches.
-        let rc = unsafe { ioctl(2, TIOCGWINSZ, &mut ws as *mut Winsize) };
-        (rc == 0 && ws.col > 0).then_some(usize::from(ws.col))
+        let stop = Arc::new(AtomicBool::new(false));
+        let theirs = Arc::clone(&stop);
+        let thread = std::thread::Builder::new()
+            .name("pegasus-spinner".into())
+            .spawn(move || draw(&message, &theirs))
+            .ok()?;
+        Some(Spinner { stop, thread })
     }
 
-    #[cfg(not(any(target_os = "linux", target_os = "macos")))]
-    fn ioctl_width() -> Option<usize> {
-        None
-    }
-
-    pub fn width() -> usize {
-        ioctl_width()
-            .or_else(|| {
-                std::env::var("COLUMNS")
-                    .ok()
-                    .and_then(|c| c.trim().parse().ok())
-                    .filter(|&c: &usize| c > 0)
-            })
-            .unwrap_or(80)
+    /// Stop drawing and clear the line (a failure to clear is dropped).
+    fn stop(self) {
+        self.stop.store(true, Ordering::SeqCst);
+        self.thread.thread().unpark();
+        let _ = self.thread.join();
+        if !TERMINAL_GONE.load(Ordering::SeqCst) {
+            let mut err = io::stderr().lock();
+            let _ = err.write_all(b"\r\x1b[2K");
+            let _ = err.flush();
+        }
+        terminal::line_drawn(false);
     }
 }
 
-/// Turning terminal echo off for a hidden answer. Linux only (the termios layout below
-/// is Linux's); elsewhere the answer is echoed.
-mod echo {
-    #[cfg(target_os = "linux")]
-    mod imp {
-        use std::sync::Mutex;
-
-        #[repr(C)]
-        #[derive(Clone, Copy)]
-        pub struct Termios {
-            iflag: u32,
-            oflag: u32,
-            cflag: u32,
-            lflag: u32,
-            line: u8,
-            cc: [u8; 32],
-            ispeed: u32,
-            ospeed: u32,
+fn draw(message: &str, stop: &AtomicBool) {
+    for frame in FRAMES.iter().cycle() {
+        if stop.load(Ordering::SeqCst) {
+            return;
         }
-
-        const ECHO: u32 = 0o10;
-        const TCSANOW: i32 = 0;
-
-        unsafe extern "C" {
-            fn tcgetattr(fd: i32, t: *mut Termios) -> i32;
-            fn tcsetattr(fd: i32, action: i32, t: *const Termios) -> i32;
+        let line = format!("\r{frame} {message}");
+        let written = {
+            let mut err = io::stderr().lock();
+            err.write_all(line.as_bytes()).and_then(|()| err.flush())
+        };
+        if written.is_err() {
+            // EIO from a hung-up terminal, EPIPE, EBADF: stop drawing, keep running.
+            TERMINAL_GONE.store(true, Ordering::SeqCst);
+            return;
         }
-
-        /// The settings to put back if the user interrupts while echo is off.
-        static SAVED: Mutex<Option<Termios>> = Mutex::new(None);
-
-        /// Called by the signal handler (`signals::Immediate`) before it ends the program.
-        extern "C" fn restore() {
-            if let Ok(guard) = SAVED.try_lock() {
-                if let Some(t) = *guard {
-                    // SAFETY: restoring settings read from fd 0 by tcgetattr.
-                    unsafe { tcsetattr(0, TCSANOW, &t) };
-                }
-            }
-        }
-
-        /// Echo off, and a signal restores it before the program ends.
-        pub struct EchoOff {
-            old: Option<Termios>,
-            _signals: crate::process::signals::Immediate,
-        }
-
-        impl EchoOff {
-            pub fn new() -> EchoOff {
-                let now = crate::process::signals::Immediate::with_restore(restore);
-                let mut t = std::mem::MaybeUninit::<Termios>::uninit();
-                // SAFETY: tcgetattr fills the struct when it returns 0; we only read it then.
-                let old = unsafe {
-                    if tcgetattr(0, t.as_mut_ptr()) != 0 {
-                        return EchoOff {
-                            old: None,
-                            _signals: now,
-                        };
-                    }
-                    t.assume_init()
-                };
-                if let Ok(mut g) = SAVED.lock() {
-                    *g = Some(old);
-                }
-                let mut quiet = old;
-                quiet.lflag &= !ECHO;
-                // SAFETY: a plain libc call with a valid pointer.
-                unsafe { tcsetattr(0, TCSANOW, &quiet) };
-                EchoOff {
-                    old: Some(old),
-                    _signals: now,
-                }
-            }
-        }
-
-        impl Drop for EchoOff {
-            fn drop(&mut self) {
-                if let Some(old) = self.old {
-                    // SAFETY: restores the settings read in `new`.
-                    unsafe { tcsetattr(0, TCSANOW, &old) };
-                }
-                if let Ok(mut g) = SAVED.lock() {
-                    *g = None;
-                }
-            }
-        }
+        terminal::line_drawn(true);
+        std::thread::park_timeout(FRAME_EVERY);
     }
-
-    #[cfg(not(target_os = "linux"))]
-    mod imp {
-        /// No echo control here; the guard only keeps a signal at the prompt immediate.
-        pub struct EchoOff {
-            _immediate: crate::process::signals::Immediate,
-        }
-        impl EchoOff {
-            pub fn new() -> EchoOff {
-                EchoOff {
-                    _immediate: crate::process::signals::Immediate::new(),
-                }
-            }
-        }
-    }
-
-    pub use imp::EchoOff;
 }
 
 #[cfg(test)]

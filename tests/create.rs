@@ -677,6 +677,8 @@ fn failed_action_says_the_server_exists_and_how_to_remove_it() {
     assert_stderr(&run, "create_server failed: Action failed (action_failed)");
     assert_stderr(&run, "The server web1 exists in a failed state");
     assert_stderr(&run, "pegasus server destroy web1");
+    // A pick-up cannot help a failed create: it is not offered.
+    assert!(!run.stderr.contains("pick it up"), "{}", run.dump());
     assert!(run.stdout.is_empty());
 }
 

@@ -5,11 +5,13 @@
 
 mod common;
 
-use std::process::{Child, Stdio};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use common::pty;
 use common::*;
+use std::os::unix::process::ExitStatusExt;
 
 const ESC: char = '\x1b';
 
@@ -129,7 +131,10 @@ fn failed_action_in_json_mode_prints_the_server_and_the_error() {
     p.fake.fail_action("start_server");
     let run = p.run(&["server", "create", "web1", "--json"]);
     assert_exit(&run, 1);
-    assert_facts(&run, "web1");
+    // A server whose create failed: only the way to remove it (SPEC §4 step 8).
+    assert_stderr(&run, "The server web1 exists (id ");
+    assert_stderr(&run, "remove it:   pegasus server destroy web1");
+    assert!(!run.stderr.contains("pick it up"), "{}", run.dump());
     let v = run.json();
     assert_eq!(v["server"]["name"], "web1");
     assert_eq!(
@@ -169,7 +174,8 @@ fn signal_and_wait(child: Child, signal: i32) -> (Run, Duration) {
     let sent = Instant::now();
     let out = child.wait_with_output().unwrap();
     let run = Run {
-        code: out.status.code().unwrap_or(-1),
+        code: shell_code(&out.status),
+        signal: std::os::unix::process::ExitStatusExt::signal(&out.status),
         stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
         stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
     };
@@ -209,10 +215,68 @@ fn sigint_after_the_key_upload_names_the_key() {
     assert_exit(&run, 130);
     assert_stderr(
         &run,
-        "Interrupted; no server was created, but the SSH key 'id_ed25519' was uploaded",
+        // The firewall is made beside the upload (SPEC §4 step 7), so it is kept too.
+        "Interrupted; no server was created. Kept: SSH key id_ed25519, firewall pegasus-kamal (id ",
     );
     assert_eq!(p.fake.count("POST", "/v1/servers"), 0);
+    // The run ended within a slice of the signal; the fake finishes the delayed upload
+    // after that, and the key is kept (the message said so).
+    let until = Instant::now() + Duration::from_secs(10);
+    while p.fake.ssh_keys().is_empty() && Instant::now() < until {
+        std::thread::sleep(Duration::from_millis(10));
+    }
     assert_eq!(p.fake.ssh_keys().len(), 1);
+}
+
+#[test]
+fn sigint_during_the_firewall_post_sends_no_server_post() {
+    let p = Project::new();
+    // The key is on Hetzner already; the firewall's POST hangs.
+    p.fake.add_ssh_key("id_ed25519", &ed25519_pub());
+    p.fake.inject(
+        "POST",
+        "/v1/firewalls",
+        Fault::Delay(Duration::from_secs(20)),
+        1,
+    );
+    let child = spawn(&p, &["server", "create", "web1"]);
+    wait_for_request(&p, "POST", "/v1/firewalls");
+    let (run, took) = signal_and_wait(child, libc::SIGINT);
+    assert_exit(&run, 130);
+    assert_eq!(run.signal, Some(libc::SIGINT), "{}", run.dump());
+    // Acted on within a slice, not when the hung request ends.
+    assert!(
+        took < Duration::from_secs(5),
+        "took {took:?}\n{}",
+        run.dump()
+    );
+    assert_stderr(
+        &run,
+        "Interrupted; no server was created. Kept: firewall pegasus-kamal; a re-run uses it",
+    );
+    assert_eq!(p.fake.count("POST", "/v1/servers"), 0, "{}", run.dump());
+}
+
+#[test]
+fn sigint_during_a_hung_preflight_read_ends_at_once_without_a_post() {
+    let p = Project::new();
+    p.fake.inject(
+        "GET",
+        "/v1/server_types",
+        Fault::Delay(Duration::from_secs(30)),
+        1,
+    );
+    let child = spawn(&p, &["server", "create", "web1"]);
+    wait_for_request(&p, "GET", "/v1/server_types");
+    let (run, took) = signal_and_wait(child, libc::SIGINT);
+    assert_eq!(run.signal, Some(libc::SIGINT), "{}", run.dump());
+    assert!(
+        took < Duration::from_secs(5),
+        "took {took:?}\n{}",
+        run.dump()
+    );
+    assert_stderr(&run, "Interrupted; nothing was created");
+    assert!(p.fake.writes().is_empty(), "{:?}", p.fake.writes());
 }
 
 /// A create whose actions take long; the signal comes once the fake has seen the POST.
@@ -430,7 +494,12 @@ fn sigint_at_a_prompt_ends_at_once_and_nothing_is_made() {
         seen.extend(chunk);
     }
     let stderr = String::from_utf8_lossy(&seen);
-    assert_eq!(status.code(), Some(130), "{stderr}");
+    // Death by the signal itself (SPEC §8), which the shell reports as 130.
+    assert_eq!(
+        ExitStatusExt::signal(&status),
+        Some(libc::SIGINT),
+        "{stderr}"
+    );
     assert!(
         stderr.contains("Interrupted; nothing was created"),
         "{stderr}"
@@ -462,7 +531,11 @@ fn second_signal_during_a_slow_request_ends_at_once_with_the_facts() {
     }
     let out = child.wait_with_output().unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(130), "{stderr}");
+    assert_eq!(
+        ExitStatusExt::signal(&out.status),
+        Some(libc::SIGINT),
+        "{stderr}"
+    );
     assert!(sent.elapsed() < Duration::from_secs(5));
     assert!(stderr.contains("The server web1 exists (id "), "{stderr}");
     assert!(stderr.contains("pegasus server destroy web1"), "{stderr}");
@@ -502,7 +575,11 @@ fn sigint_at_the_hidden_token_prompt_restores_echo() {
     let status = child.wait().unwrap();
     screen.drain();
     let screen = screen.text();
-    assert_eq!(status.code(), Some(130), "{screen}");
+    assert_eq!(
+        ExitStatusExt::signal(&status),
+        Some(libc::SIGINT),
+        "{screen}"
+    );
     assert!(echo_on(&master), "echo was not restored:\n{screen}");
     assert!(
         screen.contains("Interrupted; nothing was created"),
@@ -542,4 +619,171 @@ fn unreadable_500_to_the_create_is_looked_up_not_repeated() {
     assert_exit(&run, 0);
     assert_eq!(p.fake.count("POST", "/v1/servers"), 1);
     assert_stderr(&run, "no clear answer");
+}
+
+// ---- the printed commands, run as printed ----
+
+/// The `pick it up:` command from a run's stderr.
+fn printed_pick_up(run: &Run) -> String {
+    run.stderr
+        .lines()
+        .find_map(|l| l.trim_start().strip_prefix("pick it up:"))
+        .unwrap_or_else(|| panic!("no pick-up command\n{}", run.dump()))
+        .trim()
+        .to_string()
+}
+
+/// Run a printed command line through `sh`, with the binary as `pegasus` on PATH.
+fn run_printed(p: &Project, line: &str) -> Run {
+    let bin_dir = Path::new(BIN).parent().unwrap();
+    let mut cmd = p.command(&[]);
+    cmd.env("PATH", format!("{}:/usr/bin:/bin", bin_dir.display()));
+    let mut sh = Command::new("sh");
+    sh.arg("-c").arg(line).current_dir(p.dir.path()).env_clear();
+    for (k, v) in cmd.get_envs() {
+        if let Some(v) = v {
+            sh.env(k, v);
+        }
+    }
+    run_command(sh, "")
+}
+
+/// Interrupt `args` during the wait for the create's actions, then run the printed
+/// pick-up command through a shell (the actions finish at once then).
+fn interrupt_then_pick_up(p: &Project, args: &[&str]) -> (Run, Run) {
+    p.fake.set_action_duration(Some(Duration::from_secs(30)));
+    let child = spawn(p, args);
+    wait_for_request(p, "POST", "/v1/servers");
+    let start = Instant::now();
+    while p.fake.count_prefix("GET", "/v1/actions") == 0 {
+        assert!(start.elapsed() < Duration::from_secs(20));
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let (first, _) = signal_and_wait(child, libc::SIGINT);
+    assert_eq!(first.signal, Some(libc::SIGINT), "{}", first.dump());
+    p.fake.set_action_duration(None);
+    let line = printed_pick_up(&first);
+    let second = run_printed(p, &line);
+    (first, second)
+}
+
+#[test]
+fn the_printed_pick_up_edits_the_destination_file_not_production() {
+    let p = Project::new();
+    let template = read_fixture("pegasus/deploy.yml");
+    p.write("config/deploy.yml", &template);
+    p.write(
+        "config/deploy.staging.yml",
+        "servers:\n  web:\n    - <IP-ADDRESS>\n",
+    );
+    let (first, second) = interrupt_then_pick_up(
+        &p,
+        &[
+            "server",
+            "create",
+            "staging1",
+            "-d",
+            "staging",
+            "--ssh-timeout",
+            "0",
+        ],
+    );
+    assert_stderr(
+        &first,
+        "pick it up:  pegasus server create staging1 --ssh-timeout 0 -c config/deploy.yml -d staging",
+    );
+    assert_stderr(
+        &first,
+        "remove it:   pegasus server destroy staging1 -c config/deploy.yml -d staging",
+    );
+    assert_exit(&second, 0);
+    assert_stderr(&second, "picking it up");
+    // The staging file got the server; production's file is untouched.
+    assert_eq!(p.read("config/deploy.yml"), template);
+    assert!(
+        !p.read("config/deploy.staging.yml").contains("<IP-ADDRESS>"),
+        "{}",
+        second.dump()
+    );
+    assert_eq!(p.fake.count("POST", "/v1/servers"), 1);
+}
+
+#[test]
+fn the_printed_pick_up_keeps_no_kamal_and_the_ssh_port() {
+    let p = Project::new();
+    let template = read_fixture("pegasus/deploy.yml");
+    p.write("config/deploy.yml", &template);
+    let (first, second) = interrupt_then_pick_up(
+        &p,
+        &[
+            "server",
+            "create",
+            "web1",
+            "--no-kamal",
+            "--ssh-port",
+            "2222",
+            "--ssh-timeout",
+            "0",
+        ],
+    );
+    let line = printed_pick_up(&first);
+    assert!(
+        line.contains("--no-kamal") && line.contains("--ssh-port 2222"),
+        "{line}"
+    );
+    assert_exit(&second, 0);
+    // --no-kamal held: the config is untouched; the port went into the summary.
+    assert_eq!(p.read("config/deploy.yml"), template);
+    assert!(
+        second.stdout.contains("ssh -p 2222 root@"),
+        "{}",
+        second.dump()
+    );
+}
+
+#[test]
+fn the_printed_pick_up_names_a_config_found_by_searching() {
+    let p = Project::new();
+    let template = read_fixture("pegasus/deploy.yml");
+    p.write("config/deploy.yml", &template);
+    p.write(".git/HEAD", "ref: refs/heads/main\n");
+    std::fs::create_dir_all(p.dir.path().join("app/sub")).unwrap();
+    // Run from a subfolder: the file is found two folders up.
+    let mut cmd = p.command(&["server", "create", "web1", "--ssh-timeout", "0"]);
+    cmd.current_dir(p.dir.path().join("app/sub"));
+    p.fake.set_action_duration(Some(Duration::from_secs(30)));
+    let child = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    wait_for_request(&p, "POST", "/v1/servers");
+    let start = Instant::now();
+    while p.fake.count_prefix("GET", "/v1/actions") == 0 {
+        assert!(start.elapsed() < Duration::from_secs(20));
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let (first, _) = signal_and_wait(child, libc::SIGINT);
+    assert_stderr(
+        &first,
+        "pick it up:  pegasus server create web1 --ssh-timeout 0 -c ../../config/deploy.yml",
+    );
+}
+
+#[test]
+fn a_signal_during_the_ready_wait_says_the_kamal_file_was_updated() {
+    let p = Project::new();
+    p.fake.set_loopback_addresses(true);
+    p.write("config/deploy.yml", &read_fixture("pegasus/deploy.yml"));
+    // Nothing answers on the loopback SSH port: the wait goes on until the signal.
+    let child = spawn(&p, &["server", "create", "web1", "--ssh-timeout", "600"]);
+    let start = Instant::now();
+    while !p.read("config/deploy.yml").contains("127.0.0.") {
+        assert!(start.elapsed() < Duration::from_secs(20), "no edit");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let (run, _) = signal_and_wait(child, libc::SIGINT);
+    assert_eq!(run.signal, Some(libc::SIGINT), "{}", run.dump());
+    assert_stderr(&run, "Done so far: config/deploy.yml now points at it.");
 }

@@ -603,7 +603,8 @@ fn ctrl_c_during_the_login_leaves_no_ssh_behind() {
     let out = child.wait_with_output().unwrap();
     let took = sent.elapsed();
     let run = Run {
-        code: out.status.code().unwrap_or(-1),
+        code: shell_code(&out.status),
+        signal: std::os::unix::process::ExitStatusExt::signal(&out.status),
         stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
         stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
     };

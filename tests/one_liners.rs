@@ -332,6 +332,22 @@ fn help_is_the_same_text_everywhere() {
             assert_eq!(run.stdout, first.stdout, "{args:?}");
         }
     }
+    // Every help text fits 80 columns.
+    for args in [
+        &["help"][..],
+        &["server", "--help"],
+        &["server", "create", "--help"],
+        &["server", "list", "--help"],
+        &["server", "ip", "--help"],
+        &["server", "destroy", "--help"],
+        &["completions", "--help"],
+    ] {
+        let run = p.run(args);
+        assert_exit(&run, 0);
+        for line in run.stdout.lines() {
+            assert!(line.chars().count() <= 80, "{args:?}: {line}");
+        }
+    }
     let usage = p.run(&["help"]).stdout;
     for needle in [
         "server destroy <NAME>... [-y] [-c PATH] [-d DEST] [--no-kamal] [--dns]",
@@ -374,6 +390,42 @@ fn typos_and_hcloud_habits_fail_before_any_request() {
             "unknown column 'ip'",
         ),
         (&["completions", "zhs"], "did you mean 'zsh'?"),
+        (
+            &["server", "create", "web2", "--tpye", "cx23"],
+            "unknown option '--tpye': pegasus spells it --server-type (-t)",
+        ),
+        (
+            &["server", "create", "web2", "--imgae", "debian-12"],
+            "did you mean '--image'?",
+        ),
+        (
+            &["server", "create", "web2", "--ssh-timeout", "--json"],
+            "option '--ssh-timeout' needs a value",
+        ),
+        (
+            &["server", "create", "web2", "--ssh-timeout", "-1"],
+            "invalid --ssh-timeout '-1': must be a number of seconds ≥ 0",
+        ),
+        (
+            &["server", "create", "web2", "--ssh-port", "-5"],
+            "invalid --ssh-port '-5': must be a number from 1 to 65535",
+        ),
+        (
+            &["server", "create", "web2", "--ssh-port", "70000"],
+            "must be a number from 1 to 65535",
+        ),
+        (
+            &["server", "create", "web2", "--role", "jobs", "--append"],
+            "--role and --append exclude each other",
+        ),
+        (
+            &["server", "create", "web2", "-d", "staging", "--no-kamal"],
+            "--no-kamal and --destination (-d) exclude each other",
+        ),
+        (
+            &["server", "destroy", "web1", "--no-kamal", "--dns"],
+            "--no-kamal and --dns exclude each other",
+        ),
     ];
     for (args, needle) in cases {
         let run = p.run(args);
@@ -815,6 +867,24 @@ fn every_readme_one_liner_runs_against_the_fake() {
         check(&run);
     }
     assert_eq!(p.fake.server_names(), ["db1"]);
+    // With nothing left to list, `xargs -r` runs no destroy (a bare `xargs` would run
+    // `pegasus server destroy --yes` without a name: exit 2).
+    let list_destroy = lines
+        .iter()
+        .find(|l| l.contains("| xargs -r pegasus server destroy"))
+        .expect("the README's list | xargs line");
+    let run = bash(
+        &p,
+        &format!("set -o pipefail\n{list_destroy}"),
+        Some(stubs.path()),
+    );
+    assert_exit(&run, 0);
+    assert_eq!(run.stdout, "", "{}", run.dump());
+    assert!(
+        !run.stderr.contains("missing the server NAME"),
+        "{}",
+        run.dump()
+    );
     for file in [
         ".local/share/bash-completion/completions/pegasus",
         ".zfunc/_pegasus",

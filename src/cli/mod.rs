@@ -14,12 +14,14 @@ use crate::error::{Error, Result};
 pub use crate::defaults::VERSION;
 
 pub mod help;
+pub mod replay;
 pub mod table;
 
+use crate::text::escape;
 pub use help::{
     COMPLETIONS_USAGE, CREATE_USAGE, DESTROY_USAGE, IP_USAGE, LIST_USAGE, SERVER_USAGE, USAGE,
 };
-use table::{Cmd, Opt};
+use table::{Cmd, CreateKey, DestroyKey, HelpKey, IpKey, ListKey, Opt, Row, Rows, TopKey};
 
 /// What the user asked for.
 #[derive(Debug, PartialEq)]
@@ -42,7 +44,7 @@ pub struct KamalArgs {
     pub no_kamal: bool,
 }
 
-#[derive(Debug, PartialEq)]
+#[derive(Debug, PartialEq, Clone)]
 pub struct CreateArgs {
     pub name: String,
     pub server_type: String,
@@ -96,6 +98,9 @@ pub enum FirewallChoice {
 
 /// Default for `--ssh-timeout`, in seconds.
 pub const DEFAULT_SSH_TIMEOUT: u64 = 600;
+/// The longest `--ssh-timeout`, in seconds (a day): beyond it a wait is a mistake, and
+/// the deadline stays far from what a clock can hold.
+pub const MAX_SSH_TIMEOUT: u64 = 86_400;
 
 /// `server list`: the hcloud CLI's `-o` and `-l` options.
 #[derive(Debug, Default, PartialEq)]
@@ -169,7 +174,7 @@ pub enum Shell {
     Fish,
 }
 
-#[derive(Debug, PartialEq)]
+#[derive(Debug, PartialEq, Clone)]
 pub struct DestroyArgs {
     /// In the order given, each once.
     pub names: Vec<String>,
@@ -198,11 +203,12 @@ where
     I::Item: Into<OsString>,
 {
     let mut p = lexopt::Parser::from_args(args);
-    match next(&mut p, &table::TOP)? {
+    match next(&mut p, &table::TOP, table::TOP_ROWS)? {
         None => Err(Error::usage("no command given", table::TOP.help_hint())),
-        Some(Arg::Opt(o)) if o.long == "help" => Ok(Command::Help(USAGE)),
-        Some(Arg::Opt(o)) if o.long == "version" => Ok(Command::Version),
-        Some(Arg::Opt(o)) => Err(not_handled(o)),
+        Some(Arg::Opt(row)) => match row.key {
+            TopKey::Help => Ok(Command::Help(USAGE)),
+            TopKey::Version => Ok(Command::Version),
+        },
         Some(Arg::Word(w)) => run_group(&mut p, &table::TOP, &w),
     }
 }
@@ -215,18 +221,23 @@ fn run_group(p: &mut lexopt::Parser, group: &'static Cmd, word: &str) -> Result<
     let Some(cmd) = group.child(word) else {
         return Err(unknown_command(group, word));
     };
-    match cmd.path {
-        ["server"] => match next(p, cmd)? {
-            None => Err(Error::usage("no server command given", cmd.help_hint())),
-            Some(Arg::Opt(_)) => Ok(Command::Help(cmd.help)),
+    match cmd.rows {
+        Rows::HelpOnly(rows) if cmd.group => match next(p, cmd, rows)? {
+            None => Err(Error::usage(
+                format!("no {} command given", cmd.path.join(" ")),
+                cmd.help_hint(),
+            )),
+            Some(Arg::Opt(row)) => match row.key {
+                HelpKey::Help => Ok(Command::Help(cmd.help)),
+            },
             Some(Arg::Word(w)) => run_group(p, cmd, &w),
         },
-        ["server", "create"] => parse_create(p),
-        ["server", "list"] => parse_list(p),
-        ["server", "ip"] => parse_ip(p),
-        ["server", "destroy"] => parse_destroy(p),
-        ["completions"] => parse_completions(p),
-        _ => Err(Error::Failed(format!(
+        Rows::HelpOnly(rows) => parse_completions(p, cmd, rows),
+        Rows::Create(rows) => parse_create(p, cmd, rows),
+        Rows::List(rows) => parse_list(p, cmd, rows),
+        Rows::Ip(rows) => parse_ip(p, cmd, rows),
+        Rows::Destroy(rows) => parse_destroy(p, cmd, rows),
+        Rows::Top(_) | Rows::None => Err(Error::Failed(format!(
             "internal: command '{word}' has no parser"
         ))),
     }
@@ -258,7 +269,7 @@ fn unknown_command(group: &'static Cmd, word: &str) -> Error {
         [] => "command".to_string(),
         path => format!("{} command", path.join(" ")),
     };
-    let mut msg = format!("unknown {what} '{word}'");
+    let mut msg = format!("unknown {what} '{}'", escape(word));
     let mut names: Vec<&str> = group.children().flat_map(Cmd::names).collect();
     if group.group {
         names.push("help");
@@ -278,18 +289,27 @@ fn unknown_command(group: &'static Cmd, word: &str) -> Error {
     Error::usage(msg, group.help_hint())
 }
 
-/// One argument as the table knows it.
-enum Arg {
-    Opt(&'static Opt),
+/// One argument as a command's table knows it.
+enum Arg<K: 'static> {
+    Opt(&'static Row<K>),
     Word(String),
 }
 
-/// The next argument of `cmd`: an option of its table or a positional word. An option
-/// not in the table is a usage error, with a hint when it is a typo or an hcloud habit.
-fn next(p: &mut lexopt::Parser, cmd: &'static Cmd) -> Result<Option<Arg>> {
+/// The next argument of `cmd`: a row of its table or a positional word. An option not
+/// in the table is a usage error, with a hint when it is a typo or an hcloud habit.
+fn next<K>(
+    p: &mut lexopt::Parser,
+    cmd: &'static Cmd,
+    rows: &'static [Row<K>],
+) -> Result<Option<Arg<K>>> {
     let help = cmd.help_hint();
     let Some(arg) = p.next().map_err(|e| usage_err(e, help))? else {
         return Ok(None);
+    };
+    let found = match &arg {
+        Short(c) => rows.iter().find(|r| r.short == Some(*c)),
+        Long(l) => rows.iter().find(|r| r.long == *l),
+        Value(_) => None,
     };
     let typed = match arg {
         Short(c) => Typed::Short(c),
@@ -297,19 +317,15 @@ fn next(p: &mut lexopt::Parser, cmd: &'static Cmd) -> Result<Option<Arg>> {
         Value(v) => {
             let v = v.into_string().map_err(|v| {
                 Error::usage(
-                    format!("'{}' is not valid UTF-8", v.to_string_lossy()),
+                    format!("'{}' is not valid UTF-8", escape(&v.to_string_lossy())),
                     help,
                 )
             })?;
             return Ok(Some(Arg::Word(v)));
         }
     };
-    let found = match &typed {
-        Typed::Short(c) => cmd.short(*c),
-        Typed::Long(l) => cmd.long(l),
-    };
     match found {
-        Some(o) => Ok(Some(Arg::Opt(o))),
+        Some(row) => Ok(Some(Arg::Opt(row))),
         None => Err(unknown_option(p, cmd, &typed)),
     }
 }
@@ -320,54 +336,101 @@ enum Typed {
     Long(String),
 }
 
+/// The `hcloud` CLI's spellings (and other habits) that a command does not take, each
+/// with what to use instead. A typo of one of them gets the same answer (`--tpye`).
+fn habits(cmd: &Cmd) -> &'static [(&'static str, &'static str)] {
+    match cmd.path {
+        ["server", "create"] => &[
+            ("type", "pegasus spells it --server-type (-t)"),
+            (
+                "name",
+                "the name is the first argument: pegasus server create NAME",
+            ),
+            ("output", "for JSON output use --json"),
+            ("user-data-from-file", "pegasus spells it --user-data FILE"),
+            (
+                "ssh-timeout-seconds",
+                "pegasus spells it --ssh-timeout SECONDS",
+            ),
+        ],
+        ["server", "destroy"] => &[("force", "to delete without asking use --yes (-y)")],
+        _ => &[],
+    }
+}
+
 /// "unknown option", with what to use instead when we can tell.
 fn unknown_option(p: &mut lexopt::Parser, cmd: &'static Cmd, arg: &Typed) -> Error {
-    let (typed, long) = match arg {
-        Typed::Short(c) => (format!("-{c}"), ""),
-        Typed::Long(l) => (format!("--{l}"), l.as_str()),
-    };
-    let short = match arg {
-        Typed::Short(c) => Some(*c),
-        Typed::Long(_) => None,
-    };
-    let mut msg = format!("unknown option '{typed}'");
     let create = cmd.path == table::CREATE.path;
-    let habit = match (long, short) {
-        ("type", _) if create => Some("pegasus spells it --server-type (-t)".to_string()),
-        ("name", _) if create => {
-            Some("the name is the first argument: pegasus server create NAME".to_string())
-        }
-        ("output", _) | (_, Some('o')) if create => {
+    let mut msg = match arg {
+        Typed::Short(c) => format!("unknown option '-{}'", escape(&c.to_string())),
+        Typed::Long(l) => format!("unknown option '--{}'", escape(l)),
+    };
+    let hint = match arg {
+        Typed::Short('o') if create => {
             let v = p.value().ok().map(|v| v.to_string_lossy().into_owned());
             Some(match v.as_deref() {
                 Some("json") | None => "for JSON output use --json".to_string(),
-                Some(other) => format!("create has no -o {other}; for JSON output use --json"),
+                Some(other) => format!(
+                    "create has no -o {}; for JSON output use --json",
+                    escape(other)
+                ),
             })
         }
-        ("user-data-from-file", _) if create => {
-            Some("pegasus spells it --user-data FILE".to_string())
-        }
-        ("force", _) | (_, Some('f')) if cmd.path == table::DESTROY.path => {
+        Typed::Short('f') if cmd.path == table::DESTROY.path => {
             Some("to delete without asking use --yes (-y)".to_string())
         }
-        _ => None,
-    };
-    if let Some(h) = habit {
-        msg.push_str(&format!(": {h}"));
-    } else if !long.is_empty() {
-        if let Some(near) = table::closest(long, cmd.opts.iter().map(|o| o.long)) {
-            msg.push_str(&format!("; did you mean '--{near}'?"));
+        Typed::Short(_) => None,
+        Typed::Long(l) => {
+            // The closest of the command's options and the habits; a tie goes to the
+            // option (it comes first).
+            let opts = cmd.opts();
+            let names = opts
+                .iter()
+                .map(|o| o.long)
+                .chain(habits(cmd).iter().map(|(h, _)| *h));
+            match table::closest(l, names) {
+                Some(near) => match habits(cmd).iter().find(|(h, _)| *h == near) {
+                    Some((_, says)) => Some(says.to_string()),
+                    None => {
+                        msg.push_str(&format!("; did you mean '--{near}'?"));
+                        None
+                    }
+                },
+                None => None,
+            }
         }
+    };
+    if let Some(h) = hint {
+        msg.push_str(&format!(": {h}"));
     }
     Error::usage(msg, cmd.help_hint())
 }
 
-fn not_handled(o: &Opt) -> Error {
-    Error::Failed(format!("internal: option '--{}' has no handler", o.long))
+/// The first pair of options given together that exclude each other (SPEC §2).
+fn check_excludes<K: PartialEq>(
+    seen: &[&'static Row<K>],
+    excludes: &[table::Excludes<K>],
+    help: &'static str,
+) -> Result<()> {
+    for x in excludes {
+        let given = |k: &K| seen.iter().find(|r| r.key == *k);
+        if let (Some(a), Some(b)) = (given(&x.a), given(&x.b)) {
+            let mut msg = format!("{} and {} exclude each other", a.shown(), b.shown());
+            if let Some(why) = x.why {
+                msg.push_str(&format!(": {why}"));
+            }
+            return Err(Error::usage(msg, help));
+        }
+    }
+    Ok(())
 }
 
-fn parse_create(p: &mut lexopt::Parser) -> Result<Command> {
-    let cmd = &table::CREATE;
+fn parse_create(
+    p: &mut lexopt::Parser,
+    cmd: &'static Cmd,
+    rows: &'static [Row<CreateKey>],
+) -> Result<Command> {
+    use CreateKey as K;
     let help = cmd.help_hint();
     let mut name = None;
     let mut server_type = None;
@@ -384,84 +447,50 @@ fn parse_create(p: &mut lexopt::Parser) -> Result<Command> {
     let mut ssh_timeout = DEFAULT_SSH_TIMEOUT;
     let (mut append, mut replace, mut dns) = (false, false, false);
     let (mut role, mut dry_run, mut yes) = (None, false, false);
-    while let Some(arg) = next(p, cmd)? {
-        let o = match arg {
+    let mut seen = Vec::new();
+    while let Some(arg) = next(p, cmd, rows)? {
+        let row = match arg {
             Arg::Word(w) => {
                 set_name(&mut name, w, help)?;
                 continue;
             }
-            Arg::Opt(o) => o,
+            Arg::Opt(row) => row,
         };
-        match o.long {
-            "help" => return Ok(Command::Help(cmd.help)),
-            "firewall" => firewall = Some(value(p, o, help)?),
-            "no-firewall" => no_firewall = true,
-            "user-data" => user_data = Some(PathBuf::from(value(p, o, help)?)),
-            "ssh-port" => {
-                let v = value(p, o, help)?;
-                match v.parse::<u16>() {
-                    Ok(port) if port > 0 => ssh_port = Some(port),
-                    _ => {
-                        return Err(Error::Invalid(format!(
-                            "invalid SSH port '{v}': use a number from 1 to 65535"
-                        )));
-                    }
-                }
-            }
-            "ssh-timeout" => {
-                let v = value(p, o, help)?;
-                ssh_timeout = v.parse::<u64>().map_err(|_| {
-                    Error::Invalid(format!(
-                        "invalid SSH timeout '{v}': use a whole number of seconds (0 skips the wait)"
-                    ))
-                })?;
-            }
-            "append" => append = true,
-            "replace" => replace = true,
-            "dns" => dns = true,
-            "role" => role = Some(value(p, o, help)?),
-            "dry-run" => dry_run = true,
-            "yes" => yes = true,
+        seen.push(row);
+        let o = &row.opt;
+        match row.key {
+            K::Help => return Ok(Command::Help(cmd.help)),
             // Hetzner's names are lowercase: `CX23` is `cx23`.
-            "server-type" => server_type = Some(value(p, o, help)?.to_ascii_lowercase()),
-            "image" => image = Some(value(p, o, help)?.to_ascii_lowercase()),
-            "location" => location = Some(value(p, o, help)?.to_ascii_lowercase()),
-            "ssh-key" => ssh_key = Some(PathBuf::from(value(p, o, help)?)),
-            "label" => {
-                let (k, v) = parse_label(&value(p, o, help)?)?;
+            K::ServerType => server_type = Some(text(p, o, help)?.to_ascii_lowercase()),
+            K::Image => image = Some(text(p, o, help)?.to_ascii_lowercase()),
+            K::Location => location = Some(text(p, o, help)?.to_ascii_lowercase()),
+            K::SshKey => ssh_key = Some(path(p, o, help)?),
+            K::Label => {
+                let (k, v) = parse_label(&text(p, o, help)?)?;
                 labels.retain(|(old, _)| *old != k);
                 labels.push((k, v));
             }
-            "config-file" => kamal.config_file = Some(PathBuf::from(value(p, o, help)?)),
-            "destination" => kamal.destination = Some(value(p, o, help)?),
-            "no-kamal" => kamal.no_kamal = true,
-            "json" => json = true,
-            _ => return Err(not_handled(o)),
+            K::Firewall => firewall = Some(text(p, o, help)?),
+            K::NoFirewall => no_firewall = true,
+            K::UserData => user_data = Some(path(p, o, help)?),
+            K::SshPort => ssh_port = Some(parse_ssh_port(&text(p, o, help)?)?),
+            K::SshTimeout => ssh_timeout = parse_ssh_timeout(&text(p, o, help)?)?,
+            K::ConfigFile => kamal.config_file = Some(path(p, o, help)?),
+            K::Destination => kamal.destination = Some(text(p, o, help)?),
+            K::Append => append = true,
+            K::Replace => replace = true,
+            K::Role => role = Some(text(p, o, help)?),
+            K::Dns => dns = true,
+            K::Yes => yes = true,
+            K::DryRun => dry_run = true,
+            K::NoKamal => kamal.no_kamal = true,
+            K::Json => json = true,
         }
     }
     let name = name.ok_or_else(|| Error::usage("missing the server NAME", help))?;
+    check_excludes(&seen, table::CREATE_EXCLUDES, help)?;
+    check_destination(&kamal)?;
     validate_hostname(&name)?;
-    check_kamal_args(&kamal, help)?;
-    let exclusive = |a: bool, b: bool, what: &str| match a && b {
-        true => Err(Error::usage(format!("{what} exclude each other"), help)),
-        false => Ok(()),
-    };
-    exclusive(append, replace, "--append and --replace")?;
-    exclusive(
-        firewall.is_some(),
-        no_firewall,
-        "--firewall and --no-firewall",
-    )?;
-    exclusive(dns, kamal.no_kamal, "--dns and --no-kamal")?;
-    exclusive(role.is_some(), append, "--role and --append")?;
-    exclusive(role.is_some(), replace, "--role and --replace")?;
-    exclusive(role.is_some(), dns, "--role and --dns")?;
-    exclusive(role.is_some(), kamal.no_kamal, "--role and --no-kamal")?;
-    exclusive(
-        append || replace,
-        kamal.no_kamal,
-        "--append/--replace and --no-kamal",
-    )?;
     let explicit = Explicit {
         server_type: server_type.is_some(),
         image: image.is_some(),
@@ -497,21 +526,62 @@ fn parse_create(p: &mut lexopt::Parser) -> Result<Command> {
     })))
 }
 
-fn parse_list(p: &mut lexopt::Parser) -> Result<Command> {
-    let cmd = &table::LIST;
+/// `--ssh-port`: 1–65535 (SPEC §4 step 1).
+fn parse_ssh_port(v: &str) -> Result<u16> {
+    match digits(v).and_then(|d| d.parse::<u16>().ok()) {
+        Some(port) if port > 0 => Ok(port),
+        _ => Err(Error::Invalid(format!(
+            "invalid --ssh-port '{}': must be a number from 1 to 65535",
+            escape(v)
+        ))),
+    }
+}
+
+/// `--ssh-timeout`: seconds, 0 (skip the wait) up to [`MAX_SSH_TIMEOUT`].
+fn parse_ssh_timeout(v: &str) -> Result<u64> {
+    let seconds = digits(v).ok_or_else(|| {
+        Error::Invalid(format!(
+            "invalid --ssh-timeout '{}': must be a number of seconds ≥ 0 (0 skips the wait)",
+            escape(v)
+        ))
+    })?;
+    match seconds.parse::<u64>() {
+        Ok(s) if s <= MAX_SSH_TIMEOUT => Ok(s),
+        _ => Err(Error::Invalid(format!(
+            "invalid --ssh-timeout '{}': must be at most {MAX_SSH_TIMEOUT} seconds (a day)",
+            escape(v)
+        ))),
+    }
+}
+
+/// `v` when it is ASCII digits only (no sign, no space).
+fn digits(v: &str) -> Option<&str> {
+    (!v.is_empty() && v.bytes().all(|b| b.is_ascii_digit())).then_some(v)
+}
+
+fn parse_list(
+    p: &mut lexopt::Parser,
+    cmd: &'static Cmd,
+    rows: &'static [Row<ListKey>],
+) -> Result<Command> {
     let help = cmd.help_hint();
     let mut args = ListArgs::default();
-    while let Some(arg) = next(p, cmd)? {
-        let o = match arg {
-            Arg::Word(w) => return Err(Error::usage(format!("unexpected argument '{w}'"), help)),
-            Arg::Opt(o) => o,
+    while let Some(arg) = next(p, cmd, rows)? {
+        let row = match arg {
+            Arg::Word(w) => {
+                return Err(Error::usage(
+                    format!("unexpected argument '{}'", escape(&w)),
+                    help,
+                ));
+            }
+            Arg::Opt(row) => row,
         };
-        match o.long {
-            "help" => return Ok(Command::Help(cmd.help)),
-            "json" => args.json = true,
-            "selector" => args.selector = Some(value(p, o, help)?),
-            "output" => {
-                let v = value(p, o, help)?;
+        match row.key {
+            ListKey::Help => return Ok(Command::Help(cmd.help)),
+            ListKey::Json => args.json = true,
+            ListKey::Selector => args.selector = Some(text(p, row, help)?),
+            ListKey::Output => {
+                let v = text(p, row, help)?;
                 match v.split_once('=') {
                     Some(("columns", cols)) => args.columns = Some(parse_columns(cols, help)?),
                     _ if v == "noheader" => args.noheader = true,
@@ -524,7 +594,8 @@ fn parse_list(p: &mut lexopt::Parser) -> Result<Command> {
                     }
                     _ => {
                         let mut msg = format!(
-                            "unknown output format '{v}': use noheader, columns=COLS or json"
+                            "unknown output format '{}': use noheader, columns=COLS or json",
+                            escape(&v)
                         );
                         let words = ["noheader", "json", "columns"];
                         let head = v.split('=').next().unwrap_or("");
@@ -535,7 +606,6 @@ fn parse_list(p: &mut lexopt::Parser) -> Result<Command> {
                     }
                 }
             }
-            _ => return Err(not_handled(o)),
         }
     }
     if args.json && (args.noheader || args.columns.is_some()) {
@@ -552,7 +622,11 @@ fn parse_columns(list: &str, help: &'static str) -> Result<Vec<Column>> {
     for word in list.split(',') {
         let lower = word.trim().to_ascii_lowercase();
         let Some(col) = Column::from_name(&lower) else {
-            let mut msg = format!("unknown column '{word}': use {}", table::COLUMNS.join(", "));
+            let mut msg = format!(
+                "unknown column '{}': use {}",
+                escape(word),
+                table::COLUMNS.join(", ")
+            );
             if let Some(near) = table::closest(&lower, table::COLUMNS.iter().copied()) {
                 msg.push_str(&format!("; did you mean '{near}'?"));
             }
@@ -563,39 +637,42 @@ fn parse_columns(list: &str, help: &'static str) -> Result<Vec<Column>> {
     Ok(out)
 }
 
-fn parse_ip(p: &mut lexopt::Parser) -> Result<Command> {
-    let cmd = &table::IP;
+fn parse_ip(
+    p: &mut lexopt::Parser,
+    cmd: &'static Cmd,
+    rows: &'static [Row<IpKey>],
+) -> Result<Command> {
     let help = cmd.help_hint();
     let mut name = None;
     let mut ipv6 = false;
-    while let Some(arg) = next(p, cmd)? {
-        let o = match arg {
-            Arg::Word(w) => {
-                set_name(&mut name, w, help)?;
-                continue;
-            }
-            Arg::Opt(o) => o,
-        };
-        match o.long {
-            "help" => return Ok(Command::Help(cmd.help)),
-            "ipv6" => ipv6 = true,
-            _ => return Err(not_handled(o)),
+    while let Some(arg) = next(p, cmd, rows)? {
+        match arg {
+            Arg::Word(w) => set_name(&mut name, w, help)?,
+            Arg::Opt(row) => match row.key {
+                IpKey::Help => return Ok(Command::Help(cmd.help)),
+                IpKey::Ipv6 => ipv6 = true,
+            },
         }
     }
     let name = name.ok_or_else(|| Error::usage("missing the server NAME", help))?;
     Ok(Command::Ip(IpArgs { name, ipv6 }))
 }
 
-fn parse_destroy(p: &mut lexopt::Parser) -> Result<Command> {
-    let cmd = &table::DESTROY;
+fn parse_destroy(
+    p: &mut lexopt::Parser,
+    cmd: &'static Cmd,
+    rows: &'static [Row<DestroyKey>],
+) -> Result<Command> {
+    use DestroyKey as K;
     let help = cmd.help_hint();
     let mut names: Vec<String> = Vec::new();
     let mut yes = false;
     let mut json = false;
     let mut kamal = KamalArgs::default();
     let mut dns = false;
-    while let Some(arg) = next(p, cmd)? {
-        let o = match arg {
+    let mut seen = Vec::new();
+    while let Some(arg) = next(p, cmd, rows)? {
+        let row = match arg {
             Arg::Word(w) => {
                 // The same name twice is one server.
                 if !names.contains(&w) {
@@ -603,29 +680,24 @@ fn parse_destroy(p: &mut lexopt::Parser) -> Result<Command> {
                 }
                 continue;
             }
-            Arg::Opt(o) => o,
+            Arg::Opt(row) => row,
         };
-        match o.long {
-            "help" => return Ok(Command::Help(cmd.help)),
-            "yes" => yes = true,
-            "json" => json = true,
-            "config-file" => kamal.config_file = Some(PathBuf::from(value(p, o, help)?)),
-            "destination" => kamal.destination = Some(value(p, o, help)?),
-            "no-kamal" => kamal.no_kamal = true,
-            "dns" => dns = true,
-            _ => return Err(not_handled(o)),
+        seen.push(row);
+        match row.key {
+            K::Help => return Ok(Command::Help(cmd.help)),
+            K::Yes => yes = true,
+            K::Json => json = true,
+            K::ConfigFile => kamal.config_file = Some(path(p, row, help)?),
+            K::Destination => kamal.destination = Some(text(p, row, help)?),
+            K::NoKamal => kamal.no_kamal = true,
+            K::Dns => dns = true,
         }
     }
     if names.is_empty() {
         return Err(Error::usage("missing the server NAME", help));
     }
-    check_kamal_args(&kamal, help)?;
-    if dns && kamal.no_kamal {
-        return Err(Error::usage(
-            "--dns and --no-kamal exclude each other",
-            help,
-        ));
-    }
+    check_excludes(&seen, table::DESTROY_EXCLUDES, help)?;
+    check_destination(&kamal)?;
     Ok(Command::Destroy(DestroyArgs {
         names,
         yes,
@@ -635,14 +707,18 @@ fn parse_destroy(p: &mut lexopt::Parser) -> Result<Command> {
     }))
 }
 
-fn parse_completions(p: &mut lexopt::Parser) -> Result<Command> {
-    let cmd = &table::COMPLETIONS;
+fn parse_completions(
+    p: &mut lexopt::Parser,
+    cmd: &'static Cmd,
+    rows: &'static [Row<HelpKey>],
+) -> Result<Command> {
     let help = cmd.help_hint();
     let mut shell = None;
-    while let Some(arg) = next(p, cmd)? {
+    while let Some(arg) = next(p, cmd, rows)? {
         match arg {
-            Arg::Opt(o) if o.long == "help" => return Ok(Command::Help(cmd.help)),
-            Arg::Opt(o) => return Err(not_handled(o)),
+            Arg::Opt(row) => match row.key {
+                HelpKey::Help => return Ok(Command::Help(cmd.help)),
+            },
             Arg::Word(w) => set_name(&mut shell, w, help)?,
         }
     }
@@ -652,7 +728,7 @@ fn parse_completions(p: &mut lexopt::Parser) -> Result<Command> {
         "zsh" => Shell::Zsh,
         "fish" => Shell::Fish,
         other => {
-            let mut msg = format!("unknown shell '{other}': use bash, zsh or fish");
+            let mut msg = format!("unknown shell '{}': use bash, zsh or fish", escape(other));
             if let Some(near) = table::closest(other, table::SHELLS.iter().copied()) {
                 msg.push_str(&format!("; did you mean '{near}'?"));
             }
@@ -665,7 +741,11 @@ fn parse_completions(p: &mut lexopt::Parser) -> Result<Command> {
 fn set_name(slot: &mut Option<String>, v: String, help: &'static str) -> Result<()> {
     if let Some(first) = slot {
         return Err(Error::usage(
-            format!("unexpected argument '{v}' (the NAME is already '{first}')"),
+            format!(
+                "unexpected argument '{}' (the NAME is already '{}')",
+                escape(&v),
+                escape(first)
+            ),
             help,
         ));
     }
@@ -673,49 +753,63 @@ fn set_name(slot: &mut Option<String>, v: String, help: &'static str) -> Result<
     Ok(())
 }
 
-/// The value of an option. A value may not start with '-': `--image --location x`
-/// means the value of `--image` is missing, not that it is `--location`.
-fn value(p: &mut lexopt::Parser, o: &Opt, help: &'static str) -> Result<String> {
-    let name = format!("--{}", o.long);
-    let missing = || Error::usage(format!("option '{name}' needs a value"), help);
+/// The value of an option, as given. It may not be empty or start with '-':
+/// `--image --location x` means the value of `--image` is missing, not that it is
+/// `--location`. A number's value may be a negative number, so that its range can be
+/// told (`--ssh-timeout -1`).
+fn raw_value(p: &mut lexopt::Parser, o: &Opt, help: &'static str) -> Result<OsString> {
+    let missing = || Error::usage(format!("option '--{}' needs a value", o.long), help);
     let v = p.value().map_err(|_| missing())?;
-    let v = v.into_string().map_err(|v| {
+    let bytes = v.as_encoded_bytes();
+    let negative = o.numeric
+        && bytes.len() > 1
+        && bytes[0] == b'-'
+        && bytes[1..].iter().all(u8::is_ascii_digit);
+    match bytes.first() {
+        None => Err(missing()),
+        Some(b'-') if !negative => Err(missing()),
+        Some(_) => Ok(v),
+    }
+}
+
+/// A value that is text (UTF-8).
+fn text(p: &mut lexopt::Parser, o: &Opt, help: &'static str) -> Result<String> {
+    raw_value(p, o, help)?.into_string().map_err(|v| {
         Error::usage(
             format!(
-                "the value of '{name}' is not valid UTF-8: '{}'",
-                v.to_string_lossy()
+                "the value of '--{}' is not valid UTF-8: '{}'",
+                o.long,
+                escape(&v.to_string_lossy())
             ),
             help,
         )
-    })?;
-    if v.is_empty() || v.starts_with('-') {
-        return Err(missing());
-    }
-    Ok(v)
+    })
+}
+
+/// A value that is a file's path: any bytes the system allows.
+fn path(p: &mut lexopt::Parser, o: &Opt, help: &'static str) -> Result<PathBuf> {
+    raw_value(p, o, help).map(PathBuf::from)
 }
 
 fn usage_err(e: lexopt::Error, help: &'static str) -> Error {
     let msg = match e {
         lexopt::Error::UnexpectedValue { option, .. } => {
-            format!("option '{option}' does not take a value")
+            format!("option '{}' does not take a value", escape(&option))
         }
-        lexopt::Error::MissingValue { option: Some(o) } => format!("option '{o}' needs a value"),
-        lexopt::Error::UnexpectedOption(o) => format!("unknown option '{o}'"),
+        lexopt::Error::MissingValue { option: Some(o) } => {
+            format!("option '{}' needs a value", escape(&o))
+        }
+        lexopt::Error::UnexpectedOption(o) => format!("unknown option '{}'", escape(&o)),
         lexopt::Error::NonUnicodeValue(v) => {
-            format!("'{}' is not valid UTF-8", v.to_string_lossy())
+            format!("'{}' is not valid UTF-8", escape(&v.to_string_lossy()))
         }
-        other => other.to_string(),
+        other => escape(&other.to_string()).into_owned(),
     };
     Error::usage(msg, help)
 }
 
-fn check_kamal_args(k: &KamalArgs, help: &'static str) -> Result<()> {
-    if k.no_kamal && (k.config_file.is_some() || k.destination.is_some()) {
-        return Err(Error::usage(
-            "--no-kamal cannot be combined with --config-file or --destination",
-            help,
-        ));
-    }
+/// `-d DEST` names `config/deploy.DEST.yml`: a plain file name part.
+fn check_destination(k: &KamalArgs) -> Result<()> {
     if let Some(d) = &k.destination {
         let ok = d
             .chars()
@@ -723,7 +817,8 @@ fn check_kamal_args(k: &KamalArgs, help: &'static str) -> Result<()> {
             && !d.starts_with('.');
         if !ok {
             return Err(Error::Invalid(format!(
-                "invalid destination '{d}': use letters, digits, '-', '_' or '.' (it names config/deploy.DEST.yml)"
+                "invalid destination '{}': use letters, digits, '-', '_' or '.' (it names config/deploy.DEST.yml)",
+                escape(d)
             )));
         }
     }
@@ -744,10 +839,17 @@ pub fn validate_hostname(name: &str) -> Result<()> {
 pub fn parse_label(s: &str) -> Result<(String, String)> {
     let Some((key, value)) = s.split_once('=') else {
         return Err(Error::Invalid(format!(
-            "invalid label '{s}': write it as KEY=VALUE, e.g. --label env=prod"
+            "invalid label '{}': write it as KEY=VALUE, e.g. --label env=prod",
+            escape(s)
         )));
     };
-    let bad = |why: String| Err(Error::Invalid(format!("invalid label '{s}': {why}")));
+    let bad = |why: String| {
+        Err(Error::Invalid(format!(
+            "invalid label '{}': {}",
+            escape(s),
+            escape(&why)
+        )))
+    };
     let (prefix, name) = match key.rsplit_once('/') {
         Some((prefix, name)) => (Some(prefix), name),
         None => (None, key),

@@ -229,7 +229,7 @@ fn ready_for_kamal_flags() {
     }
     assert!(matches!(
         create(&["web1", "--ssh-timeout", "-1"]),
-        Err(Error::Usage { .. })
+        Err(Error::Invalid(_))
     ));
 }
 
@@ -416,7 +416,7 @@ fn the_parser_accepts_every_option_of_the_table() {
             ["completions"] => &["bash"],
             _ => &[],
         };
-        for o in cmd.opts {
+        for o in cmd.opts() {
             let mut spellings = vec![format!("--{}", o.long)];
             spellings.extend(o.short.map(|c| format!("-{c}")));
             for spelled in spellings {
@@ -444,7 +444,7 @@ fn the_parser_accepts_every_option_of_the_table() {
 #[test]
 fn help_texts_match_the_table() {
     for cmd in table::COMMANDS {
-        for o in cmd.opts {
+        for o in cmd.opts() {
             let head = match o.short {
                 Some(c) => format!("  -{c}, --{}", o.long),
                 None => format!("      --{}", o.long),
@@ -495,7 +495,7 @@ fn the_usage_lists_every_command_and_option() {
         if let Some(alias) = cmd.alias {
             assert!(block.contains(&format!("alias: {alias}")), "{start}");
         }
-        for o in cmd.opts.iter().filter(|o| o.long != "help") {
+        for o in cmd.opts().iter().filter(|o| o.long != "help") {
             let short = o.short.map(|c| format!("[-{c}"));
             assert!(
                 block.contains(&format!("--{}", o.long))
@@ -505,7 +505,7 @@ fn the_usage_lists_every_command_and_option() {
             );
         }
     }
-    for o in table::TOP.opts {
+    for o in table::TOP.opts() {
         assert!(USAGE.contains(&format!("--{}", o.long)));
     }
 }
@@ -527,4 +527,580 @@ fn long_words(text: &str) -> Vec<String> {
         rest = &after[word.len()..];
     }
     out
+}
+
+// ------------------------------------------------------------------ numbers
+
+fn invalid_msg(r: Result<impl std::fmt::Debug>) -> String {
+    match r {
+        Err(Error::Invalid(msg)) => msg,
+        other => panic!("expected an invalid value, got {other:?}"),
+    }
+}
+
+/// A numeric option takes a negative number and says its range (SPEC §2); any other
+/// value that starts with '-' is a missing value.
+#[test]
+fn numbers_take_negative_values_and_report_their_range() {
+    for v in ["-1", "-0", "x", "1.5", " 5", "+5", "1e3"] {
+        let msg = invalid_msg(create(&["web1", "--ssh-timeout", v]));
+        assert!(
+            msg.contains("must be a number of seconds ≥ 0"),
+            "{v}: {msg}"
+        );
+        assert!(!msg.contains("needs a value"), "{v}: {msg}");
+    }
+    let msg = invalid_msg(create(&["web1", "--ssh-timeout=-1"]));
+    assert_eq!(
+        msg,
+        "invalid --ssh-timeout '-1': must be a number of seconds ≥ 0 (0 skips the wait)"
+    );
+    for v in ["86401", "99999999999999999999999"] {
+        let msg = invalid_msg(create(&["web1", "--ssh-timeout", v]));
+        assert!(msg.contains("must be at most 86400 seconds"), "{v}: {msg}");
+    }
+    assert_eq!(
+        create(&["web1", "--ssh-timeout", "86400"])
+            .unwrap()
+            .ssh_timeout,
+        86400
+    );
+    for v in ["-5", "0", "70000", "65536", "-65535", "+22", "x", "22 "] {
+        let msg = invalid_msg(create(&["web1", "--ssh-port", v]));
+        assert_eq!(
+            msg,
+            format!("invalid --ssh-port '{v}': must be a number from 1 to 65535")
+        );
+    }
+    for (v, want) in [("1", 1), ("65535", 65535), ("0022", 22)] {
+        assert_eq!(
+            create(&["web1", "--ssh-port", v]).unwrap().ssh_port,
+            Some(want)
+        );
+    }
+    // Not numbers: no value at all.
+    for args in [
+        &["web1", "--ssh-timeout", "--json"][..],
+        &["web1", "--ssh-timeout", "-x"],
+        &["web1", "--ssh-port", "-"],
+        &["web1", "--ssh-port"],
+        &["web1", "--image", "-1"],
+        &["web1", "--role", "-web"],
+        &["web1", "-c", "-x.yml"],
+    ] {
+        let msg = usage_msg(create(args));
+        assert!(msg.contains("needs a value"), "{args:?}: {msg}");
+    }
+}
+
+// ------------------------------------------------------------------ typos
+
+#[test]
+fn long_option_typos_say_what_was_meant() {
+    let cases: &[(&[&str], &str)] = &[
+        // A typo of the hcloud habit `--type`: what the user meant is --server-type.
+        (
+            &["server", "create", "x", "--tpye", "cx23"],
+            "unknown option '--tpye': pegasus spells it --server-type (-t)",
+        ),
+        (
+            &["server", "create", "x", "--typ", "cx23"],
+            "pegasus spells it --server-type (-t)",
+        ),
+        (
+            &["server", "create", "x", "--imgae", "y"],
+            "unknown option '--imgae'; did you mean '--image'?",
+        ),
+        (
+            &["server", "create", "x", "--ssh-timout", "5"],
+            "did you mean '--ssh-timeout'?",
+        ),
+        (
+            &["server", "create", "x", "--no-kmal"],
+            "did you mean '--no-kamal'?",
+        ),
+        (
+            &["server", "create", "x", "--dryrun"],
+            "did you mean '--dry-run'?",
+        ),
+        (
+            &["server", "create", "x", "--lable", "a=b"],
+            "did you mean '--label'?",
+        ),
+        (
+            &["server", "create", "--nmae", "x"],
+            "the name is the first argument: pegasus server create NAME",
+        ),
+        (
+            &["server", "create", "x", "--output", "json"],
+            "for JSON output use --json",
+        ),
+        (
+            &["server", "create", "x", "-o", "yaml"],
+            "create has no -o yaml; for JSON output use --json",
+        ),
+        (
+            &["server", "create", "x", "--user-data-from-file", "f"],
+            "pegasus spells it --user-data FILE",
+        ),
+        (
+            &["server", "destroy", "x", "--froce"],
+            "to delete without asking use --yes (-y)",
+        ),
+        (&["server", "destroy", "x", "-f"], "use --yes (-y)"),
+        (
+            &["server", "destroy", "x", "--no-kamla"],
+            "did you mean '--no-kamal'?",
+        ),
+        (
+            &["server", "list", "--slector", "a=b"],
+            "did you mean '--selector'?",
+        ),
+        (&["server", "ip", "x", "--ipv5"], "did you mean '--ipv6'?"),
+    ];
+    for (args, needle) in cases {
+        let msg = usage_msg(parse(args.to_vec()));
+        assert!(msg.contains(needle), "{args:?}: {msg}");
+        assert_eq!(msg.lines().count(), 2, "{msg}");
+    }
+    // Habits belong to their command: `list` has no --type habit, and nothing is near.
+    let msg = usage_msg(parse(["server", "list", "--type"]));
+    assert_eq!(
+        msg,
+        "unknown option '--type'\nRun 'pegasus server list --help' for usage."
+    );
+    // What the user typed is shown escaped.
+    let msg = usage_msg(parse(["server", "create", "x", "--a\x1b[2Jb"]));
+    assert!(!msg.contains('\x1b'), "{msg:?}");
+}
+
+// ------------------------------------------------------------------ exclusions
+
+/// A value the parser accepts for an option, by its long name.
+fn sample_for(o: &table::Opt) -> Option<&'static str> {
+    o.value.map(sample)
+}
+
+/// The arguments that give option `o` (with a sample value).
+fn given(o: &table::Opt) -> Vec<String> {
+    let mut v = vec![format!("--{}", o.long)];
+    v.extend(sample_for(o).map(String::from));
+    v
+}
+
+/// SPEC §2's exclusions, exactly: each pair is a usage error naming both; every other
+/// pair of options is accepted together.
+#[test]
+fn exclusions_are_exactly_the_spec() {
+    let spec_create = [
+        ("append", "replace"),
+        ("role", "append"),
+        ("role", "replace"),
+        ("role", "dns"),
+        ("firewall", "no-firewall"),
+        ("no-kamal", "dns"),
+        ("no-kamal", "role"),
+        ("no-kamal", "append"),
+        ("no-kamal", "replace"),
+        ("no-kamal", "config-file"),
+        ("no-kamal", "destination"),
+    ];
+    let spec_destroy = [
+        ("no-kamal", "dns"),
+        ("no-kamal", "config-file"),
+        ("no-kamal", "destination"),
+    ];
+    for (cmd, positional, pairs) in [
+        (&table::CREATE, "web1", &spec_create[..]),
+        (&table::DESTROY, "web1", &spec_destroy[..]),
+    ] {
+        let opts: Vec<&table::Opt> = cmd
+            .opts()
+            .into_iter()
+            .filter(|o| o.long != "help")
+            .collect();
+        for (i, a) in opts.iter().enumerate() {
+            for b in &opts[i + 1..] {
+                let excluded = pairs
+                    .iter()
+                    .any(|&(x, y)| (x, y) == (a.long, b.long) || (y, x) == (a.long, b.long));
+                for (first, second) in [(a, b), (b, a)] {
+                    let mut args: Vec<String> = cmd.path.iter().map(|s| s.to_string()).collect();
+                    args.push(positional.into());
+                    args.extend(given(first));
+                    args.extend(given(second));
+                    let r = parse(args.clone());
+                    if !excluded {
+                        assert!(r.is_ok(), "{args:?}: {r:?}");
+                        continue;
+                    }
+                    let msg = usage_msg(r);
+                    let (x, y) = pairs
+                        .iter()
+                        .find(|&&(x, y)| (x, y) == (a.long, b.long) || (y, x) == (a.long, b.long))
+                        .copied()
+                        .unwrap();
+                    let name = |long: &str| cmd.long(long).unwrap().shown();
+                    let head = format!("{} and {} exclude each other", name(x), name(y));
+                    let mut lines = msg.lines();
+                    let first_line = lines.next().unwrap();
+                    assert!(first_line.starts_with(&head), "{args:?}: {msg}");
+                    assert_eq!(
+                        lines.next(),
+                        Some(format!("Run '{}' for usage.", cmd.help_hint()).as_str())
+                    );
+                    assert_eq!(lines.next(), None);
+                }
+            }
+        }
+    }
+    assert_eq!(
+        usage_msg(create(&["web1", "-c", "x.yml", "--no-kamal"])),
+        "--no-kamal and --config-file (-c) exclude each other: --no-kamal reads and \
+         writes no Kamal config\nRun 'pegasus server create --help' for usage."
+    );
+    assert_eq!(
+        usage_msg(create(&["web1", "--role", "jobs", "--dns"])),
+        "--role and --dns exclude each other\nRun 'pegasus server create --help' for usage."
+    );
+}
+
+// ------------------------------------------------------------------ help texts
+
+/// Every help text fits 80 columns.
+#[test]
+fn help_texts_fit_80_columns() {
+    for cmd in table::COMMANDS {
+        for line in cmd.help.lines() {
+            assert!(
+                line.chars().count() <= 80,
+                "{:?}: {} columns: {line}",
+                cmd.path,
+                line.chars().count()
+            );
+            assert!(!line.contains('\t'), "{line}");
+        }
+    }
+}
+
+// ------------------------------------------------------------------ pick-up and destroy
+
+mod replaying {
+    use super::super::replay::*;
+    use super::*;
+    use std::ffi::OsString;
+    use std::os::unix::ffi::{OsStrExt, OsStringExt};
+    use std::path::Path;
+
+    /// The shells a printed command must work in: `sh` (POSIX) and bash always; zsh and
+    /// fish as `make test` installs them (PEGASUS_SKIP_SHELLS=1 skips those two).
+    fn shells() -> Vec<&'static str> {
+        let mut out = vec!["sh", "bash"];
+        for extra in ["zsh", "fish"] {
+            let found = std::process::Command::new(extra)
+                .arg("--version")
+                .output()
+                .is_ok();
+            let skip = std::env::var("PEGASUS_SKIP_SHELLS").is_ok_and(|v| v == "1");
+            assert!(
+                found || skip,
+                "{extra} is not installed (make test-deps), or set PEGASUS_SKIP_SHELLS=1"
+            );
+            if found {
+                out.push(extra);
+            }
+        }
+        out
+    }
+
+    /// The words `shell` makes of `line` (which starts with `pegasus`, here a function
+    /// that prints each of its arguments NUL-terminated), `pegasus` included.
+    fn split_by(shell: &str, line: &str) -> Vec<OsString> {
+        let (program, args, define): (&str, &[&str], &str) = match shell {
+            "fish" => (
+                "fish",
+                &["--no-config", "-c"],
+                "function pegasus; printf '%s\\0' pegasus; for a in $argv; printf '%s\\0' $a; end; end\n",
+            ),
+            "zsh" => (
+                "zsh",
+                &["-f", "-c"],
+                "pegasus() { printf '%s\\0' pegasus \"$@\"; }\n",
+            ),
+            other => (
+                other,
+                &["-c"],
+                "pegasus() { printf '%s\\0' pegasus \"$@\"; }\n",
+            ),
+        };
+        let out = std::process::Command::new(program)
+            .args(args)
+            .arg(format!("{define}{line}\n"))
+            .output()
+            .unwrap_or_else(|e| panic!("{shell}: {e}"));
+        assert!(
+            out.status.success(),
+            "{shell}: {}\n{line}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let mut words: Vec<OsString> = out
+            .stdout
+            .split(|b| *b == 0)
+            .map(|w| OsString::from_vec(w.to_vec()))
+            .collect();
+        assert_eq!(words.pop(), Some(OsString::new()), "{shell}: {line}");
+        words
+    }
+
+    fn os(args: &[&[u8]]) -> Vec<OsString> {
+        args.iter()
+            .map(|a| std::ffi::OsStr::from_bytes(a).to_owned())
+            .collect()
+    }
+
+    fn parse_create(words: &[OsString]) -> CreateArgs {
+        assert_eq!(words[0], "pegasus");
+        match parse(words[1..].to_vec()) {
+            Ok(Command::Create(c)) => *c,
+            other => panic!("{words:?}: {other:?}"),
+        }
+    }
+
+    const HOSTILE: &str = "fw 'one' \"two\" $HOME `id` $(id) \\ back\\\\slash\nnew line\ttab \
+                           é 日本 \x1b[31mred \u{202e}rtl \u{9b}c1 \u{2028} !hist *glob ~tilde \
+                           #hash ;semi &amp |pipe <in >out {a,b} [x] %p =eq \r end'";
+
+    /// The run's arguments (after `pegasus`), the Kamal file it used, the current folder,
+    /// and the `-c` a pick-up must carry.
+    type Case = (
+        Vec<OsString>,
+        Option<&'static str>,
+        Option<&'static str>,
+        Option<PathBuf>,
+    );
+
+    fn cases() -> Vec<Case> {
+        vec![
+            (os(&[b"server", b"create", b"web1"]), None, None, None),
+            (
+                os(&[
+                    b"server",
+                    b"create",
+                    b"-t",
+                    b"CX33",
+                    b"--image",
+                    b"My Image's",
+                    b"-l",
+                    b"=weird",
+                    b"web-1.example.com",
+                    b"-k",
+                    b"keys/\xff\xfe key.pub",
+                    b"--label",
+                    b"env=prod",
+                    b"--label",
+                    b"example.com/tier=web-1",
+                    b"--label",
+                    b"empty=",
+                    b"--firewall",
+                    HOSTILE.as_bytes(),
+                    b"--user-data",
+                    b"cloud init/user's data.yml",
+                    b"--ssh-port",
+                    b"2222",
+                    b"--ssh-timeout",
+                    b"0",
+                    b"-c",
+                    b"conf dir/d\xc3\xa9'ploy $x.yml",
+                    b"-d",
+                    b"staging.eu",
+                    b"--append",
+                    b"--dns",
+                    b"-y",
+                    b"--json",
+                ]),
+                // A file that was used is not what -c names when -c was given.
+                Some("/elsewhere/config/deploy.staging.eu.yml"),
+                Some("/elsewhere"),
+                Some(PathBuf::from("conf dir/dé'ploy $x.yml")),
+            ),
+            (
+                os(&[
+                    b"server",
+                    b"create",
+                    b"db1",
+                    b"--no-kamal",
+                    b"--no-firewall",
+                    b"--ssh-timeout",
+                    b"30",
+                    b"--user-data=/abs/path/\x1b]0;title\x07.yml",
+                ]),
+                None,
+                None,
+                None,
+            ),
+            (
+                os(&[
+                    b"server",
+                    b"create",
+                    b"worker1",
+                    b"--role",
+                    b"jobs 'n' $(stuff)\n",
+                    b"-d",
+                    b"staging",
+                ]),
+                Some("/home/u/shop/config/deploy.staging.yml"),
+                Some("/home/u/shop/app/sub"),
+                Some(PathBuf::from("../../config/deploy.yml")),
+            ),
+            (
+                os(&[
+                    b"server",
+                    b"create",
+                    b"web2",
+                    b"--replace",
+                    b"--firewall",
+                    b"strict",
+                    b"--ssh-timeout",
+                    b"600",
+                    b"-i",
+                    b"12345",
+                ]),
+                Some("config/deploy.yml"),
+                Some("/home/u/shop"),
+                Some(PathBuf::from("config/deploy.yml")),
+            ),
+        ]
+    }
+
+    /// Rendered, split by a real shell and parsed back, a pick-up command is the run it
+    /// continues (the `-c` naming the file used); so is a destroy command's Kamal part.
+    #[test]
+    fn printed_commands_parse_back_to_the_same_run() {
+        let shells = shells();
+        for (argv, used, cwd, config) in cases() {
+            let args = match parse(argv.clone()).unwrap() {
+                Command::Create(c) => *c,
+                other => panic!("{other:?}"),
+            };
+            let mut want = args.clone();
+            want.kamal.config_file = config.clone();
+            let used = used.map(Path::new);
+            let cwd = cwd.map(Path::new);
+
+            let words = pick_up_words(&args, used, cwd);
+            assert_eq!(parse_create(&words), want, "{words:?}");
+            let line = pick_up_command(&args, used, cwd);
+            assert!(
+                !line.chars().any(|c| c.is_control() && c != '\n'),
+                "raw control characters: {line:?}"
+            );
+            for dns in [false, true] {
+                let destroy_line = destroy_command(&args, used, cwd, dns);
+                let destroy = destroy_words(&args, used, cwd, dns);
+                for shell in &shells {
+                    assert_eq!(split_by(shell, &line), words, "{shell}: {line}");
+                    assert_eq!(split_by(shell, &destroy_line), destroy, "{shell}");
+                }
+                match parse(destroy[1..].to_vec()).unwrap() {
+                    Command::Destroy(d) => assert_eq!(
+                        d,
+                        DestroyArgs {
+                            names: vec![args.name.clone()],
+                            yes: false,
+                            json: false,
+                            kamal: want.kamal.clone(),
+                            dns: dns && !args.kamal.no_kamal,
+                        }
+                    ),
+                    other => panic!("{other:?}"),
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn the_staging_run_names_its_files() {
+        let args = create(&["staging1", "-d", "staging"]).unwrap();
+        let used = Path::new("/home/u/shop/config/deploy.staging.yml");
+        let cwd = Path::new("/home/u/shop");
+        assert_eq!(
+            pick_up_command(&args, Some(used), Some(cwd)),
+            "pegasus server create staging1 -c config/deploy.yml -d staging"
+        );
+        assert_eq!(
+            destroy_command(&args, Some(used), Some(cwd), true),
+            "pegasus server destroy staging1 -c config/deploy.yml -d staging --dns"
+        );
+        // Found in a parent folder, without -d.
+        let args = create(&["web1", "--ssh-port", "2222", "--dns"]).unwrap();
+        let used = Path::new("/home/u/shop/config/deploy.yml");
+        assert_eq!(
+            pick_up_command(&args, Some(used), Some(Path::new("/home/u/shop/app"))),
+            "pegasus server create web1 --ssh-port 2222 -c ../config/deploy.yml --dns"
+        );
+        // No current folder known: the path as found.
+        assert_eq!(
+            destroy_command(&args, Some(used), None, false),
+            "pegasus server destroy web1 -c /home/u/shop/config/deploy.yml"
+        );
+        // --no-kamal: no -c, whatever was passed.
+        let args = create(&["web1", "--no-kamal", "-k", "-my key.pub"]);
+        assert!(args.is_err(), "a value may not start with '-'");
+        let args = create(&["web1", "--no-kamal", "-k=./-my key.pub"]).unwrap();
+        assert_eq!(
+            pick_up_command(&args, Some(used), Some(cwd)),
+            "pegasus server create web1 -k './-my key.pub' --no-kamal"
+        );
+        assert_eq!(
+            destroy_command(&args, Some(used), Some(cwd), false),
+            "pegasus server destroy web1 --no-kamal"
+        );
+    }
+
+    #[test]
+    fn a_path_that_starts_with_a_dash_is_not_an_option() {
+        let mut args = create(&["web1", "--no-kamal"]).unwrap();
+        args.user_data = Some(PathBuf::from("-data.yml"));
+        let words = pick_up_words(&args, None, None);
+        let back = parse_create(&words);
+        assert_eq!(back.user_data, Some(PathBuf::from("./-data.yml")));
+        assert_eq!(
+            pick_up_command(&args, None, None),
+            "pegasus server create web1 --user-data ./-data.yml --no-kamal"
+        );
+    }
+
+    #[test]
+    fn quoting() {
+        let q = |s: &str| shell_quote(std::ffi::OsStr::new(s));
+        assert_eq!(q("web1"), "web1");
+        assert_eq!(q("env=prod"), "env=prod");
+        assert_eq!(q("--ssh-port"), "--ssh-port");
+        assert_eq!(q("../config/deploy.yml"), "../config/deploy.yml");
+        assert_eq!(q(""), "''");
+        assert_eq!(q("=x"), "'=x'");
+        assert_eq!(q("~/x"), "'~/x'");
+        assert_eq!(q("a b"), "'a b'");
+        assert_eq!(q("it's"), "'it'\\''s'");
+        assert_eq!(q("'x'"), "\\''x'\\'");
+        assert_eq!(q("$HOME `id`"), "'$HOME `id`'");
+        assert_eq!(q("é"), "'é'");
+        assert_eq!(q("a\nb"), "'a\nb'");
+        assert_eq!(q("a\x1bb"), "'a'\"$(printf '\\033')\"'b'");
+        assert_eq!(q("a\\b"), "'a'\"$(printf '\\134')\"'b'");
+        assert_eq!(q("\u{202e}"), "\"$(printf '\\342\\200\\256')\"");
+        let bytes = std::ffi::OsStr::from_bytes(b"k\xff\xfe");
+        assert_eq!(shell_quote(bytes), "'k'\"$(printf '\\377\\376')\"");
+    }
+
+    #[test]
+    fn relative_paths() {
+        let r = |d: &str, p: &str| relative_to(Path::new(d), Path::new(p));
+        assert_eq!(r("/a/b", "/a/b/c.yml"), Some(PathBuf::from("c.yml")));
+        assert_eq!(r("/a/b/c", "/a/x.yml"), Some(PathBuf::from("../../x.yml")));
+        assert_eq!(r("/a", "/b/x.yml"), None);
+        assert_eq!(r("/a/b", "/a/b"), None);
+        assert_eq!(r("/a/../b", "/a/x"), None);
+        assert_eq!(r("a", "/a/x"), None);
+    }
 }

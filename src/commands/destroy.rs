@@ -19,8 +19,9 @@ use crate::hetzner::{Client, Server, Waited};
 use crate::http::{Endpoint, Observer};
 use crate::kamal;
 use crate::session;
+use crate::text::{Untrusted, escape};
 use crate::timefmt;
-use crate::ui::{Ui, escape};
+use crate::ui::Ui;
 
 pub fn run(args: &DestroyArgs, ui: &Ui) -> Result<()> {
     let endpoint = Endpoint::from_env()?;
@@ -106,27 +107,29 @@ fn lookup(client: &Client, names: &[&str]) -> Result<Vec<Option<Server>>> {
 }
 
 fn describe(s: &Server) -> String {
-    let age = timefmt::parse_rfc3339(&s.created)
+    let age = timefmt::parse_rfc3339(s.created.raw())
         .map(|t| format!(", created {} ago", timefmt::age(timefmt::now_unix() - t)))
         .unwrap_or_default();
     let ips = s.addresses();
     let ips = if ips.is_empty() {
         "no public IP".to_string()
     } else {
-        ips.join(", ")
+        ips.iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join(", ")
     };
-    escape(&format!(
+    format!(
         "Server {} (id {}): {} in {}, {ips}{age}, status {}",
         s.name,
         s.id,
         s.type_name(),
         s.location_name(),
         s.status
-    ))
-    .into_owned()
+    )
 }
 
-fn protected(name: &str, message: &str) -> Error {
+fn protected(name: &Untrusted, message: &str) -> Error {
     Error::Failed(format!(
         "server {name} cannot be deleted: {} (protected). Lift the protection in the Hetzner \
          console (the server → Protection → Delete protection off) or with \
@@ -141,7 +144,7 @@ fn confirm(args: &DestroyArgs, servers: &[Server], ui: &Ui) -> Result<()> {
     if args.yes {
         return Ok(());
     }
-    let names: Vec<&str> = servers.iter().map(|s| s.name.as_str()).collect();
+    let names: Vec<&str> = servers.iter().map(|s| s.name.raw()).collect();
     let (what, expected, question) = match names.as_slice() {
         [one] => (
             one.to_string(),
@@ -181,7 +184,7 @@ fn confirm(args: &DestroyArgs, servers: &[Server], ui: &Ui) -> Result<()> {
 
 /// What a delete thread tells this one.
 enum Event {
-    Step(usize, String, Option<u32>),
+    Step(usize, Untrusted, Option<u32>),
     Retry(String, Duration),
     Done(usize, Result<()>),
 }
@@ -207,7 +210,7 @@ fn delete_all(
     let seed = client.http().seed();
     let n = servers.len();
     let mut outcomes: Vec<Option<Result<()>>> = (0..n).map(|_| None).collect();
-    let title = |i: usize| format!("Server {}", escape(&servers[i].name));
+    let title = |i: usize| format!("Server {}", servers[i].name);
     let overall = format!("Deleting {n} servers");
     std::thread::scope(|scope| {
         let (tx, rx) = mpsc::channel::<Event>();
@@ -216,8 +219,8 @@ fn delete_all(
             scope.spawn(move || {
                 let observer = ToChannel(tx.clone());
                 let client = Client::new(seed.grow(&observer));
-                let mut step = |s: &str, pct: Option<u32>| {
-                    let _ = tx.send(Event::Step(i, s.to_string(), pct));
+                let mut step = |s: &Untrusted, pct: Option<u32>| {
+                    let _ = tx.send(Event::Step(i, s.clone(), pct));
                 };
                 let result = delete_one(&client, server, source, &mut step);
                 let _ = tx.send(Event::Done(i, result));
@@ -231,7 +234,7 @@ fn delete_all(
         for event in rx {
             match event {
                 Event::Step(i, step, pct) if n == 1 => {
-                    ui.progress(&title(i), step_words(&step), pct)
+                    ui.progress(&title(i), &step_words(&step), pct)
                 }
                 Event::Step(..) => {}
                 Event::Retry(reason, wait) => ui.retrying(&reason, wait),
@@ -273,11 +276,11 @@ fn delete_one(
     client: &Client,
     server: &Server,
     source: &Source,
-    progress: &mut dyn FnMut(&str, Option<u32>),
+    progress: &mut dyn FnMut(&Untrusted, Option<u32>),
 ) -> Result<()> {
-    let name = escape(&server.name).into_owned();
+    let name = &server.name;
     let action = client.delete_server(server.id).map_err(|e| match e {
-        Error::Api(api) if api.code() == "protected" => protected(&name, &api.message),
+        Error::Api(api) if api.code() == "protected" => protected(name, api.message.raw()),
         other => session::explain_readonly(other, source),
     })?;
     if let Some(action) = action {
@@ -285,8 +288,7 @@ fn delete_one(
             Waited::Done => {}
             Waited::Failed(why) => {
                 return Err(Error::Failed(format!(
-                    "{}; the server {name} may still exist: check with `pegasus server list`",
-                    escape(&why)
+                    "{why}; the server {name} may still exist: check with `pegasus server list`"
                 )));
             }
             Waited::TimedOut => {
@@ -341,7 +343,7 @@ impl DestroyOut {
 }
 
 fn human(server: &Server, refs: Option<&(String, Vec<kamal::Reference>)>) -> String {
-    let mut text = format!("Server {} is deleted.\n", escape(&server.name));
+    let mut text = format!("Server {} is deleted.\n", server.name);
     if let Some((path, refs)) = refs {
         let path = escape(path);
         text.push_str(&format!(

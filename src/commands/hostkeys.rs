@@ -12,8 +12,7 @@ use crate::ui::Ui;
 /// Remove the entries for `addresses` (at port 22 and, for another port, `[ip]:port`).
 /// Returns the host names that had entries. Never fails: a file that cannot be read or
 /// written is a warning (the server is made or gone either way).
-pub fn forget(addresses: &[String], port: u16, ui: &Ui) -> Vec<String> {
-    let ips: Vec<IpAddr> = addresses.iter().filter_map(|a| a.parse().ok()).collect();
+pub fn forget(ips: &[IpAddr], port: u16, ui: &Ui) -> Vec<String> {
     if ips.is_empty() {
         return Vec::new();
     }
@@ -23,7 +22,7 @@ pub fn forget(addresses: &[String], port: u16, ui: &Ui) -> Vec<String> {
     };
     let path = home.join(".ssh").join("known_hosts");
     let shown = tilde(&path, &home);
-    let forms = known_hosts::host_forms(&ips, port);
+    let forms = known_hosts::host_forms(ips, port);
     match known_hosts::remove(&path, &forms) {
         Ok(r) if r.lines == 0 => Vec::new(),
         Ok(r) => {

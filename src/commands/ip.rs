@@ -18,9 +18,10 @@ pub fn run(args: &IpArgs, ui: &Ui) -> Result<()> {
         return Err(Error::Failed(unknown_names(&client, &[name])?));
     };
     // IPv4 unless -6 was asked for; the IPv6 address (the net's ::1) when there is no IPv4.
-    let address = match (args.ipv6, server.ipv4()) {
-        (false, Some(v4)) => Some(v4.to_string()),
-        _ => server.ipv6(),
+    // Typed addresses: whatever the API sent, only an address can be printed here.
+    let address: Option<std::net::IpAddr> = match (args.ipv6, server.ipv4()) {
+        (false, Some(v4)) => Some(v4.into()),
+        _ => server.ipv6().map(Into::into),
     };
     match address {
         Some(a) => print(&format!("{a}\n")),

@@ -8,12 +8,14 @@ mod ip;
 mod list;
 
 use std::collections::BTreeMap;
+use std::net::{Ipv4Addr, Ipv6Addr};
 
 use serde::Serialize;
 
 use crate::cli::Command;
 use crate::error::Result;
-use crate::hetzner::{Client, Server};
+use crate::hetzner::{Client, Server, ServerStatus};
+use crate::text::Untrusted;
 use crate::ui::Ui;
 
 /// Run one parsed command.
@@ -46,15 +48,15 @@ fn print(text: &str) -> Result<()> {
 #[derive(Debug, Serialize)]
 pub struct ServerOut {
     pub id: u64,
-    pub name: String,
-    pub status: String,
-    pub server_type: String,
-    pub image: String,
-    pub location: String,
-    pub ipv4: Option<String>,
-    pub ipv6: Option<String>,
-    pub labels: BTreeMap<String, String>,
-    pub created: String,
+    pub name: Untrusted,
+    pub status: ServerStatus,
+    pub server_type: Untrusted,
+    pub image: Untrusted,
+    pub location: Untrusted,
+    pub ipv4: Option<Ipv4Addr>,
+    pub ipv6: Option<Ipv6Addr>,
+    pub labels: BTreeMap<Untrusted, Untrusted>,
+    pub created: Untrusted,
 }
 
 impl From<&Server> for ServerOut {
@@ -63,10 +65,10 @@ impl From<&Server> for ServerOut {
             id: s.id,
             name: s.name.clone(),
             status: s.status.clone(),
-            server_type: s.type_name().to_string(),
+            server_type: s.type_name().clone(),
             image: s.image_name(),
-            location: s.location_name().to_string(),
-            ipv4: s.ipv4().map(str::to_string),
+            location: s.location_name().clone(),
+            ipv4: s.ipv4(),
             ipv6: s.ipv6(),
             labels: s.labels.clone(),
             created: s.created.clone(),
@@ -81,13 +83,13 @@ fn json_line(v: &impl Serialize) -> Result<String> {
         .map_err(|e| crate::error::Error::Failed(format!("cannot encode the JSON output: {e}")))
 }
 
-/// Human words for an action's command or a server's status.
-fn step_words(step: &str) -> &str {
-    match step {
-        "create_server" => "creating the server",
-        "start_server" => "starting the server",
-        "delete_server" => "deleting the server",
-        other => other,
+/// Human words for an action's command or a server's status (escaped when unknown).
+fn step_words(step: &Untrusted) -> String {
+    match step.raw() {
+        "create_server" => "creating the server".into(),
+        "start_server" => "starting the server".into(),
+        "delete_server" => "deleting the server".into(),
+        _ => step.to_string(),
     }
 }
 
@@ -97,17 +99,14 @@ const NAMES_SHOWN: usize = 10;
 /// The message for names no server has, with the names the project does have.
 fn unknown_names(client: &Client, unknown: &[&str]) -> Result<String> {
     let servers = client.list_servers()?;
-    let names: Vec<&str> = servers.iter().map(|s| s.name.as_str()).collect();
+    let names: Vec<String> = servers.iter().map(|s| s.name.to_string()).collect();
     let what = match unknown {
         [one] => format!("no server named {}", crate::ui::escape(one)),
         many => format!("no servers named {}", crate::ui::escape(&many.join(", "))),
     };
     Ok(match names.len() {
         0 => format!("{what}: this project has no servers"),
-        n if n <= NAMES_SHOWN => format!(
-            "{what}; the servers are: {}",
-            crate::ui::escape(&names.join(", "))
-        ),
+        n if n <= NAMES_SHOWN => format!("{what}; the servers are: {}", names.join(", ")),
         n => format!("{what} among the {n} servers; see `pegasus server list`"),
     })
 }

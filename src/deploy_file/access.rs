@@ -1,19 +1,14 @@
 //! Can the config be written? Asked before anything is created (SPEC §4 step 3), with the
-//! answer a user expects from the permission bits: `access(2)` for the file and its folder,
-//! and, because `access` lets root write anything, a file or folder with no write bit at
-//! all (a deliberate `chmod 444`) counts as read-only for root too.
+//! answer a user expects from the permission bits: `faccessat(AT_EACCESS)` for the file
+//! and its folder (the effective user, as the write itself will be checked — `access`
+//! asks for the real one, which differs under setuid), and, because root may write
+//! anything, a file or folder with no write bit at all (a deliberate `chmod 444`) counts
+//! as read-only for root too.
 
 use std::ffi::CString;
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
-
-const W_OK: i32 = 2;
-
-unsafe extern "C" {
-    fn access(path: *const std::ffi::c_char, mode: i32) -> i32;
-    fn geteuid() -> u32;
-}
 
 /// Why the config cannot be written, naming what is in the way.
 #[derive(Debug, PartialEq)]
@@ -44,10 +39,17 @@ fn may_write(path: &Path) -> bool {
     let Ok(c_path) = CString::new(path.as_os_str().as_bytes()) else {
         return false;
     };
-    // SAFETY: `access` reads a NUL-terminated path that lives across the call.
-    let allowed = unsafe { access(c_path.as_ptr(), W_OK) } == 0;
+    // SAFETY: `faccessat` reads a NUL-terminated path that lives across the call.
+    let allowed = unsafe {
+        libc::faccessat(
+            libc::AT_FDCWD,
+            c_path.as_ptr(),
+            libc::W_OK,
+            libc::AT_EACCESS,
+        )
+    } == 0;
     // SAFETY: `geteuid` takes nothing and cannot fail.
-    let root = unsafe { geteuid() } == 0;
+    let root = unsafe { libc::geteuid() } == 0;
     let any_write_bit = std::fs::metadata(path).is_ok_and(|m| m.permissions().mode() & 0o222 != 0);
     allowed && (!root || any_write_bit)
 }

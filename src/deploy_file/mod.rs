@@ -294,7 +294,10 @@ fn destination_files(path: &Path) -> Vec<String> {
 
 /// For `destroy`: the lines of the config that still name any of `hosts` (the file is
 /// read and parsed once), by line.
-pub fn references(located: &Located, hosts: &[String]) -> Option<(String, Vec<kamal::Reference>)> {
+pub fn references(
+    located: &Located,
+    hosts: &[std::net::IpAddr],
+) -> Option<(String, Vec<kamal::Reference>)> {
     let Located::Found(path) = located else {
         return None;
     };
@@ -302,7 +305,7 @@ pub fn references(located: &Located, hosts: &[String]) -> Option<(String, Vec<ka
     let config = Config::parse(&text).ok()?;
     let mut refs = Vec::new();
     for host in hosts {
-        refs.extend(config.references(host));
+        refs.extend(config.references(&host.to_string()));
     }
     refs.sort_by_key(|r| r.line);
     refs.dedup();
@@ -311,7 +314,7 @@ pub fn references(located: &Located, hosts: &[String]) -> Option<(String, Vec<ka
 
 /// For `destroy`, before it asks: the Kamal lines that name the server, as text for the
 /// user (`None` when there are none). They are never edited.
-pub fn lines_naming(located: &Located, hosts: &[String]) -> Option<String> {
+pub fn lines_naming(located: &Located, hosts: &[std::net::IpAddr]) -> Option<String> {
     let (path, refs) = references(located, hosts)?;
     let mut text = format!(
         "{} names this server on these lines (pegasus does not edit them; after the delete they point at nothing):",

@@ -5,15 +5,17 @@ use std::time::{Duration, Instant};
 
 use serde::Deserialize;
 
+use super::values::{ActionStatus, ServerStatus};
 use super::{Client, bad_answer};
 use crate::error::Result;
+use crate::text::Untrusted;
 
 #[derive(Debug, Clone, Deserialize, PartialEq)]
 pub struct Action {
     pub id: u64,
     #[serde(default)]
-    pub command: String,
-    pub status: String,
+    pub command: Untrusted,
+    pub status: ActionStatus,
     #[serde(default)]
     pub progress: u32,
     pub error: Option<ActionError>,
@@ -22,17 +24,17 @@ pub struct Action {
 #[derive(Debug, Clone, Deserialize, PartialEq)]
 pub struct ActionError {
     #[serde(default)]
-    pub code: String,
+    pub code: Untrusted,
     #[serde(default)]
-    pub message: String,
+    pub message: Untrusted,
 }
 
 impl Action {
     pub fn is_done(&self) -> bool {
-        self.status == "success"
+        self.status == ActionStatus::Success
     }
     pub fn is_failed(&self) -> bool {
-        self.status == "error"
+        self.status == ActionStatus::Error
     }
 }
 
@@ -40,6 +42,7 @@ impl Action {
 #[derive(Debug, PartialEq)]
 pub enum Waited {
     Done,
+    /// Why, in words (API text in it is escaped).
     Failed(String),
     TimedOut,
 }
@@ -48,8 +51,9 @@ pub enum Waited {
 pub enum Poll {
     Done,
     Failed(String),
-    /// Still running: the step (an action command) and its progress in percent.
-    Pending(String, Option<u32>),
+    /// Still running: the step (an action command or a status) and its progress in
+    /// percent.
+    Pending(Untrusted, Option<u32>),
 }
 
 impl super::Listed for Action {
@@ -67,15 +71,11 @@ impl Client<'_> {
         )
     }
 
-    /// The current state of these actions, in one request.
+    /// The current state of these actions: one request per page of the listing (the
+    /// API pages `GET /actions?id=…` like any other listing, 25 to a page by default).
     pub fn actions(&self, ids: &[u64]) -> Result<Vec<Action>> {
-        #[derive(Deserialize)]
-        struct Answer {
-            actions: Vec<Action>,
-        }
         let query: Vec<String> = ids.iter().map(|id| format!("id={id}")).collect();
-        let a: Answer = self.get(&format!("/actions?{}", query.join("&")))?;
-        Ok(a.actions)
+        self.get_all(&format!("/actions?{}", query.join("&")), "actions")
     }
 
     /// Wait until every action in `ids` succeeded (or one failed), telling `progress`
@@ -83,21 +83,21 @@ impl Client<'_> {
     pub fn wait_for_actions(
         &self,
         ids: &[u64],
-        progress: &mut dyn FnMut(&str, Option<u32>),
+        progress: &mut dyn FnMut(&Untrusted, Option<u32>),
     ) -> Result<Waited> {
         let mut probe = || -> Result<Poll> {
             let mut actions = self.actions(ids)?;
             actions.sort_by_key(|a| a.id);
             if let Some(failed) = actions.iter().find(|a| a.is_failed()) {
-                let (code, message) = match &failed.error {
-                    Some(e) => (e.code.as_str(), e.message.as_str()),
-                    None => ("unknown", "no reason given"),
+                let why = match &failed.error {
+                    Some(e) => format!(
+                        "{} ({})",
+                        Untrusted::new(e.message.raw().trim_end_matches('.')),
+                        e.code
+                    ),
+                    None => "no reason given (unknown)".to_string(),
                 };
-                return Ok(Poll::Failed(format!(
-                    "{} failed: {} ({code})",
-                    failed.command,
-                    message.trim_end_matches('.')
-                )));
+                return Ok(Poll::Failed(format!("{} failed: {why}", failed.command)));
             }
             let missing = ids.iter().any(|id| !actions.iter().any(|a| a.id == *id));
             match actions.iter().find(|a| !a.is_done()) {
@@ -113,13 +113,13 @@ impl Client<'_> {
     pub fn wait_for_running(
         &self,
         id: u64,
-        progress: &mut dyn FnMut(&str, Option<u32>),
+        progress: &mut dyn FnMut(&Untrusted, Option<u32>),
     ) -> Result<Waited> {
         let mut probe = || -> Result<Poll> {
             match self.get_server(id)? {
                 None => Ok(Poll::Failed("the server disappeared".into())),
-                Some(s) if s.status == "running" => Ok(Poll::Done),
-                Some(s) => Ok(Poll::Pending(s.status, None)),
+                Some(s) if s.status == ServerStatus::Running => Ok(Poll::Done),
+                Some(s) => Ok(Poll::Pending(Untrusted::new(s.status.word()), None)),
             }
         };
         self.poll_until(&mut probe, progress)
@@ -129,7 +129,7 @@ impl Client<'_> {
     pub fn wait_for_gone(
         &self,
         id: u64,
-        progress: &mut dyn FnMut(&str, Option<u32>),
+        progress: &mut dyn FnMut(&Untrusted, Option<u32>),
     ) -> Result<Waited> {
         // Usually gone at the first look, right after the delete action succeeded.
         if self.get_server(id)?.is_none() {
@@ -138,7 +138,7 @@ impl Client<'_> {
         let mut probe = || -> Result<Poll> {
             match self.get_server(id)? {
                 None => Ok(Poll::Done),
-                Some(s) => Ok(Poll::Pending(s.status, None)),
+                Some(s) => Ok(Poll::Pending(Untrusted::new(s.status.word()), None)),
             }
         };
         self.poll_until(&mut probe, progress)
@@ -148,7 +148,7 @@ impl Client<'_> {
     fn poll_until(
         &self,
         probe: &mut dyn FnMut() -> Result<Poll>,
-        progress: &mut dyn FnMut(&str, Option<u32>),
+        progress: &mut dyn FnMut(&Untrusted, Option<u32>),
     ) -> Result<Waited> {
         let timing = self.http.timing;
         let start = Instant::now();

@@ -3,18 +3,20 @@
 use serde::Deserialize;
 
 use super::servers::Image;
+use super::values::Architecture;
 use super::{Client, Listed, query_escape};
 use crate::error::{Error, Result};
+use crate::text::Untrusted;
 
 #[derive(Debug, Clone, Deserialize)]
 pub struct ServerType {
     #[serde(default)]
     pub id: u64,
-    pub name: String,
+    pub name: Untrusted,
     #[serde(default)]
-    pub description: String,
+    pub description: Untrusted,
     #[serde(default)]
-    pub architecture: String,
+    pub architecture: Architecture,
     /// Where the type is offered, each with its own deprecation. Empty when the API gives
     /// no per-location data (then the location check is left to the create).
     #[serde(default)]
@@ -23,24 +25,24 @@ pub struct ServerType {
 
 #[derive(Debug, Clone, Deserialize)]
 pub struct TypeLocation {
-    pub name: String,
+    pub name: Untrusted,
     pub deprecation: Option<Deprecation>,
     pub available: Option<bool>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
 pub struct Deprecation {
-    pub announced: Option<String>,
-    pub unavailable_after: String,
+    pub announced: Option<Untrusted>,
+    pub unavailable_after: Untrusted,
 }
 
 #[derive(Debug, Clone, Deserialize)]
 pub struct Location {
     #[serde(default)]
     pub id: u64,
-    pub name: String,
+    pub name: Untrusted,
     #[serde(default)]
-    pub city: String,
+    pub city: Untrusted,
 }
 
 impl Listed for ServerType {
@@ -98,11 +100,12 @@ impl Client<'_> {
         )
     }
 
-    /// The system images for an architecture (`x86`, `arm`), for a message.
-    pub fn system_images(&self, architecture: &str) -> Result<Vec<Image>> {
+    /// The system images for an architecture (all of them for one pegasus does not
+    /// know), for a message.
+    pub fn system_images(&self, architecture: &Architecture) -> Result<Vec<Image>> {
         let path = match architecture {
-            "" => "/images?type=system".to_string(),
-            arch => format!("/images?type=system&architecture={}", query_escape(arch)),
+            Architecture::Other(_) => "/images?type=system".to_string(),
+            arch => format!("/images?type=system&architecture={}", arch.word()),
         };
         self.get_all(&path, "images")
     }
@@ -121,14 +124,14 @@ pub fn check_type_location(
     let orderable = |l: &TypeLocation| {
         l.available != Some(false)
             && l.deprecation.as_ref().is_none_or(|d| {
-                crate::timefmt::parse_rfc3339(&d.unavailable_after).is_none_or(|at| at > now)
+                crate::timefmt::parse_rfc3339(d.unavailable_after.raw()).is_none_or(|at| at > now)
             })
     };
-    let elsewhere: Vec<&str> = t
+    let elsewhere: Vec<String> = t
         .locations
         .iter()
         .filter(|l| l.name != location && orderable(l))
-        .map(|l| l.name.as_str())
+        .map(|l| l.name.to_string())
         .collect();
     let alternatives = if elsewhere.is_empty() {
         format!(
@@ -146,7 +149,7 @@ pub fn check_type_location(
     };
     if !orderable(here) {
         let since = match &here.deprecation {
-            Some(d) => format!(" since {}", crate::timefmt::date_part(&d.unavailable_after)),
+            Some(d) => format!(" since {}", date_part(&d.unavailable_after)),
             None => String::new(),
         };
         return Err(format!(
@@ -158,9 +161,14 @@ pub fn check_type_location(
         format!(
             "server type {} is deprecated in {location} and can be ordered only until {}",
             t.name,
-            crate::timefmt::date_part(&d.unavailable_after)
+            date_part(&d.unavailable_after)
         )
     }))
+}
+
+/// The date of an API time stamp, escaped for a message.
+fn date_part(stamp: &Untrusted) -> Untrusted {
+    Untrusted::new(crate::timefmt::date_part(stamp.raw()))
 }
 
 #[cfg(test)]

@@ -8,13 +8,14 @@ use serde::{Deserialize, Serialize};
 use super::{Client, Listed, decode, query_escape};
 use crate::error::{Error, Result};
 use crate::http::{Failure, Method};
+use crate::text::Untrusted;
 
 #[derive(Debug, Clone, Deserialize, PartialEq)]
 pub struct Firewall {
     pub id: u64,
-    pub name: String,
+    pub name: Untrusted,
     #[serde(default)]
-    pub labels: BTreeMap<String, String>,
+    pub labels: BTreeMap<Untrusted, Untrusted>,
 }
 
 impl Listed for Firewall {
@@ -106,7 +107,11 @@ impl Client<'_> {
         if maybe_there {
             if let Some(found) = self.find_firewall(&new.name)? {
                 // After an unclear answer it may be ours; after a 409 it is someone else's.
-                let ours = ours && found.labels == new.labels;
+                let ours = ours
+                    && found.labels.len() == new.labels.len()
+                    && new.labels.iter().all(|(k, v)| {
+                        found.labels.get(k.as_str()) == Some(&Untrusted::new(v.as_str()))
+                    });
                 return Ok((found, ours));
             }
         }

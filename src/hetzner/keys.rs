@@ -5,12 +5,13 @@ use serde::Deserialize;
 use super::{Client, Listed, decode};
 use crate::error::{Error, Result};
 use crate::http::{Failure, Method};
+use crate::text::Untrusted;
 
 #[derive(Debug, Clone, Deserialize, PartialEq)]
 pub struct SshKey {
     pub id: u64,
-    pub name: String,
-    pub public_key: String,
+    pub name: Untrusted,
+    pub public_key: Untrusted,
 }
 
 impl Listed for SshKey {

@@ -11,14 +11,16 @@ mod catalog;
 mod firewalls;
 mod keys;
 mod servers;
+mod values;
 mod zones;
 
 pub use actions::{Action, ActionError, Poll, Waited, next_poll_delay};
 pub use catalog::{Deprecation, Location, ServerType, TypeLocation, check_type_location};
 pub use firewalls::{Firewall, NewFirewall, Rule, kamal_rules};
 pub use keys::SshKey;
-pub use servers::{
-    Created, FirewallRef, Image, IpBlock, Named, NewServer, Protection, PublicNet, Server,
+pub use servers::{Created, FirewallRef, Image, Named, NewServer, Protection, PublicNet, Server};
+pub use values::{
+    ActionStatus, Architecture, ImageKind, Ipv4Block, Ipv6Block, ServerStatus, ZoneMode,
 };
 pub use zones::{Nameservers, Record, RrSet, Written, Zone};
 

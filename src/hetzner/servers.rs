@@ -2,36 +2,41 @@
 
 use std::collections::BTreeMap;
 
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
 use serde::{Deserialize, Serialize};
 
 use super::actions::Action;
+use super::values::{Architecture, ImageKind, Ipv4Block, Ipv6Block, ServerStatus};
 use super::{Client, Listed, bad_answer, decode, query_escape};
 use crate::error::{Error, Result, ServerFacts};
 use crate::http::{Failure, MAX_TRIES, Method};
+use crate::text::Untrusted;
 
 #[derive(Debug, Clone, Deserialize, PartialEq)]
 pub struct Server {
     pub id: u64,
-    pub name: String,
+    pub name: Untrusted,
     #[serde(default)]
-    pub status: String,
+    pub status: ServerStatus,
+    /// RFC 3339, as the API wrote it.
     #[serde(default)]
-    pub created: String,
+    pub created: Untrusted,
     #[serde(default)]
     pub public_net: PublicNet,
     pub server_type: Option<Named>,
     pub location: Option<Named>,
     pub image: Option<Image>,
     #[serde(default)]
-    pub labels: BTreeMap<String, String>,
+    pub labels: BTreeMap<Untrusted, Untrusted>,
     #[serde(default)]
     pub protection: Protection,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, PartialEq)]
 pub struct PublicNet {
-    pub ipv4: Option<IpBlock>,
-    pub ipv6: Option<IpBlock>,
+    pub ipv4: Option<Ipv4Block>,
+    pub ipv6: Option<Ipv6Block>,
     /// The firewalls on its public interface.
     #[serde(default)]
     pub firewalls: Vec<AppliedFirewall>,
@@ -44,31 +49,25 @@ pub struct AppliedFirewall {
 }
 
 #[derive(Debug, Clone, Deserialize, PartialEq)]
-pub struct IpBlock {
-    pub ip: String,
-}
-
-#[derive(Debug, Clone, Deserialize, PartialEq)]
 pub struct Named {
     pub id: u64,
-    pub name: String,
+    pub name: Untrusted,
 }
 
 #[derive(Debug, Clone, Deserialize, PartialEq)]
 pub struct Image {
     pub id: u64,
     /// Only system images have a name.
-    pub name: Option<String>,
-    pub description: Option<String>,
-    /// `x86` or `arm`.
+    pub name: Option<Untrusted>,
+    pub description: Option<Untrusted>,
     #[serde(default)]
-    pub architecture: String,
+    pub architecture: Architecture,
     /// `system`, `snapshot`, `backup` or `app`.
     #[serde(rename = "type", default)]
-    pub kind: String,
+    pub kind: ImageKind,
     /// When Hetzner deprecated it, if it did.
     #[serde(default)]
-    pub deprecated: Option<String>,
+    pub deprecated: Option<Untrusted>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, PartialEq)]
@@ -78,50 +77,61 @@ pub struct Protection {
 }
 
 impl Server {
-    pub fn ipv4(&self) -> Option<&str> {
-        self.public_net.ipv4.as_ref().map(|b| b.ip.as_str())
+    pub fn ipv4(&self) -> Option<Ipv4Addr> {
+        self.public_net.ipv4.map(|b| b.ip)
     }
 
     /// The server's own IPv6 address: the `::1` address of its /64, as the official CLI
     /// prints it.
-    pub fn ipv6(&self) -> Option<String> {
-        let net = &self.public_net.ipv6.as_ref()?.ip;
-        let prefix = net.split('/').next().unwrap_or(net);
-        let addr: std::net::Ipv6Addr = prefix.parse().ok()?;
-        let mut segments = addr.segments();
-        segments[7] |= 1;
-        Some(std::net::Ipv6Addr::from(segments).to_string())
+    pub fn ipv6(&self) -> Option<Ipv6Addr> {
+        self.public_net.ipv6.map(|b| b.host())
     }
 
     /// Its public addresses: IPv4 first, then IPv6.
-    pub fn addresses(&self) -> Vec<String> {
-        [self.ipv4().map(str::to_string), self.ipv6()]
+    pub fn addresses(&self) -> Vec<IpAddr> {
+        [self.ipv4().map(IpAddr::V4), self.ipv6().map(IpAddr::V6)]
             .into_iter()
             .flatten()
             .collect()
     }
 
     /// The address to reach it on: IPv4, else IPv6.
-    pub fn address(&self) -> Option<String> {
-        self.ipv4().map(str::to_string).or_else(|| self.ipv6())
+    pub fn address(&self) -> Option<IpAddr> {
+        self.addresses().into_iter().next()
     }
 
-    pub fn type_name(&self) -> &str {
-        self.server_type.as_ref().map_or("", |t| t.name.as_str())
-    }
-
-    pub fn location_name(&self) -> &str {
-        self.location.as_ref().map_or("", |l| l.name.as_str())
-    }
-
-    pub fn image_name(&self) -> String {
-        match &self.image {
-            Some(Image { name: Some(n), .. }) => n.clone(),
-            Some(Image { id, .. }) => id.to_string(),
-            None => String::new(),
+    /// Whether `addr` is one of its addresses (an IPv6 address anywhere in its /64 counts).
+    pub fn has_address(&self, addr: IpAddr) -> bool {
+        match addr {
+            IpAddr::V4(a) => self.ipv4() == Some(a),
+            IpAddr::V6(a) => self.public_net.ipv6.is_some_and(|b| b.contains(a)),
         }
     }
+
+    pub fn type_name(&self) -> &Untrusted {
+        self.server_type.as_ref().map_or(&NONE, |t| &t.name)
+    }
+
+    pub fn location_name(&self) -> &Untrusted {
+        self.location.as_ref().map_or(&NONE, |l| &l.name)
+    }
+
+    /// The image's name, else its id.
+    pub fn image_name(&self) -> Untrusted {
+        match &self.image {
+            Some(Image { name: Some(n), .. }) => n.clone(),
+            Some(Image { id, .. }) => Untrusted::new(id.to_string()),
+            None => Untrusted::default(),
+        }
+    }
+
+    /// Whether it carries the label `key=value`.
+    pub fn has_label(&self, key: &str, value: &str) -> bool {
+        self.labels.get(key).is_some_and(|v| v == value)
+    }
 }
+
+static NONE: Untrusted = Untrusted::empty();
 
 /// The body of `POST /servers`.
 #[derive(Debug, Serialize)]
@@ -224,9 +234,13 @@ impl Client<'_> {
         }
         let body = serde_json::to_string(new).map_err(bad_answer)?;
         let mut unclear_before = false;
-        let mut attempt = 1;
+        // Every try of the POST, the HTTP layer's and this loop's, counts (SPEC §7).
+        let mut tries = 0;
         loop {
-            let failure = match self.http.execute(Method::Post, "/servers", Some(&body)) {
+            let sent = self
+                .http
+                .execute_counted(Method::Post, "/servers", Some(&body), &mut tries);
+            let failure = match sent {
                 Ok(text) => match decode::<Answer>(&text) {
                     Ok(a) => {
                         let mut actions = vec![a.action];
@@ -242,33 +256,28 @@ impl Client<'_> {
                 },
                 Err(f) => f,
             };
+            let may_exist = |e: Error| {
+                e.about_server(ServerFacts {
+                    name: Untrusted::new(new.name),
+                    ..ServerFacts::default()
+                })
+            };
             let err = match failure {
+                // A signal while the POST was out: it may have been carried out. Stop
+                // here; the facts say so and how to check.
+                Failure::Unclear(e @ Error::Interrupted { .. }) => return Err(may_exist(e)),
                 Failure::Unclear(e) => e,
                 Failure::Clear(Error::Api(api))
                     if unclear_before && api.code() == "uniqueness_error" =>
                 {
                     Error::Api(api)
                 }
-                // A 5xx whose body is not Hetzner's envelope: nobody said what happened.
-                Failure::Clear(Error::Api(api)) if api.status >= 500 && api.code.is_none() => {
-                    Error::Api(api)
-                }
                 Failure::Clear(e) => return Err(e),
             };
             unclear_before = true;
-            let may_exist = |e: Error| {
-                e.about_server(ServerFacts {
-                    name: new.name.to_string(),
-                    ..ServerFacts::default()
-                })
-            };
             let found = self.find_server(new.name).map_err(may_exist)?;
             if let Some(server) = found {
-                if new
-                    .labels
-                    .iter()
-                    .all(|(k, v)| server.labels.get(k) == Some(v))
-                {
+                if new.labels.iter().all(|(k, v)| server.has_label(k, v)) {
                     // A failure from here on has the facts: the orchestrator adds them.
                     let actions = self.running_actions(server.id).unwrap_or_default();
                     return Ok(Created {
@@ -280,15 +289,14 @@ impl Client<'_> {
                 return Err(Error::Failed(format!(
                     "a server named {} appeared while it was being created, but it is not \
                      the one this run asked for; nothing else was created",
-                    new.name
+                    server.name
                 )));
             }
-            if attempt >= MAX_TRIES {
+            if tries >= MAX_TRIES {
                 return Err(err);
             }
-            let wait = self.http.timing.backoff_for(attempt);
-            attempt += 1;
-            crate::process::signals::sleep(wait)?;
+            let wait = self.http.timing.backoff_for(tries);
+            crate::process::signals::sleep(wait).map_err(may_exist)?;
         }
     }
 
@@ -321,8 +329,16 @@ mod tests {
         let s = server(
             r#"{"id":1,"name":"a","public_net":{"ipv4":null,"ipv6":{"ip":"2001:db8:1::/64"}},"server_type":null,"location":null,"image":null}"#,
         );
-        assert_eq!(s.ipv6().as_deref(), Some("2001:db8:1::1"));
-        assert_eq!(s.address().as_deref(), Some("2001:db8:1::1"));
+        assert_eq!(
+            s.ipv6().map(|a| a.to_string()).as_deref(),
+            Some("2001:db8:1::1")
+        );
+        assert_eq!(
+            s.address().map(|a| a.to_string()).as_deref(),
+            Some("2001:db8:1::1")
+        );
         assert_eq!(s.ipv4(), None);
+        assert!(s.has_address("2001:db8:1::42".parse().unwrap()));
+        assert!(!s.has_address("2001:db8:2::1".parse().unwrap()));
     }
 }

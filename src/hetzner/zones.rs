@@ -8,18 +8,20 @@
 
 use serde::Deserialize;
 
+use super::values::ZoneMode;
 use super::{Action, Client, Listed, decode, query_escape};
 use crate::error::{Error, Result};
 use crate::http::{Failure, Method};
+use crate::text::Untrusted;
 
 /// A zone of the project.
 #[derive(Debug, Clone, Deserialize, PartialEq)]
 pub struct Zone {
     pub id: u64,
     /// Lower case, no trailing dot (`example.com`).
-    pub name: String,
+    pub name: Untrusted,
     /// `primary` (records editable through the API) or `secondary`.
-    pub mode: String,
+    pub mode: ZoneMode,
     #[serde(default)]
     pub authoritative_nameservers: Option<Nameservers>,
 }
@@ -27,10 +29,10 @@ pub struct Zone {
 #[derive(Debug, Clone, Deserialize, PartialEq)]
 pub struct Nameservers {
     #[serde(default)]
-    pub assigned: Vec<String>,
+    pub assigned: Vec<Untrusted>,
     /// `valid`, `partially-valid`, `invalid`, `lame`, `unregistered`, `unknown`.
     #[serde(default)]
-    pub delegation_status: Option<String>,
+    pub delegation_status: Option<Untrusted>,
 }
 
 impl Listed for Zone {
@@ -43,11 +45,11 @@ impl Listed for Zone {
 #[derive(Debug, Clone, Deserialize, PartialEq)]
 pub struct RrSet {
     /// `name/type` (`www/A`, `@/AAAA`).
-    pub id: String,
+    pub id: Untrusted,
     /// Relative to the zone (`www`, `@`).
-    pub name: String,
+    pub name: Untrusted,
     #[serde(rename = "type")]
-    pub kind: String,
+    pub kind: Untrusted,
     #[serde(default)]
     pub records: Vec<Record>,
     /// `None`: the zone's default TTL applies.
@@ -56,7 +58,7 @@ pub struct RrSet {
 
 #[derive(Debug, Clone, Deserialize, PartialEq)]
 pub struct Record {
-    pub value: String,
+    pub value: Untrusted,
 }
 
 /// A listing repeating an item is noticed by its id; a set's id is text, so its hash.
@@ -70,8 +72,9 @@ impl Listed for RrSet {
 }
 
 impl RrSet {
+    /// The records' values as they came (compare with them; show them escaped).
     pub fn values(&self) -> Vec<&str> {
-        self.records.iter().map(|r| r.value.as_str()).collect()
+        self.records.iter().map(|r| r.value.raw()).collect()
     }
 }
 
@@ -237,14 +240,14 @@ mod tests {
                 "registrar": "other", "status": "ok", "created": "2026-01-01T00:00:00Z"}"#,
         )
         .unwrap();
-        assert_eq!((zone.id, zone.mode.as_str()), (42, "primary"));
+        assert_eq!((zone.id, zone.mode), (42, ZoneMode::Primary));
         let set: RrSet = serde_json::from_str(
             r#"{"id": "www/A", "name": "www", "type": "A", "ttl": null, "zone": 42,
                 "labels": {}, "protection": {"change": false},
                 "records": [{"value": "198.51.100.1", "comment": "web"}]}"#,
         )
         .unwrap();
-        assert_eq!((set.kind.as_str(), set.ttl), ("A", None));
+        assert_eq!((set.kind.raw(), set.ttl), ("A", None));
         assert_eq!(set.values(), ["198.51.100.1"]);
     }
 }

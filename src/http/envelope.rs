@@ -1,6 +1,7 @@
 //! Hetzner's error envelope, decoded for messages.
 
 use crate::error::ApiError;
+use crate::text::Untrusted;
 
 /// Hetzner's envelope `{"error": {"code", "message", "details"}}`, or the status and the
 /// start of a body that is not JSON.
@@ -11,19 +12,34 @@ pub fn decode_error(status: u16, body: &str) -> ApiError {
     }
     #[derive(serde::Deserialize)]
     struct Inner {
-        code: Option<String>,
-        message: Option<String>,
-        details: Option<serde_json::Value>,
+        code: Option<Untrusted>,
+        message: Option<Untrusted>,
+        #[serde(default)]
+        details: Option<Details>,
+    }
+    #[derive(serde::Deserialize, Default)]
+    struct Details {
+        #[serde(default)]
+        fields: Vec<Field>,
+    }
+    #[derive(serde::Deserialize)]
+    struct Field {
+        name: String,
+        #[serde(default)]
+        messages: Vec<String>,
     }
     if let Ok(env) = serde_json::from_str::<Envelope>(body) {
         let fields = env
             .error
             .details
-            .as_ref()
-            .and_then(|d| d.get("fields"))
-            .and_then(|f| f.as_array())
-            .map(|fields| fields.iter().filter_map(field_message).collect())
-            .unwrap_or_default();
+            .unwrap_or_default()
+            .fields
+            .into_iter()
+            .map(|f| match f.messages.is_empty() {
+                true => Untrusted::new(f.name),
+                false => Untrusted::new(format!("{}: {}", f.name, f.messages.join(", "))),
+            })
+            .collect();
         return ApiError {
             status,
             code: env.error.code,
@@ -35,22 +51,8 @@ pub fn decode_error(status: u16, body: &str) -> ApiError {
     ApiError {
         status,
         code: None,
-        message: start.split_whitespace().collect::<Vec<_>>().join(" "),
+        message: Untrusted::new(start.split_whitespace().collect::<Vec<_>>().join(" ")),
         fields: Vec::new(),
-    }
-}
-
-fn field_message(f: &serde_json::Value) -> Option<String> {
-    let name = f.get("name")?.as_str()?;
-    let messages: Vec<&str> = f
-        .get("messages")
-        .and_then(|m| m.as_array())
-        .map(|m| m.iter().filter_map(|s| s.as_str()).collect())
-        .unwrap_or_default();
-    if messages.is_empty() {
-        Some(name.to_string())
-    } else {
-        Some(format!("{name}: {}", messages.join(", ")))
     }
 }
 

@@ -153,6 +153,7 @@ fn exercise(text: &str) {
         }
     }
     let _ = host_lines(text, &[]);
+    let _ = super::ssh::read(text);
 }
 
 #[test]

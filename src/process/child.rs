@@ -115,7 +115,7 @@ pub fn run(
             group.end(&mut child);
             return Err(Error::Interrupted {
                 signal,
-                detail: None,
+                kept: Vec::new(),
             });
         }
         if Instant::now() >= deadline {

@@ -56,6 +56,13 @@ impl Timing {
 }
 
 /// Whether pegasus may connect to `ip` at all: public unicast or loopback.
+///
+/// "Public" follows the IANA special-purpose address registries as the standard
+/// library's (unstable) `Ipv4Addr::is_global` / `Ipv6Addr::is_global` encode them, made
+/// stricter where a server can never be: multicast and broadcast, the deprecated 6to4
+/// relay anycast 192.88.99.0/24, and for IPv6 only global unicast 2000::/3 without the
+/// IETF protocol assignments 2001::/23 (Teredo, benchmarking, ORCHID, anycast services),
+/// 6to4 2002::/16 and the documentation ranges 2001:db8::/32 and 3fff::/20.
 pub fn may_connect(ip: IpAddr) -> bool {
     match ip {
         IpAddr::V4(v4) => v4.is_loopback() || public_v4(v4),
@@ -68,26 +75,27 @@ pub fn may_connect(ip: IpAddr) -> bool {
 
 fn public_v4(ip: Ipv4Addr) -> bool {
     let o = ip.octets();
-    let special = ip.is_unspecified()
-        || ip.is_private()
-        || ip.is_link_local()
-        || ip.is_documentation()
-        || ip.is_multicast()
-        || ip.is_broadcast()
-        || o[0] == 0 // "this network"
+    let special = o[0] == 0 // "this network", 0.0.0.0/8
+        || ip.is_private() // 10/8, 172.16/12, 192.168/16
         || (o[0] == 100 && (o[1] & 0xc0) == 64) // shared address space, 100.64.0.0/10
-        || (o[0] == 192 && o[1] == 0 && o[2] == 0) // IETF protocol assignments
+        || ip.is_loopback()
+        || ip.is_link_local() // 169.254/16
+        || (o[0] == 192 && o[1] == 0 && o[2] == 0) // IETF protocol assignments, 192.0.0.0/24
+        || ip.is_documentation() // 192.0.2/24, 198.51.100/24, 203.0.113/24
+        || (o[0] == 192 && o[1] == 88 && o[2] == 99) // 6to4 relay anycast (deprecated)
         || (o[0] == 198 && (o[1] & 0xfe) == 18) // benchmarking, 198.18.0.0/15
-        || o[0] >= 240; // reserved
-    !special && !ip.is_loopback()
+        || ip.is_multicast() // 224/4
+        || o[0] >= 240; // reserved 240/4, and the broadcast address
+    !special
 }
 
 fn public_v6(ip: Ipv6Addr) -> bool {
     let s = ip.segments();
     let global_unicast = (s[0] & 0xe000) == 0x2000; // 2000::/3
+    let ietf = s[0] == 0x2001 && s[1] < 0x0200; // 2001::/23
+    let six_to_four = s[0] == 0x2002; // 2002::/16
     let documentation = (s[0] == 0x2001 && s[1] == 0x0db8) || (s[0] & 0xfff0) == 0x3ff0;
-    let benchmarking = s[0] == 0x2001 && s[1] == 0x0002 && s[2] == 0;
-    global_unicast && !documentation && !benchmarking
+    global_unicast && !ietf && !six_to_four && !documentation
 }
 
 /// How the wait ended.
@@ -124,7 +132,9 @@ pub fn wait(
         if left.is_zero() {
             return Ok(Outcome::TimedOut(last));
         }
-        match probe(addr, timing.connect.min(left), timing.read.min(left)) {
+        let (connect, read) = (timing.connect.min(left), timing.read.min(left));
+        // On a worker thread: a signal ends the wait at once, even mid-connect.
+        match crate::process::wait::interruptible(move || probe(addr, connect, read))? {
             Ok(()) => return Ok(Outcome::Ready),
             // Something other than SSH answered: that stays the reason shown, even if a
             // later try is cut short by the limit.
@@ -231,6 +241,8 @@ mod tests {
         for ok in [
             "8.8.8.8",
             "95.216.1.2",
+            "2001:200::1",
+            "2a01:4f8::1",
             "127.0.0.1",
             "127.0.0.9",
             "::1",
@@ -261,6 +273,15 @@ mod tests {
             "::",
             "::ffff:10.0.0.1",
             "100::1",
+            // Issue 18: the ranges the first tables missed.
+            "2001::1",
+            "2001:0:4136:e378::1",
+            "2001:1ff::1",
+            "2002:c000:204::1",
+            "192.88.99.1",
+            "192.0.0.9",
+            "64:ff9b::808:808",
+            "5f00::1",
         ] {
             assert!(!may_connect(ip(skip)), "{skip}");
         }
@@ -323,14 +344,32 @@ mod tests {
 
     #[test]
     fn refused_times_out_within_the_limit() {
-        // A port that was free a moment ago: nothing listens there.
-        let addr = TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap();
-        let start = Instant::now();
+        // A port held by a socket that is bound but not listening: connections are
+        // refused, and no other process can take the port while the test runs.
+        // SAFETY: plain socket calls on a zeroed sockaddr_in; the fd is closed below.
+        let (fd, port) = unsafe {
+            let fd = libc::socket(libc::AF_INET, libc::SOCK_STREAM, 0);
+            assert!(fd >= 0);
+            let mut sa: libc::sockaddr_in = std::mem::zeroed();
+            sa.sin_family = libc::AF_INET as libc::sa_family_t;
+            sa.sin_addr.s_addr = u32::from(Ipv4Addr::LOCALHOST).to_be();
+            let len = std::mem::size_of::<libc::sockaddr_in>() as libc::socklen_t;
+            assert_eq!(libc::bind(fd, (&raw const sa).cast(), len), 0);
+            let mut got: libc::sockaddr_in = std::mem::zeroed();
+            let mut got_len = len;
+            assert_eq!(
+                libc::getsockname(fd, (&raw mut got).cast(), &mut got_len),
+                0
+            );
+            (fd, u16::from_be(got.sin_port))
+        };
+        let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
         let out = wait(addr, timing(200), &nap).unwrap();
-        assert!(matches!(out, Outcome::TimedOut(_)), "{out:?}");
-        assert!(start.elapsed() < Duration::from_millis(1500));
+        match out {
+            Outcome::TimedOut(why) => assert_eq!(why, "the connection was refused"),
+            other => panic!("{other:?}"),
+        }
+        // SAFETY: the fd opened above.
+        unsafe { libc::close(fd) };
     }
 }

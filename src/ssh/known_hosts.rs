@@ -14,6 +14,8 @@ use std::net::IpAddr;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
+use crate::fsutil::Replaced;
+
 use ring::hmac;
 
 /// The names ssh looks a host up by: `ip` for port 22, `[ip]:port` for another port.
@@ -123,19 +125,30 @@ fn canonical(pattern: &str) -> String {
 /// Remove the entries for `forms` from the file at `path`. A missing file is fine (nothing
 /// removed). When something is removed, the old file is kept as `<path>.old` and the new
 /// one written atomically with the old file's mode.
+///
+/// The file is compared with what was read just before it is replaced: when another
+/// program (an `ssh` that just connected) changed it meanwhile, it is read and edited
+/// again, once; a second change leaves it as it is (an error), never losing a line.
 pub fn remove(path: &Path, forms: &[String]) -> io::Result<Removed> {
-    let text = match fs::read(path) {
+    let mut text = match fs::read(path) {
         Ok(t) => t,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Removed::default()),
         Err(e) => return Err(e),
     };
-    let Some((new, removed)) = remove_from_text(&text, forms) else {
-        return Ok(Removed::default());
-    };
-    let mode = fs::metadata(path)?.permissions().mode() & 0o7777;
-    crate::fsutil::write_atomic(&backup_path(path), &text, Some(mode))?;
-    crate::fsutil::write_atomic(path, &new, None)?;
-    Ok(removed)
+    for _ in 0..2 {
+        let Some((new, removed)) = remove_from_text(&text, forms) else {
+            return Ok(Removed::default());
+        };
+        let mode = fs::metadata(path)?.permissions().mode() & 0o7777;
+        crate::fsutil::write_atomic(&backup_path(path), &text, Some(mode))?;
+        match crate::fsutil::replace_if_unchanged(path, &text, &new, None)? {
+            Replaced::Done => return Ok(removed),
+            Replaced::Changed(now) => text = now,
+        }
+    }
+    Err(io::Error::other(
+        "the file changed twice while pegasus was editing it; it was left as it is",
+    ))
 }
 
 /// `home/.ssh/known_hosts`, made when missing before the first `ssh` (SPEC §4 step 11):

@@ -44,6 +44,10 @@ impl Untrusted {
         Untrusted(text.into())
     }
 
+    pub const fn empty() -> Untrusted {
+        Untrusted(String::new())
+    }
+
     /// The text as it came: for comparisons, JSON and requests, never for human output.
     pub fn raw(&self) -> &str {
         &self.0
@@ -70,6 +74,14 @@ impl std::fmt::Debug for Untrusted {
     }
 }
 
+/// So a map keyed by `Untrusted` (labels) can be searched with a `&str`; the order,
+/// equality and hash are `String`'s, as `Borrow` requires.
+impl std::borrow::Borrow<str> for Untrusted {
+    fn borrow(&self) -> &str {
+        &self.0
+    }
+}
+
 impl PartialEq<str> for Untrusted {
     fn eq(&self, other: &str) -> bool {
         self.0 == other
@@ -79,6 +91,12 @@ impl PartialEq<str> for Untrusted {
 impl PartialEq<&str> for Untrusted {
     fn eq(&self, other: &&str) -> bool {
         self.0 == *other
+    }
+}
+
+impl PartialEq<String> for Untrusted {
+    fn eq(&self, other: &String) -> bool {
+        &self.0 == other
     }
 }
 

@@ -43,7 +43,11 @@ pub struct Project {
 }
 
 pub struct Run {
+    /// The exit code as a shell reports it: 128 + the signal for a death by a signal.
     pub code: i32,
+    /// The signal that ended the process, if one did (SPEC §8: an interrupted run ends
+    /// by the signal itself).
+    pub signal: Option<i32>,
     pub stdout: String,
     pub stderr: String,
 }
@@ -159,9 +163,20 @@ pub fn run_command(mut cmd: Command, stdin: &str) -> Run {
     drop(input);
     let out = child.wait_with_output().unwrap();
     Run {
-        code: out.status.code().unwrap_or(-1),
+        code: shell_code(&out.status),
+        signal: std::os::unix::process::ExitStatusExt::signal(&out.status),
         stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
         stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+/// The exit status as `$?` shows it: the code, or 128 + the signal that ended it.
+pub fn shell_code(status: &std::process::ExitStatus) -> i32 {
+    use std::os::unix::process::ExitStatusExt;
+    match (status.code(), status.signal()) {
+        (Some(code), _) => code,
+        (None, Some(sig)) => 128 + sig,
+        (None, None) => -1,
     }
 }
 

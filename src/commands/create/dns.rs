@@ -12,9 +12,10 @@ use serde::Serialize;
 use crate::cli::CreateArgs;
 use crate::deploy_file::{self, Located, Report};
 use crate::error::{Error, Result};
-use crate::hetzner::{Client, RrSet, Server, Waited, Written, Zone};
+use crate::hetzner::{Client, RrSet, Server, Waited, Written, Zone, ZoneMode};
 use crate::kamal::proxy::{self, ProxyHosts};
 use crate::kamal::{Mode, WebHosts};
+use crate::text::Untrusted;
 use crate::ui::{Ui, escape};
 
 /// TTL of a record set pegasus makes (an existing set keeps its own).
@@ -44,14 +45,14 @@ pub struct Target {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct RecordOut {
     pub name: String,
-    pub zone: String,
+    pub zone: Untrusted,
     #[serde(rename = "type")]
     pub kind: &'static str,
     pub value: String,
     pub status: Status,
-    /// Other addresses the set still holds (append mode), for the human output.
+    /// Other values the set still holds (append mode), for the human output.
     #[serde(skip)]
-    pub others: Vec<String>,
+    pub others: Vec<Untrusted>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -170,7 +171,7 @@ pub fn preflight(client: &Client, plan: &Plan) -> Result<Vec<Target>> {
         }
     }
     if !missing.is_empty() {
-        let names: Vec<String> = zones.iter().map(|z| escape(&z.name).into_owned()).collect();
+        let names: Vec<String> = zones.iter().map(|z| z.name.to_string()).collect();
         let have = if names.is_empty() {
             "the project has no DNS zones".to_string()
         } else {
@@ -181,12 +182,10 @@ pub fn preflight(client: &Client, plan: &Plan) -> Result<Vec<Target>> {
             missing.join(", ")
         )));
     }
-    if let Some(t) = targets.iter().find(|t| t.zone.mode != "primary") {
+    if let Some(t) = targets.iter().find(|t| t.zone.mode != ZoneMode::Primary) {
         return Err(Error::Failed(format!(
             "zone {} is a {} zone: its records come from its primary name servers, so pegasus cannot set {} there; set the records at the primary, or drop --dns",
-            escape(&t.zone.name),
-            escape(&t.zone.mode),
-            t.name
+            t.zone.name, t.zone.mode, t.name
         )));
     }
     Ok(targets)
@@ -227,7 +226,7 @@ fn find_zone<'z>(zones: &'z [Zone], name: &str) -> Option<(&'z Zone, String)> {
     zones
         .iter()
         .filter_map(|z| {
-            let zone = z.name.trim_end_matches('.').to_ascii_lowercase();
+            let zone = z.name.raw().trim_end_matches('.').to_ascii_lowercase();
             if name == zone {
                 return Some((z, "@".to_string(), zone.len()));
             }
@@ -242,19 +241,18 @@ fn find_zone<'z>(zones: &'z [Zone], name: &str) -> Option<(&'z Zone, String)> {
 /// but will not resolve.
 fn delegation_warning(zone: &Zone) -> Option<String> {
     let ns = zone.authoritative_nameservers.as_ref()?;
-    let status = ns.delegation_status.as_deref()?;
-    if !matches!(status, "invalid" | "lame" | "unregistered") {
+    let status = ns.delegation_status.as_ref()?;
+    if !matches!(status.raw(), "invalid" | "lame" | "unregistered") {
         return None;
     }
     let servers: Vec<String> = ns
         .assigned
         .iter()
-        .map(|s| escape(s.trim_end_matches('.')).into_owned())
+        .map(|s| escape(s.raw().trim_end_matches('.')).into_owned())
         .collect();
     Some(format!(
-        "zone {} is not delegated to Hetzner (delegation: {}); its records will not resolve until the domain's name servers are {}",
-        escape(&zone.name),
-        escape(status),
+        "zone {} is not delegated to Hetzner (delegation: {status}); its records will not resolve until the domain's name servers are {}",
+        zone.name,
         if servers.is_empty() {
             "Hetzner's".to_string()
         } else {
@@ -291,7 +289,7 @@ pub fn apply(
         wanted.push(("A", v4.to_string()));
     }
     if let Some(v6) = server.ipv6() {
-        wanted.push(("AAAA", v6));
+        wanted.push(("AAAA", v6.to_string()));
     }
     let kinds: Vec<&str> = wanted.iter().map(|(k, _)| *k).collect();
     let mut read = Vec::new();
@@ -304,8 +302,8 @@ pub fn apply(
                 "{} is a CNAME (to {}) in zone {}, so it cannot also have A/AAAA records; pegasus leaves it alone: remove it or point its target at {}, then run `kamal setup`",
                 t.name,
                 escape(&cname.values().join(", ")),
-                escape(&t.zone.name),
-                server.address().unwrap_or_default()
+                t.zone.name,
+                server.address().map(|a| a.to_string()).unwrap_or_default()
             )));
         }
         read.push((t, sets));
@@ -321,7 +319,7 @@ pub fn apply(
                     .values()
                     .into_iter()
                     .filter(|v| v != value)
-                    .map(str::to_string)
+                    .map(Untrusted::from)
                     .collect(),
                 _ => Vec::new(),
             };
@@ -375,7 +373,8 @@ fn write_set(
 
 fn wait(client: &Client, ids: &[u64], ui: &Ui) -> Result<()> {
     let title = "DNS";
-    let mut progress = |step: &str, pct: Option<u32>| ui.progress(title, step_words(step), pct);
+    let mut progress =
+        |step: &Untrusted, pct: Option<u32>| ui.progress(title, &step_words(step), pct);
     match client.wait_for_actions(ids, &mut progress)? {
         Waited::Done => {
             ui.progress_done(title, "records set");
@@ -397,12 +396,12 @@ fn wait(client: &Client, ids: &[u64], ui: &Ui) -> Result<()> {
     }
 }
 
-fn step_words(step: &str) -> &str {
-    match step {
-        "create_rrset" => "creating a record set",
-        "set_rrset_records" => "setting records",
-        "add_rrset_records" => "adding records",
-        other => other,
+fn step_words(step: &Untrusted) -> String {
+    match step.raw() {
+        "create_rrset" => "creating a record set".into(),
+        "set_rrset_records" => "setting records".into(),
+        "add_rrset_records" => "adding records".into(),
+        _ => step.to_string(),
     }
 }
 
@@ -423,8 +422,7 @@ pub fn human_lines(plan: &Plan, records: &[RecordOut], server: &Server) -> Vec<S
                 }
                 .to_string();
                 if !r.others.is_empty() {
-                    let others: Vec<String> =
-                        r.others.iter().map(|o| escape(o).into_owned()).collect();
+                    let others: Vec<String> = r.others.iter().map(ToString::to_string).collect();
                     status.push_str(&format!(" (also {}; kept)", others.join(", ")));
                 }
                 [r.name.clone(), r.kind.to_string(), r.value.clone(), status]
@@ -438,7 +436,7 @@ pub fn human_lines(plan: &Plan, records: &[RecordOut], server: &Server) -> Vec<S
                 rows.push([name.clone(), "A".into(), v4.to_string(), String::new()]);
             }
             if let Some(v6) = server.ipv6() {
-                rows.push([name.clone(), "AAAA".into(), v6, String::new()]);
+                rows.push([name.clone(), "AAAA".into(), v6.to_string(), String::new()]);
             }
         }
         if !rows.is_empty() {
@@ -453,7 +451,7 @@ pub fn human_lines(plan: &Plan, records: &[RecordOut], server: &Server) -> Vec<S
             );
         }
     }
-    let address = server.address().unwrap_or_default();
+    let address = server.address().map(|a| a.to_string()).unwrap_or_default();
     // With --dns these were warnings after the preflight.
     let unusable = if plan.dns {
         &[][..]
@@ -502,7 +500,7 @@ mod tests {
         Zone {
             id,
             name: name.into(),
-            mode: "primary".into(),
+            mode: ZoneMode::Primary,
             authoritative_nameservers: None,
         }
     }

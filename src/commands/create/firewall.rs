@@ -9,6 +9,7 @@ use serde::Serialize;
 use crate::cli::{FirewallChoice, MANAGED_BY};
 use crate::error::{Error, Result};
 use crate::hetzner::{Client, Firewall, FirewallRef, NewFirewall, Server, kamal_rules};
+use crate::text::Untrusted;
 use crate::ui::{Ui, escape};
 
 /// The name of the default firewall: `pegasus-kamal`, or `pegasus-kamal-<port>` for an SSH
@@ -35,7 +36,7 @@ pub enum Plan {
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct FirewallOut {
     pub id: u64,
-    pub name: String,
+    pub name: Untrusted,
     pub created: bool,
 }
 
@@ -50,7 +51,7 @@ pub fn preflight(client: &Client, choice: &FirewallChoice, ssh_port: u16) -> Res
                 let names: Vec<String> = client
                     .list_firewalls()?
                     .into_iter()
-                    .map(|f| escape(&f.name).into_owned())
+                    .map(|f| f.name.to_string())
                     .collect();
                 let have = if names.is_empty() {
                     "this project has no firewalls".to_string()
@@ -80,11 +81,7 @@ pub fn ensure(client: &Client, plan: &Plan, ui: &Ui) -> Result<Option<FirewallOu
     let (firewall, created) = match plan {
         Plan::None => return Ok(None),
         Plan::Use(f) => {
-            ui.note(&format!(
-                "Using firewall '{}' (id {})",
-                escape(&f.name),
-                f.id
-            ));
+            ui.note(&format!("Using firewall '{}' (id {})", f.name, f.id));
             (f.clone(), false)
         }
         Plan::Make { name, ssh_port } => {
@@ -94,7 +91,14 @@ pub fn ensure(client: &Client, plan: &Plan, ui: &Ui) -> Result<Option<FirewallOu
                 labels,
                 rules: kamal_rules(*ssh_port),
             };
-            let (f, created) = client.create_firewall(&new)?;
+            // Interrupted once the POST is out: the firewall counts as made.
+            let (f, created) = client.create_firewall(&new).map_err(|e| match e {
+                Error::Interrupted { signal, .. } => Error::Interrupted {
+                    signal,
+                    kept: vec![format!("firewall {name}")],
+                },
+                e => e,
+            })?;
             if created {
                 ui.note(&format!(
                     "Made firewall '{name}' (id {}): inbound SSH ({ssh_port}), 80, 443 and ICMP",
@@ -118,8 +122,8 @@ pub fn ensure(client: &Client, plan: &Plan, ui: &Ui) -> Result<Option<FirewallOu
 
 /// A picked-up server (no firewall change): the firewall the preflight found, when it is
 /// on the server; otherwise none is reported.
-pub fn attached(server: &Server, plan: Option<&Plan>) -> Option<FirewallOut> {
-    let Some(Plan::Use(f)) = plan else {
+pub fn attached(server: &Server, plan: &Plan) -> Option<FirewallOut> {
+    let Plan::Use(f) = plan else {
         return None;
     };
     let on = server.public_net.firewalls.iter().any(|a| a.id == f.id);

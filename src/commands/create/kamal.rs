@@ -2,6 +2,8 @@
 //! before any API call), the project's server list when the mode depends on it (step 6),
 //! and step 10 (the edit, and in `--json` mode the stderr line saying the file changed).
 
+use std::net::IpAddr;
+
 use crate::cli::CreateArgs;
 use crate::deploy_file::{self, Plan, Report};
 use crate::error::Result;
@@ -31,18 +33,30 @@ pub fn project_servers(client: &Client, plan: &Plan) -> Result<Vec<ProjectServer
         .list_servers()?
         .into_iter()
         .map(|s| ProjectServer {
-            addresses: [s.ipv4().map(str::to_owned), s.public_net.ipv6.map(|b| b.ip)]
-                .into_iter()
-                .flatten()
-                .collect(),
-            name: s.name,
+            addresses: [
+                s.ipv4().map(|a| a.to_string()),
+                s.public_net
+                    .ipv6
+                    .map(|b| format!("{}/{}", b.network, b.prefix)),
+            ]
+            .into_iter()
+            .flatten()
+            .collect(),
+            // Shown in messages: the escaped form.
+            name: s.name.to_string(),
         })
         .collect())
 }
 
 /// Step 10: edit the file; in `--json` mode say on stderr that it changed.
-pub fn apply(plan: &Plan, address: &str, project: &[ProjectServer], json: bool, ui: &Ui) -> Report {
-    let report = deploy_file::apply(plan, address, project);
+pub fn apply(
+    plan: &Plan,
+    address: IpAddr,
+    project: &[ProjectServer],
+    json: bool,
+    ui: &Ui,
+) -> Report {
+    let report = deploy_file::apply(plan, &address.to_string(), project);
     if json {
         for line in deploy_file::stderr_lines(&report) {
             ui.note(&line);

@@ -166,8 +166,8 @@ fn choose(
     for (i, k) in keys.iter().enumerate() {
         let comment = k.comment.as_deref().map(escape).unwrap_or_default();
         let mark = on_hetzner
-            .and_then(|hk| hk.iter().find(|h| k.matches(&h.public_key)))
-            .map(|h| format!("  (on Hetzner as '{}')", escape(&h.name)))
+            .and_then(|hk| hk.iter().find(|h| k.matches(h.public_key.raw())))
+            .map(|h| format!("  (on Hetzner as '{}')", h.name))
             .unwrap_or_default();
         list.push_str(&format!(
             "\n  {}) {}  {} {comment}{mark}",
@@ -218,20 +218,26 @@ pub fn find_or_upload(
     keys: &[SshKey],
     ui: &Ui,
 ) -> Result<(SshKey, bool)> {
-    if let Some(found) = keys.iter().find(|k| key.matches(&k.public_key)) {
-        ui.note(&format!(
-            "The key is on Hetzner as '{}'",
-            escape(&found.name)
-        ));
+    if let Some(found) = keys.iter().find(|k| key.matches(k.public_key.raw())) {
+        ui.note(&format!("The key is on Hetzner as '{}'", found.name));
         return Ok((found.clone(), false));
     }
-    let taken: Vec<&str> = keys.iter().map(|k| k.name.as_str()).collect();
+    let taken: Vec<&str> = keys.iter().map(|k| k.name.raw()).collect();
     let name = ssh_keys::free_name(&key.stem(), &taken);
     ui.note(&format!(
         "Uploading the key to Hetzner as '{}'",
         escape(&name)
     ));
-    let same = |k: &SshKey| key.matches(&k.public_key);
+    let same = |k: &SshKey| key.matches(k.public_key.raw());
     // `false` when Hetzner said the key exists and someone else's upload is reused.
-    client.create_ssh_key(&name, &key.line(), &same)
+    // Interrupted once the POST is out: the key counts as made (SPEC §4 step 7).
+    client
+        .create_ssh_key(&name, &key.line(), &same)
+        .map_err(|e| match e {
+            Error::Interrupted { signal, .. } => Error::Interrupted {
+                signal,
+                kept: vec![format!("SSH key {}", escape(&name))],
+            },
+            other => other,
+        })
 }

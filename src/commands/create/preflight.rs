@@ -4,9 +4,15 @@
 
 use std::thread::ScopedJoinHandle;
 
+use super::plan::Local;
+use super::{dns, firewall, kamal};
 use crate::cli::{CreateArgs, MANAGED_BY};
 use crate::error::{Error, Result};
-use crate::hetzner::{self, Client, Image, Server, ServerType};
+use crate::hetzner::{
+    self, Architecture, Client, Image, ImageKind, Server, ServerStatus, ServerType,
+};
+use crate::kamal::ProjectServer;
+use crate::text::Untrusted;
 use crate::ui::{Ui, escape};
 
 /// What the preflight found. Steps that need a look before the create add their field
@@ -18,10 +24,43 @@ pub struct Preflight {
     pub existing: Option<Server>,
 }
 
-/// Step 6: the name is free (or names a server pegasus made, which is picked up); the
-/// type exists and can be ordered in the location; the image exists for the type's
+/// What the reads of step 6 found, for [`super::plan::CreatePlan`].
+pub struct Found {
+    pub existing: Option<Server>,
+    pub project: Vec<ProjectServer>,
+    pub firewall: firewall::Plan,
+    pub zones: Vec<dns::Target>,
+}
+
+/// Step 6: every read side by side (scoped threads over the one client): the server
+/// type, image and name ([`check`]), the project's servers when the Kamal mode needs
+/// them, the firewall, and with `--dns` the zones. Nothing has been created or uploaded.
+pub fn run(client: &Client, args: &CreateArgs, local: &Local, ui: &Ui) -> Result<Found> {
+    let (pre, project, firewall, zones) = std::thread::scope(|s| {
+        let project = s.spawn(|| kamal::project_servers(client, &local.kamal));
+        let fw = s.spawn(|| firewall::preflight(client, &args.firewall, local.ssh.port));
+        let zones = s.spawn(|| dns::preflight(client, &local.dns));
+        let pre = check(client, args, local.ssh.non_root_user(), ui);
+        (pre, joined(project), joined(fw), joined(zones))
+    });
+    let existing = pre?.existing;
+    let firewall = match (&existing, firewall) {
+        (_, Ok(plan)) => plan,
+        // A picked-up server keeps its firewalls: a missing `--firewall` is said later.
+        (Some(_), Err(_)) => firewall::Plan::None,
+        (None, Err(e)) => return Err(e),
+    };
+    Ok(Found {
+        existing,
+        project: project?,
+        firewall,
+        zones: zones?,
+    })
+}
+
+/// The name is free (or names a server pegasus made, which is picked up); the type
+/// exists and can be ordered in the location; the image exists for the type's
 /// architecture, and has Kamal's `ssh.user` (`kamal_user`, when it is not `root`).
-/// Nothing has been created or uploaded yet.
 pub fn check(
     client: &Client,
     args: &CreateArgs,
@@ -65,13 +104,13 @@ pub fn joined<T>(handle: ScopedJoinHandle<'_, Result<T>>) -> Result<T> {
 /// not ask for something else.
 fn pick_up(server: Server, args: &CreateArgs) -> Result<Server> {
     let name = &args.name;
-    if server.labels.get(MANAGED_BY.0).map(String::as_str) != Some(MANAGED_BY.1) {
+    if !server.has_label(MANAGED_BY.0, MANAGED_BY.1) {
         return Err(Error::Failed(format!(
             "a server named {name} already exists in this project and pegasus did not make it; \
              choose another name, or remove it with `pegasus server destroy {name}`"
         )));
     }
-    if server.status == "deleting" {
+    if server.status == ServerStatus::Deleting {
         return Err(Error::Failed(format!(
             "server {name} is being deleted; run this again once it is gone (`pegasus server list`)"
         )));
@@ -81,30 +120,31 @@ fn pick_up(server: Server, args: &CreateArgs) -> Result<Server> {
             img.id.to_string() == args.image
                 || img
                     .name
-                    .as_deref()
-                    .is_some_and(|n| n.eq_ignore_ascii_case(&args.image))
+                    .as_ref()
+                    .is_some_and(|n| n.raw().eq_ignore_ascii_case(&args.image))
         }
         None => false,
     };
     let mut differences = Vec::new();
-    if args.explicit.server_type && !server.type_name().eq_ignore_ascii_case(&args.server_type) {
+    let differs = |have: &Untrusted, want: &str| !have.raw().eq_ignore_ascii_case(want);
+    if args.explicit.server_type && differs(server.type_name(), &args.server_type) {
         differences.push(format!(
             "type {} (not {})",
-            escape(server.type_name()),
+            server.type_name(),
             escape(&args.server_type)
         ));
     }
-    if args.explicit.location && !server.location_name().eq_ignore_ascii_case(&args.location) {
+    if args.explicit.location && differs(server.location_name(), &args.location) {
         differences.push(format!(
             "location {} (not {})",
-            escape(server.location_name()),
+            server.location_name(),
             escape(&args.location)
         ));
     }
     if args.explicit.image && !image_matches {
         differences.push(format!(
             "image {} (not {})",
-            escape(&server.image_name()),
+            server.image_name(),
             escape(&args.image)
         ));
     }
@@ -121,14 +161,14 @@ fn pick_up(server: Server, args: &CreateArgs) -> Result<Server> {
 fn check_location(client: &Client, stype: &ServerType, args: &CreateArgs, ui: &Ui) -> Result<()> {
     let now = crate::timefmt::now_unix();
     match hetzner::check_type_location(stype, &args.location, now) {
-        Ok(Some(warning)) => ui.warn(&escape(&warning)),
+        Ok(Some(warning)) => ui.warn(&warning),
         Ok(None) => {}
         Err(msg) => {
             let locations = client.locations()?;
             if !locations.iter().any(|l| l.name == args.location) {
                 let names: Vec<String> = locations
                     .iter()
-                    .map(|l| format!("{} ({})", escape(&l.name), escape(&l.city)))
+                    .map(|l| format!("{} ({})", l.name, l.city))
                     .collect();
                 return Err(Error::Failed(format!(
                     "unknown location '{}'; locations: {}",
@@ -136,7 +176,7 @@ fn check_location(client: &Client, stype: &ServerType, args: &CreateArgs, ui: &U
                     names.join(", ")
                 )));
             }
-            return Err(Error::Failed(escape(&msg).into_owned()));
+            return Err(Error::Failed(msg));
         }
     }
     Ok(())
@@ -148,7 +188,7 @@ fn check_user(image: &Image, user: Option<&str>, args: &CreateArgs) -> Result<()
     let Some(user) = user.filter(|u| *u != "root") else {
         return Ok(());
     };
-    if image.kind != "system" || args.user_data.is_some() {
+    if image.kind != ImageKind::System || args.user_data.is_some() {
         return Ok(());
     }
     Err(Error::Failed(format!(
@@ -169,14 +209,15 @@ fn check_image(
     args: &CreateArgs,
     ui: &Ui,
 ) -> Result<Image> {
-    let arch = stype.architecture.as_str();
-    let fits = |i: &&Image| arch.is_empty() || i.architecture == arch;
+    let arch = &stype.architecture;
+    // A type whose architecture this version does not know takes any image.
+    let fits = |i: &&Image| matches!(arch, Architecture::Other(_)) || i.architecture == *arch;
     if let Some(image) = images.iter().find(fits) {
         if let Some(since) = &image.deprecated {
             ui.warn(&format!(
                 "image {} is deprecated since {}; Hetzner may refuse it or remove it soon",
                 escape(&args.image),
-                escape(crate::timefmt::date_part(since))
+                escape(crate::timefmt::date_part(since.raw()))
             ));
         }
         return Ok(image.clone());
@@ -185,24 +226,23 @@ fn check_image(
         format!("image '{}' does not exist", escape(&args.image))
     } else {
         format!(
-            "image '{}' is not available for {} (the architecture of {})",
+            "image '{}' is not available for {arch} (the architecture of {})",
             escape(&args.image),
-            escape(arch),
-            escape(&stype.name)
+            stype.name
         )
     };
     let mut names: Vec<String> = client
         .system_images(arch)?
         .iter()
-        .filter_map(|i| i.name.as_deref())
-        .map(|n| escape(n).into_owned())
+        .filter_map(|i| i.name.as_ref())
+        .map(ToString::to_string)
         .collect();
     names.sort();
     names.dedup();
     let list = if names.is_empty() {
         String::new()
     } else {
-        format!("; images for {}: {}", escape(arch), names.join(", "))
+        format!("; images for {arch}: {}", names.join(", "))
     };
     Err(Error::Failed(format!("{what}{list} (use -i)")))
 }
@@ -214,7 +254,7 @@ fn orderable_types(client: &Client, location: &str) -> Result<String> {
     let names: Vec<String> = types
         .iter()
         .filter(|t| hetzner::check_type_location(t, location, now).is_ok())
-        .map(|t| escape(&t.name).into_owned())
+        .map(|t| t.name.to_string())
         .collect();
     Ok(if names.is_empty() {
         format!(

@@ -17,6 +17,7 @@ use crate::session::tilde;
 use crate::ssh::banner::{self, Outcome as Banner, Timing};
 use crate::ssh::keys::PublicKey;
 use crate::ssh::login::{self, CloudInit, ConfigFile, Jump, Outcome, Progress};
+use crate::text::Untrusted;
 use crate::ui::{Ui, escape};
 
 /// Where the port came from, for the messages.
@@ -33,7 +34,8 @@ pub struct Access {
     /// Kamal's `ssh.user` (default `root`); `None` when it is ERB or not a user name.
     pub user: Option<String>,
     pub port: u16,
-    pub port_source: PortSource,
+    /// Where the port came from.
+    pub source: PortSource,
     /// Kamal's `ssh.keys`, with `~` and relative paths resolved (SPEC §4 step 2).
     pub keys: Vec<PathBuf>,
     pub keys_only: bool,
@@ -61,25 +63,22 @@ impl Access {
 
     /// `ssh [-p PORT] [-J USER@JUMP] [-i KEY] USER@ADDRESS`, the summary's command
     /// (SPEC §4 step 13); every failure hint uses the same.
-    pub fn command(&self, address: &str) -> String {
+    pub fn command(&self, address: IpAddr) -> String {
         let key = self
             .keys
             .first()
             .map(|k| shell_path(k, self.home.as_deref()));
-        match address.parse::<IpAddr>() {
-            Ok(ip) => login::command_hint(
-                self.user_name(),
-                ip,
-                self.port,
-                self.jump.as_ref(),
-                key.as_deref(),
-            ),
-            Err(_) => format!("ssh {}@{}", self.user_name(), escape(address)),
-        }
+        login::command_hint(
+            self.user_name(),
+            address,
+            self.port,
+            self.jump.as_ref(),
+            key.as_deref(),
+        )
     }
 
     /// "Run `kamal setup` once `CMD` works" or, without a Kamal config, "Check with `CMD`".
-    fn next(&self, address: &str, what: &str) -> String {
+    fn next(&self, address: IpAddr, what: &str) -> String {
         let cmd = self.command(address);
         if self.kamal_used {
             format!("Run `kamal setup` once `{cmd}` {what}")
@@ -109,7 +108,7 @@ pub fn access(args: &CreateArgs, kamal: &KamalPlan, home: Option<&Path>, ui: &Ui
     let mut a = Access {
         user: Some("root".into()),
         port: 22,
-        port_source: PortSource::Default,
+        source: PortSource::Default,
         keys: Vec::new(),
         keys_only: false,
         config: ConfigFile::Default,
@@ -132,7 +131,7 @@ pub fn access(args: &CreateArgs, kamal: &KamalPlan, home: Option<&Path>, ui: &Ui
     apply_section(&mut a, &section, &file, home, &base, ui);
     if let Some(p) = args.ssh_port {
         a.port = p;
-        a.port_source = PortSource::Flag;
+        a.source = PortSource::Flag;
     }
     a
 }
@@ -217,7 +216,7 @@ fn apply_section(
     match &s.port {
         Setting::Value(p) => {
             a.port = *p;
-            a.port_source = PortSource::Kamal;
+            a.source = PortSource::Kamal;
         }
         other => {
             if let Some((line, text, why)) = other.problem() {
@@ -367,14 +366,14 @@ impl LoginOut {
 
 /// What to name when SSH does not answer.
 pub struct Suspects<'a> {
-    pub firewall: Option<&'a str>,
+    pub firewall: Option<&'a Untrusted>,
     pub user_data: Option<&'a Path>,
 }
 
 /// The server step 11 waits for.
 pub struct Target<'a> {
-    pub name: &'a str,
-    pub address: &'a str,
+    pub name: &'a Untrusted,
+    pub address: IpAddr,
     /// The key the server was given (its file and fingerprint for a refused login; its
     /// private half for `-i` when `ssh.keys` is not set).
     pub key: &'a PublicKey,
@@ -399,13 +398,7 @@ pub fn wait(
     }
     let start = Instant::now();
     let name = target.name;
-    let Ok(ip) = target.address.parse::<IpAddr>() else {
-        ui.note(&format!(
-            "not waiting for SSH: {} is not an IP address",
-            escape(target.address)
-        ));
-        return Ok(skipped);
-    };
+    let ip = target.address;
     let addr = SocketAddr::new(ip, access.port);
     if !banner::may_connect(ip) {
         ui.note(&format!(
@@ -444,7 +437,7 @@ pub fn wait(
                         &last,
                         suspects,
                         access,
-                        target.address,
+                        ip,
                     ))),
                 });
             }
@@ -665,6 +658,10 @@ impl Said<'_> {
         format!("server {}", self.target.name)
     }
 
+    fn next(&self, what: &str) -> String {
+        self.access.next(self.target.address, what)
+    }
+
     fn cloud_init_busy(&self) -> String {
         format!(
             "cloud-init was still running on {} after {}; Kamal's Docker install would collide with it. \
@@ -672,7 +669,7 @@ impl Said<'_> {
             self.server(),
             self.waited(),
             self.cmd(),
-            self.access.next(self.target.address, "says `status: done`"),
+            self.next("says `status: done`"),
         )
     }
 
@@ -692,10 +689,7 @@ impl Said<'_> {
              would fail with \"Could not get lock\". {}, or wait longer with --ssh-timeout",
             self.server(),
             self.waited(),
-            self.access.next(
-                self.target.address,
-                "shows no apt or dpkg at work (`pgrep -a 'apt|dpkg|unattended'`)"
-            ),
+            self.next("shows no apt or dpkg at work (`pgrep -a 'apt|dpkg|unattended'`)"),
         )
     }
 
@@ -756,7 +750,7 @@ impl Said<'_> {
                 self.key()
             ));
         }
-        format!("{msg}. {}", self.access.next(self.target.address, "works"))
+        format!("{msg}. {}", self.next("works"))
     }
 
     fn host_key_changed(&self) -> String {
@@ -783,7 +777,7 @@ impl Said<'_> {
             self.server(),
             escape(self.access.user_name()),
             escape(what),
-            self.access.next(self.target.address, "runs commands")
+            self.next("runs commands")
         )
     }
 
@@ -802,14 +796,13 @@ impl Said<'_> {
         );
         if let Some(fw) = suspects.firewall {
             msg.push_str(&format!(
-                " Check that the firewall '{}' lets in TCP {}.",
-                escape(fw),
+                " Check that the firewall '{fw}' lets in TCP {}.",
                 self.addr.port()
             ));
         }
         format!(
             "{msg} {}, or wait longer with --ssh-timeout",
-            self.access.next(self.target.address, "works")
+            self.next("works")
         )
     }
 }
@@ -829,13 +822,12 @@ fn no_banner(
     last: &str,
     s: &Suspects,
     access: &Access,
-    address: &str,
+    address: IpAddr,
 ) -> String {
     let mut checks = Vec::new();
     match s.firewall {
         Some(name) => checks.push(format!(
-            "that the firewall '{}' lets in TCP {}",
-            escape(name),
+            "that the firewall '{name}' lets in TCP {}",
             addr.port()
         )),
         None => checks.push("that no firewall of the project blocks the port".into()),
@@ -846,7 +838,7 @@ fn no_banner(
             path.display()
         ));
     }
-    checks.push(match access.port_source {
+    checks.push(match access.source {
         PortSource::Flag => format!("that sshd listens on port {} (--ssh-port)", addr.port()),
         PortSource::Kamal => format!(
             "that sshd listens on port {} (Kamal's ssh.port; --ssh-port overrides it)",

@@ -2,8 +2,17 @@
 
 use super::super::step_words;
 use crate::error::{Error, Result};
-use crate::hetzner::{self, Client, Server, Waited};
-use crate::ui::{Ui, escape};
+use crate::hetzner::{self, Client, Server, ServerStatus, Waited};
+use crate::text::Untrusted;
+use crate::ui::Ui;
+
+/// How step 8 ended, when the API answered.
+pub enum Running {
+    Server(Box<Server>),
+    /// An action failed: the server exists in a failed state (the message says so). A
+    /// pick-up cannot help; only a destroy can.
+    Failed(Error),
+}
 
 /// Step 8: wait for the create and start actions (or, after a recovered create, for the
 /// server's status), tell `running` when they are done, then fetch the server.
@@ -13,25 +22,26 @@ pub fn until_running(
     name: &str,
     ui: &Ui,
     running: &mut dyn FnMut(),
-) -> Result<Server> {
+) -> Result<Running> {
     let title = format!("Server {name}");
     let mut progress =
-        |step: &str, pct: Option<u32>| ui.progress(&title, &escape(step_words(step)), pct);
+        |step: &Untrusted, pct: Option<u32>| ui.progress(&title, &step_words(step), pct);
     let id = created.server.id;
     if created.recovered {
         ui.note(&format!(
             "The create request got no clear answer, but server {name} (id {id}) exists; carrying on with it"
         ));
     }
-    let status = created.server.status.as_str();
-    let waited = if created.actions.is_empty() && status == "running" {
+    let status = &created.server.status;
+    let waited = if created.actions.is_empty() && *status == ServerStatus::Running {
         Waited::Done
-    } else if created.actions.is_empty() && !matches!(status, "initializing" | "starting") {
+    } else if created.actions.is_empty()
+        && !matches!(status, ServerStatus::Initializing | ServerStatus::Starting)
+    {
         // A picked-up server that nothing is starting: waiting would only time out.
         return Err(Error::Failed(format!(
-            "server {name} is {} and no action is running on it; start it in the Hetzner console, \
-             or remove it",
-            escape(status)
+            "server {name} is {status} and no action is running on it; start it in the Hetzner \
+             console, or remove it"
         )));
     } else if created.actions.is_empty() {
         client.wait_for_running(id, &mut progress)?
@@ -46,10 +56,9 @@ pub fn until_running(
         }
         Waited::Failed(why) => {
             ui.progress_done(&title, "failed");
-            return Err(Error::Failed(format!(
-                "{}. The server {name} exists in a failed state",
-                escape(&why)
-            )));
+            return Ok(Running::Failed(Error::Failed(format!(
+                "{why}. The server {name} exists in a failed state"
+            ))));
         }
         Waited::TimedOut => {
             ui.progress_done(&title, "still not running");
@@ -64,9 +73,10 @@ pub fn until_running(
             )));
         }
     }
-    client.get_server(id)?.ok_or_else(|| {
+    let server = client.get_server(id)?.ok_or_else(|| {
         Error::Failed(format!(
             "server {name} (id {id}) disappeared right after it was created"
         ))
-    })
+    })?;
+    Ok(Running::Server(Box::new(server)))
 }
