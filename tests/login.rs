@@ -633,3 +633,91 @@ fn ctrl_c_during_the_login_leaves_no_ssh_behind() {
         .collect();
     assert!(left.is_empty(), "ssh processes left: {left:?}");
 }
+
+// -- a jump host, and an ssh that cannot run here ---------------------------------
+
+#[test]
+fn ssh_proxy_logs_in_through_the_jump_host() {
+    let (p, key) = project();
+    // The jump host is the same sshd: `ssh -W` through it to itself.
+    let server = Sshd::start(IP, &[key]);
+    let user = sshd::login_user();
+    p.write(
+        "config/deploy.yml",
+        &format!(
+            "service: app\nimage: me/app\nservers:\n  web:\n    - <IP-ADDRESS>\nssh:\n  user: {user}\n  port: {port}\n  proxy: \"{user}@{IP}:{port}\"\n",
+            port = server.port()
+        ),
+    );
+    p.write("cloud.yml", "#cloud-config\n");
+    let mut args = vec!["server", "create", "web1", "--json"];
+    if !sshd::is_root() {
+        args.extend(["--user-data", "cloud.yml"]);
+    }
+    let run = p.run(&args);
+    assert_exit(&run, 0);
+    let v = run.json();
+    assert_eq!(v["login"]["ok"], true, "{}", run.dump());
+    assert_eq!(v["ssh_ready"], true);
+    assert_eq!(
+        v["ssh"],
+        format!(
+            "ssh -p {port} -J {user}@{IP}:{port} {user}@{IP}",
+            port = server.port()
+        )
+    );
+    // No banner check: the jump host's login and the server's, nothing else.
+    assert!(!run.stderr.contains("waiting for SSH on"), "{}", run.dump());
+    assert_eq!(server.logins(), 2, "{}", server.log());
+    assert_eq!(server.connections(), 2, "{}", server.log());
+}
+
+/// A static binary on a box without a password database entry for the user: OpenSSH's
+/// `ssh` stops with "No user exists for uid N" (exit 255). That is no `ssh`: a note, and
+/// the banner part still runs. Only root can run a program as a uid without an entry.
+#[test]
+fn an_ssh_that_cannot_run_here_is_a_note() {
+    use std::os::unix::process::CommandExt;
+    if !sshd::is_root() {
+        println!("skipped: only root can run pegasus as a uid without a passwd entry");
+        return;
+    }
+    const UID: u32 = 54_321;
+    let (p, key) = project();
+    let server = Sshd::start(IP, &[key]);
+    for dir in [p.home.path(), p.dir.path()] {
+        for entry in walk(dir) {
+            std::os::unix::fs::lchown(&entry, Some(UID), Some(UID)).unwrap();
+        }
+    }
+    let port = server.port().to_string();
+    let mut cmd = p.command(&["server", "create", "web1", "--json", "--ssh-port", &port]);
+    cmd.uid(UID).gid(UID);
+    let run = run_command(cmd, "");
+    assert_exit(&run, 0);
+    let v = run.json();
+    assert_eq!(v["ssh_ready"], true);
+    assert_eq!(v["login"], serde_json::Value::Null);
+    assert_stderr(
+        &run,
+        &format!(
+            "not logging in as Kamal will: `ssh` cannot run here (No user exists for uid {UID})"
+        ),
+    );
+    assert_eq!(server.logins(), 0);
+}
+
+/// `dir` and everything under it.
+fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut out = vec![dir.to_path_buf()];
+    if let Ok(entries) = std::fs::read_dir(dir) {
+        for e in entries.flatten() {
+            if e.file_type().is_ok_and(|t| t.is_dir()) {
+                out.extend(walk(&e.path()));
+            } else {
+                out.push(e.path());
+            }
+        }
+    }
+    out
+}

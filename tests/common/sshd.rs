@@ -103,6 +103,8 @@ pub enum CloudInit {
     Error(Vec<String>),
     /// Never finishes.
     Never,
+    /// This whole script (`#!/bin/sh …`) is the stub.
+    Script(String),
 }
 
 impl CloudInit {
@@ -126,6 +128,7 @@ impl CloudInit {
                 "exec sleep 3600".to_string(),
                 "echo 'status: running'".into(),
             ),
+            CloudInit::Script(script) => return script.clone(),
         };
         format!(
             "#!/bin/sh\n# A stub cloud-init (pegasus tests).\ncase \"$1 $2\" in\n  \"status --wait\") {wait} ;;\n  \"status --long\") {long}; exit 0 ;;\nesac\necho 'status: done'\n"
