@@ -8,6 +8,9 @@
 #                 and code signature
 #   make install  release build installed into $(PREFIX)/bin
 #   make demo     the whole create flow against a local fake API, no account needed
+#   make playground  the fake API (and SSH servers) in the foreground, to try pegasus from
+#                 your own project without an account (ZONES="example.com" for --dns,
+#                 SSH_PORT=2222 for the servers' SSH port); Ctrl-C stops it
 #   make bench    performance figures against the budget
 
 CARGO      ?= cargo
@@ -44,7 +47,7 @@ export CARGO_TARGET_AARCH64_UNKNOWN_LINUX_MUSL_RUSTFLAGS ?= $(REMAP)
 export CARGO_TARGET_X86_64_APPLE_DARWIN_RUSTFLAGS ?= $(REMAP)
 export CARGO_TARGET_AARCH64_APPLE_DARWIN_RUSTFLAGS ?= $(REMAP)
 
-.PHONY: all build test test-deps ssh-deps fmt clippy unit static static-deps install demo bench smoke clean \
+.PHONY: all build test test-deps ssh-deps fmt clippy unit static static-deps install demo playground bench smoke clean \
 	dist dist-deps dist-check dist-check-deps
 
 all: build
@@ -117,6 +120,11 @@ install: build
 demo: build ssh-deps
 	@echo "building the demo (a fake Hetzner API on this machine; no account needed)..."
 	$(CARGO) run --quiet --release --example demo -- target/release/pegasus
+
+playground: build ssh-deps
+	@echo "building the playground (a fake Hetzner API on this machine; no account needed)..."
+	$(CARGO) run --quiet --release --example playground -- --pegasus target/release/pegasus \
+	  $(if $(SSH_PORT),--ssh-port $(SSH_PORT)) $(foreach z,$(ZONES),--zone $(z))
 
 bench: static ssh-deps
 	$(CARGO) run --quiet --release --target $(MUSL) --example bench -- $(STATIC_BIN)

@@ -72,7 +72,9 @@ impl Ui {
         self.note(&format!("{label} {err}"));
     }
 
-    fn paint_err(&self, text: &str, code: &str) -> String {
+    /// Colour for stderr text (the diff shown before a confirmation), when stderr is a
+    /// terminal.
+    pub fn paint_err(&self, text: &str, code: &str) -> String {
         paint(self.color_err, text, code)
     }
 

@@ -98,12 +98,12 @@ fn key_already_on_hetzner_is_reused_and_few_requests_are_made() {
     assert_eq!(v["ssh_key"]["id"], id);
     assert_eq!(v["ssh_key"]["uploaded"], false);
     assert_eq!(p.fake.count("POST", "/v1/ssh_keys"), 0);
-    // keys, type, image, name check, firewall look-up, firewall create (the first create
-    // in the project), create, server: 8 plus the polls.
+    // keys, type, image, name check, firewall look-up, pricing, firewall create (the
+    // first create in the project), create, server: 9 plus the polls.
     let polls = p.fake.count_prefix("GET", "/v1/actions");
     assert_eq!(
         p.fake.requests().len(),
-        8 + polls,
+        9 + polls,
         "{:#?}",
         p.fake.requests()
     );
@@ -568,7 +568,7 @@ fn unknown_image_is_refused_before_anything_is_made_listing_the_images() {
     assert_exit(&run, 1);
     assert_stderr(
         &run,
-        "image 'windows-95' does not exist; images for x86: debian-12, ubuntu-22.04, ubuntu-24.04 (use -i)",
+        "image 'windows-95' does not exist; images for x86: debian-12, debian-13, ubuntu-22.04, ubuntu-24.04 (use -i)",
     );
     assert!(p.fake.server_names().is_empty());
     assert_eq!(p.fake.count("POST", "/v1/servers"), 0);

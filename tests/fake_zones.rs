@@ -232,3 +232,33 @@ fn secondary_zones_answer_incorrect_zone_mode() {
         );
     }
 }
+
+#[test]
+fn remove_records_takes_values_out_and_deletes_an_emptied_set() {
+    let api = Api::new();
+    api.fake.add_zone("example.com");
+    api.fake.add_rrset(
+        "example.com",
+        "app",
+        "A",
+        &["192.0.2.1", "192.0.2.2"],
+        Some(600),
+    );
+    let path = "/zones/example.com/rrsets/app/A/actions/remove_records";
+    let (status, v) = api.post(path, json!({"records": [{"value": "192.0.2.1"}]}));
+    assert_eq!(status, 201, "{v}");
+    assert_eq!(v["action"]["command"], "remove_rrset_records");
+    let set = api.fake.rrset("example.com", "app", "A").unwrap();
+    assert_eq!(
+        (set.values, set.ttl),
+        (vec!["192.0.2.2".to_string()], Some(600))
+    );
+    // A value the set does not hold changes nothing; the last one deletes the set.
+    let (status, _) = api.post(path, json!({"records": [{"value": "192.0.2.9"}]}));
+    assert_eq!(status, 201);
+    let (status, _) = api.post(path, json!({"records": [{"value": "192.0.2.2"}]}));
+    assert_eq!(status, 201);
+    assert_eq!(api.fake.rrset("example.com", "app", "A"), None);
+    let (status, v) = api.post(path, json!({"records": [{"value": "192.0.2.2"}]}));
+    assert_eq!((status, &v["error"]["code"]), (404, &json!("not_found")));
+}

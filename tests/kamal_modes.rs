@@ -447,18 +447,19 @@ fn destroy_shows_the_kamal_lines_before_asking() {
     assert_exit(&run, 1);
     let shown = run
         .stderr
-        .find("config/deploy.yml names this server on these lines")
+        .find("config/deploy.yml will forget web5 (4 host entries):")
         .unwrap_or_else(|| panic!("no Kamal lines\n{}", run.dump()));
     let refused = run.stderr.find("confirmation needs a terminal").unwrap();
     assert!(shown < refused, "{}", run.dump());
-    for line in [
-        "  config/deploy.yml:6  - 198.51.100.10",
-        "  config/deploy.yml:9  - 198.51.100.10",
-        "  config/deploy.yml:16  host: 198.51.100.10",
-        "  config/deploy.yml:19  host: 198.51.100.10",
-    ] {
-        assert_stderr(&run, line);
+    for line in [6, 9, 16, 19] {
+        assert_stderr(
+            &run,
+            &format!(
+                "  config/deploy.yml:{line}  - 198.51.100.10\n  config/deploy.yml:{line}  + <IP-ADDRESS>\n"
+            ),
+        );
     }
+    assert_eq!(p.read("config/deploy.yml"), one_box("198.51.100.10"));
     assert_eq!(p.fake.count_prefix("DELETE", "/v1/servers"), 0);
 }
 

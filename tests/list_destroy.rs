@@ -194,35 +194,6 @@ fn destroy_rides_out_a_rate_limit_during_the_wait() {
 }
 
 #[test]
-fn destroy_points_at_kamal_lines_that_still_name_the_ip() {
-    let p = Project::new();
-    p.fake.add_server("web1");
-    let ip = p.fake.server_json("web1").unwrap()["public_net"]["ipv4"]["ip"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let config = format!(
-        "service: app\nimage: app\nservers:\n  web:\n    - {ip}\nbuilder:\n  remote: ssh://root@{ip}\n"
-    );
-    p.write("config/deploy.yml", &config);
-    let run = p.run(&["server", "destroy", "web1", "--yes"]);
-    assert_exit(&run, 0);
-    assert!(
-        run.stdout
-            .contains("config/deploy.yml still points at the deleted server (not edited)"),
-        "{}",
-        run.dump()
-    );
-    assert!(run.stdout.contains("config/deploy.yml:5"), "{}", run.dump());
-    assert!(run.stdout.contains("config/deploy.yml:7"), "{}", run.dump());
-    assert_eq!(
-        p.read("config/deploy.yml"),
-        config,
-        "the file must not be edited"
-    );
-}
-
-#[test]
 fn destroy_with_a_missing_named_config_fails_before_any_request() {
     let p = Project::new();
     p.fake.add_server("web1");

@@ -248,7 +248,8 @@ fn destroy_json_is_one_object_per_line_keys_in_create_order() {
             line.contains(r#","status":"#) && line.find(r#""name""#) < line.find(r#""status""#),
             "server key order: {line}"
         );
-        assert!(line.ends_with(r#"},"deleted":true}"#), "{line}");
+        assert!(line.contains(r#"},"deleted":true,"kamal":{"#), "{line}");
+        assert!(line.ends_with(r#"},"dns":[]}"#), "{line}");
         let v: serde_json::Value = serde_json::from_str(line).unwrap();
         assert_eq!(v["server"]["name"], name);
     }
@@ -844,11 +845,18 @@ fn every_readme_one_liner_runs_against_the_fake() {
         Box::new(|r: &Run| {
             let head = "Server web1 is deleted.\nServer web2 is deleted.\n";
             assert!(r.stdout.starts_with(head), "{}", r.dump());
-            // web2's address is in the Kamal config create edited: pointed out, not edited.
+            // web2's address is in the Kamal config create edited: the config forgets it
+            // and is the template again.
             assert!(
-                r.stdout.contains("still points at the deleted server"),
+                r.stdout.contains(
+                    "Updated config/deploy.yml: it forgets the deleted servers (5 host entries):"
+                ),
                 "{}",
                 r.dump()
+            );
+            assert_eq!(
+                p.read("config/deploy.yml"),
+                read_fixture("pegasus/deploy.yml")
             );
         }),
         // completions: bash, zsh, fish (the files are checked below)

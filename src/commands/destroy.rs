@@ -1,10 +1,16 @@
-//! `pegasus server destroy NAME...` (SPEC §5): look every name up first, show, confirm
-//! once, delete side by side, wait until each is gone, and point out Kamal lines that
-//! still name them.
+//! `pegasus server destroy NAME...` (SPEC §5): look every name up first; read what the
+//! Kamal config and, with `--dns`, the proxy names' record sets will lose (a config pegasus
+//! cannot edit stops everything here); show it and confirm once; delete side by side and
+//! wait until each is gone; then take the deleted servers' addresses out of the record
+//! sets, make the config forget them in one write, and only then drop their host keys
+//! from `known_hosts`.
 //!
 //! The deletes run on scoped threads, each with its own client; the `Ui` (it is not
 //! `Sync`) stays on this thread, which shows what the threads report over a channel.
 
+mod dns;
+
+use std::net::IpAddr;
 use std::sync::mpsc;
 use std::time::Duration;
 
@@ -13,11 +19,10 @@ use serde::Serialize;
 use super::{ServerOut, json_line, print, step_words, unknown_names};
 use crate::cli::DestroyArgs;
 use crate::credentials::Source;
-use crate::deploy_file;
+use crate::deploy_file::{self, Forgotten, KamalOut, Located};
 use crate::error::{Error, Result};
 use crate::hetzner::{Client, Server, Waited};
 use crate::http::{Endpoint, Observer};
-use crate::kamal;
 use crate::session;
 use crate::text::{Untrusted, escape};
 use crate::timefmt;
@@ -26,6 +31,7 @@ use crate::ui::Ui;
 pub fn run(args: &DestroyArgs, ui: &Ui) -> Result<()> {
     let endpoint = Endpoint::from_env()?;
     let kamal = deploy_file::locate(&args.kamal)?;
+    let proxy_names = dns::names(args, &kamal)?;
     let home = session::home_dir();
     let names: Vec<&str> = args.names.iter().map(String::as_str).collect();
     let (client, found, source) =
@@ -46,12 +52,8 @@ pub fn run(args: &DestroyArgs, ui: &Ui) -> Result<()> {
         return Err(Error::Failed(msg));
     }
     let servers: Vec<Server> = found.into_iter().flatten().collect();
-    // What will be deleted, each with the Kamal lines that name its addresses.
     for s in &servers {
         ui.note(&describe(s));
-        if let Some(lines) = deploy_file::lines_naming(&kamal, &s.addresses()) {
-            ui.note(&lines);
-        }
     }
     if let Some(s) = servers.iter().find(|s| s.protection.delete) {
         let mut err = protected(&s.name, "delete protection is enabled");
@@ -61,27 +63,68 @@ pub fn run(args: &DestroyArgs, ui: &Ui) -> Result<()> {
         return Err(err);
     }
 
+    // What the config and the DNS will lose, read before anything is deleted.
+    let all: Vec<IpAddr> = servers.iter().flat_map(Server::addresses).collect();
+    let who = who(&servers);
+    let preview = deploy_file::preview(&kamal, &args.kamal, &all, &who)?;
+    let dns_plan = match &proxy_names {
+        Some(names) => Some(dns::preflight(&client, names, &servers)?),
+        None => None,
+    };
+    let paint = |text: &str, code: &str| ui.paint_err(text, code);
+    for line in preview.human_lines(true, &who, &paint) {
+        ui.note(&line);
+    }
+    if let Some(plan) = &dns_plan {
+        for line in plan.preview_lines(&servers) {
+            ui.note(&line);
+        }
+    }
+
     confirm(args, &servers, ui)?;
 
-    let outcomes = delete_all(&client, &servers, &source, ui, &mut |server| {
-        after_gone(server, &kamal, ui);
-    });
+    let outcomes = delete_all(&client, &servers, &source, ui);
+    let deleted: Vec<usize> = (0..servers.len())
+        .filter(|i| outcomes.get(*i).is_some_and(Result::is_ok))
+        .collect();
+    let gone: Vec<IpAddr> = deleted
+        .iter()
+        .flat_map(|i| servers[*i].addresses())
+        .collect();
+
+    // DNS first, then the config, then the host keys (SPEC §5).
+    let (records, dns_error) = match &dns_plan {
+        Some(plan) if !deleted.is_empty() => dns::apply(&client, plan, &servers, &deleted, ui),
+        _ => (Vec::new(), None),
+    };
+    let forgotten = deploy_file::forget(&kamal, &args.kamal, &gone);
+    let kept = forget_host_keys(&servers, &deleted, &forgotten, &kamal, ui);
 
     let mut out = String::new();
-    let mut failures = Vec::new();
-    for (server, outcome) in servers.iter().zip(outcomes) {
-        if let Err(e) = outcome {
-            failures.push(e);
-            continue;
+    if args.json {
+        for (i, (server, outcome)) in servers.iter().zip(&outcomes).enumerate() {
+            let mine: Vec<&dns::RecordOut> = records.iter().filter(|r| r.server == i).collect();
+            out.push_str(&json_line(&DestroyOut {
+                server: ServerOut::from(server),
+                deleted: outcome.is_ok(),
+                kamal: forgotten.for_server(&server.addresses()),
+                dns: mine,
+                error: outcome.as_ref().err().map(ToString::to_string),
+            })?);
         }
-        let still_named = deploy_file::references(&kamal, &server.addresses());
-        out.push_str(&if args.json {
-            json_line(&DestroyOut::new(server, still_named.as_ref()))?
-        } else {
-            human(server, still_named.as_ref())
-        });
+        for line in forgotten.stderr_lines() {
+            ui.note(&line);
+        }
+    } else {
+        out = human(&servers, &outcomes, &forgotten, &records, &kept, ui);
     }
     print(&out)?;
+
+    let mut failures: Vec<Error> = outcomes.into_iter().filter_map(Result::err).collect();
+    failures.extend(dns_error);
+    if let Some(e) = forgotten.failure() {
+        failures.push(e);
+    }
     match failures.len() {
         0 => Ok(()),
         1 => Err(failures.remove(0)),
@@ -95,10 +138,60 @@ pub fn run(args: &DestroyArgs, ui: &Ui) -> Result<()> {
     }
 }
 
-/// Run on this thread as soon as one server is gone, before the others may be.
-/// Its addresses leave `~/.ssh/known_hosts` (SPEC §5).
-fn after_gone(server: &Server, kamal: &deploy_file::Located, ui: &Ui) {
-    super::hostkeys::after_destroy(server, kamal, ui);
+/// `web1`, or `web1 and web2`, or `3 servers (a, b, c)`: for sentences.
+fn who(servers: &[Server]) -> String {
+    let names: Vec<String> = servers.iter().map(|s| s.name.to_string()).collect();
+    match names.as_slice() {
+        [one] => one.clone(),
+        [a, b] => format!("{a} and {b}"),
+        many => format!("{} servers ({})", many.len(), many.join(", ")),
+    }
+}
+
+/// The host keys of the deleted servers leave `~/.ssh/known_hosts`, but only for the
+/// addresses the config no longer names (SPEC §5): a key that stays makes Kamal refuse
+/// whoever gets the address next. Returns what was kept and why, for the output.
+fn forget_host_keys(
+    servers: &[Server],
+    deleted: &[usize],
+    forgotten: &Forgotten,
+    kamal: &Located,
+    ui: &Ui,
+) -> Vec<String> {
+    let port = super::hostkeys::kamal_ssh_port(kamal).unwrap_or(22);
+    let mut kept = Vec::new();
+    for server in deleted.iter().filter_map(|i| servers.get(*i)) {
+        let (named, free): (Vec<IpAddr>, Vec<IpAddr>) = server
+            .addresses()
+            .into_iter()
+            .partition(|a| forgotten.still_names(*a));
+        super::hostkeys::forget(&free, port, ui);
+        if named.is_empty() {
+            continue;
+        }
+        let list: Vec<String> = named.iter().map(ToString::to_string).collect();
+        let why = match forgotten.status {
+            deploy_file::Status::Skipped => {
+                "--no-kamal: the Kamal config was not read, so it may still name it".to_string()
+            }
+            _ => format!(
+                "{} still names it",
+                escape(
+                    &forgotten
+                        .path
+                        .as_deref()
+                        .map(|p| p.display().to_string())
+                        .unwrap_or_default()
+                )
+            ),
+        };
+        kept.push(format!(
+            "The host keys for {} ({}) stay in ~/.ssh/known_hosts ({why}); Kamal will refuse whatever server gets that address next instead of trusting it.",
+            list.join(", "),
+            server.name
+        ));
+    }
+    kept
 }
 
 /// Each name's server, in order (`None`: no such server).
@@ -144,14 +237,15 @@ fn confirm(args: &DestroyArgs, servers: &[Server], ui: &Ui) -> Result<()> {
     if args.yes {
         return Ok(());
     }
-    let names: Vec<&str> = servers.iter().map(|s| s.name.raw()).collect();
-    let (what, expected, question) = match names.as_slice() {
-        [one] => (
-            one.to_string(),
-            one.to_string(),
+    // Shown escaped; the typed answer is compared with the name as it is.
+    let names: Vec<String> = servers.iter().map(|s| s.name.to_string()).collect();
+    let (what, expected, question) = match (names.as_slice(), servers) {
+        ([one], [server]) => (
+            one.clone(),
+            server.name.raw().to_string(),
             format!("This deletes {one} and its disk for good. Type the name to confirm: "),
         ),
-        many => {
+        (many, _) => {
             let n = many.len();
             (
                 format!("{n} servers ({})", many.join(", ")),
@@ -171,7 +265,7 @@ fn confirm(args: &DestroyArgs, servers: &[Server], ui: &Ui) -> Result<()> {
     match ui.ask(&question)? {
         Some(answer) if answer.trim() == expected => Ok(()),
         Some(_) if names.len() == 1 => Err(Error::Failed(format!(
-            "the name typed did not match '{expected}'; nothing was deleted"
+            "the name typed did not match '{what}'; nothing was deleted"
         ))),
         Some(_) => Err(Error::Failed(format!(
             "the answer did not match '{expected}'; nothing was deleted"
@@ -198,15 +292,8 @@ impl Observer for ToChannel {
     }
 }
 
-/// Delete every server side by side; the outcome of each, in order. `gone` runs (here)
-/// as each server is confirmed gone.
-fn delete_all(
-    client: &Client,
-    servers: &[Server],
-    source: &Source,
-    ui: &Ui,
-    gone: &mut dyn FnMut(&Server),
-) -> Vec<Result<()>> {
+/// Delete every server side by side; the outcome of each, in order.
+fn delete_all(client: &Client, servers: &[Server], source: &Source, ui: &Ui) -> Vec<Result<()>> {
     let seed = client.http().seed();
     let n = servers.len();
     let mut outcomes: Vec<Option<Result<()>>> = (0..n).map(|_| None).collect();
@@ -246,9 +333,6 @@ fn delete_all(
                         "not deleted"
                     };
                     ui.progress_done(&title(i), word);
-                    if result.is_ok() {
-                        gone(&servers[i]);
-                    }
                     outcomes[i] = Some(result);
                     if done < n && n > 1 {
                         ui.progress(&overall, &format!("{done} of {n} gone"), None);
@@ -306,51 +390,55 @@ fn delete_one(
     }
 }
 
-/// `--json`: one line per deleted server, keys in the order of `create`.
+/// `--json`: one line per server, keys in the order of `create` (SPEC §5).
 #[derive(Serialize)]
-struct DestroyOut {
+struct DestroyOut<'a> {
     server: ServerOut,
     deleted: bool,
+    kamal: KamalOut,
+    dns: Vec<&'a dns::RecordOut>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    kamal_references: Option<Vec<RefOut>>,
+    error: Option<String>,
 }
 
-#[derive(Serialize)]
-struct RefOut {
-    path: String,
-    line: usize,
-    key: String,
-    text: String,
-}
-
-impl DestroyOut {
-    fn new(server: &Server, refs: Option<&(String, Vec<kamal::Reference>)>) -> DestroyOut {
-        DestroyOut {
-            server: ServerOut::from(server),
-            deleted: true,
-            kamal_references: refs.map(|(path, refs)| {
-                refs.iter()
-                    .map(|r| RefOut {
-                        path: path.clone(),
-                        line: r.line,
-                        key: r.path.clone(),
-                        text: r.text.clone(),
-                    })
-                    .collect()
-            }),
+/// The human result: which servers are gone, the config's diff and what still names
+/// them, the DNS records, the host keys kept.
+fn human(
+    servers: &[Server],
+    outcomes: &[Result<()>],
+    forgotten: &Forgotten,
+    records: &[dns::RecordOut],
+    kept: &[String],
+    ui: &Ui,
+) -> String {
+    let mut text = String::new();
+    for (server, outcome) in servers.iter().zip(outcomes) {
+        if outcome.is_ok() {
+            text.push_str(&format!("Server {} is deleted.\n", server.name));
         }
     }
-}
-
-fn human(server: &Server, refs: Option<&(String, Vec<kamal::Reference>)>) -> String {
-    let mut text = format!("Server {} is deleted.\n", server.name);
-    if let Some((path, refs)) = refs {
-        let path = escape(path);
-        text.push_str(&format!(
-            "\n{path} still points at the deleted server (not edited):\n"
-        ));
-        for r in refs {
-            text.push_str(&format!("  {path}:{}  {}\n", r.line, escape(&r.text)));
+    let gone: Vec<&Server> = servers
+        .iter()
+        .zip(outcomes)
+        .filter(|(_, o)| o.is_ok())
+        .map(|(s, _)| s)
+        .collect();
+    let who = match gone.as_slice() {
+        [one] => one.name.to_string(),
+        _ => "the deleted servers".to_string(),
+    };
+    let paint = |t: &str, code: &str| ui.paint_out(t, code);
+    let mut sections: Vec<Vec<String>> = vec![
+        forgotten.human_lines(false, &who, &paint),
+        dns::human_lines(records),
+        kept.to_vec(),
+    ];
+    sections.retain(|s| !s.is_empty());
+    for section in sections {
+        text.push('\n');
+        for line in section {
+            text.push_str(&line);
+            text.push('\n');
         }
     }
     text

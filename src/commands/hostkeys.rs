@@ -4,7 +4,6 @@
 use std::net::IpAddr;
 
 use crate::deploy_file::Located;
-use crate::hetzner::Server;
 use crate::session::{self, tilde};
 use crate::ssh::known_hosts;
 use crate::ui::Ui;
@@ -53,9 +52,4 @@ pub fn kamal_ssh_port(kamal: &Located) -> Option<u16> {
     };
     let text = std::fs::read_to_string(path).ok()?;
     crate::kamal::ssh::ssh_port(&text)
-}
-
-/// After a destroy: forget the server's addresses (port 22 and Kamal's `ssh.port`).
-pub fn after_destroy(server: &Server, kamal: &Located, ui: &Ui) {
-    forget(&server.addresses(), kamal_ssh_port(kamal).unwrap_or(22), ui);
 }

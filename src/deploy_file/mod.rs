@@ -6,6 +6,7 @@
 mod access;
 mod find;
 mod report;
+mod scale_in;
 
 use std::path::{Path, PathBuf};
 
@@ -14,6 +15,7 @@ use crate::error::{Error, Result, io_reason};
 use crate::kamal::{self, Config, Edit, Mode, ProjectServer, WebHosts};
 
 pub use report::{Report, Status, human_lines, stderr_lines};
+pub use scale_in::{Forgotten, KamalOut, diff_lines, forget, preview};
 
 pub const DOCS: &str = "https://docs.saaspegasus.com/deployment/kamal/";
 const DEFAULT: &str = "config/deploy.yml";
@@ -290,45 +292,6 @@ fn destination_files(path: &Path) -> Vec<String> {
         .unwrap_or_default();
     names.sort();
     names
-}
-
-/// For `destroy`: the lines of the config that still name any of `hosts` (the file is
-/// read and parsed once), by line.
-pub fn references(
-    located: &Located,
-    hosts: &[std::net::IpAddr],
-) -> Option<(String, Vec<kamal::Reference>)> {
-    let Located::Found(path) = located else {
-        return None;
-    };
-    let text = read_text(path).ok()?;
-    let config = Config::parse(&text).ok()?;
-    let mut refs = Vec::new();
-    for host in hosts {
-        refs.extend(config.references(&host.to_string()));
-    }
-    refs.sort_by_key(|r| r.line);
-    refs.dedup();
-    (!refs.is_empty()).then(|| (path.display().to_string(), refs))
-}
-
-/// For `destroy`, before it asks: the Kamal lines that name the server, as text for the
-/// user (`None` when there are none). They are never edited.
-pub fn lines_naming(located: &Located, hosts: &[std::net::IpAddr]) -> Option<String> {
-    let (path, refs) = references(located, hosts)?;
-    let mut text = format!(
-        "{} names this server on these lines (pegasus does not edit them; after the delete they point at nothing):",
-        crate::ui::escape(&path)
-    );
-    for r in &refs {
-        text.push_str(&format!(
-            "\n  {}:{}  {}",
-            crate::ui::escape(&path),
-            r.line,
-            crate::ui::escape(&r.text)
-        ));
-    }
-    Some(text)
 }
 
 #[cfg(test)]

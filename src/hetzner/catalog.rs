@@ -2,6 +2,7 @@
 
 use serde::Deserialize;
 
+use super::pricing::LocationPrice;
 use super::servers::Image;
 use super::values::Architecture;
 use super::{Client, Listed, query_escape};
@@ -17,6 +18,19 @@ pub struct ServerType {
     pub description: Untrusted,
     #[serde(default)]
     pub architecture: Architecture,
+    /// vCPUs.
+    #[serde(default)]
+    pub cores: u32,
+    /// Memory in GB (a number: 0.5 exists).
+    #[serde(default)]
+    pub memory: f64,
+    /// Disk in GB.
+    #[serde(default)]
+    pub disk: f64,
+    /// Gross prices per location (see `pricing`); a malformed one makes the answer
+    /// unreadable.
+    #[serde(default)]
+    pub prices: Vec<LocationPrice>,
     /// Where the type is offered, each with its own deprecation. Empty when the API gives
     /// no per-location data (then the location check is left to the create).
     #[serde(default)]

@@ -3,13 +3,14 @@
 //! progress goes to a callback, waits to the [`Observer`](crate::http::Observer).
 //!
 //! One file per resource: `servers`, `keys`, `firewalls`, `catalog` (types and locations),
-//! `zones` (DNS), `actions` (state and waiting). This file holds the client and what they
-//! share.
+//! `pricing` (prices, the currency), `zones` (DNS), `actions` (state and waiting). This
+//! file holds the client and what they share.
 
 mod actions;
 mod catalog;
 mod firewalls;
 mod keys;
+mod pricing;
 mod servers;
 mod values;
 mod zones;
@@ -18,11 +19,12 @@ pub use actions::{Action, ActionError, Poll, Waited, next_poll_delay};
 pub use catalog::{Deprecation, Location, ServerType, TypeLocation, check_type_location};
 pub use firewalls::{Firewall, NewFirewall, Rule, kamal_rules};
 pub use keys::SshKey;
+pub use pricing::{Currency, Decimal, Ipv4Price, LocationPrice, Price, Pricing, price};
 pub use servers::{Created, FirewallRef, Image, Named, NewServer, Protection, PublicNet, Server};
 pub use values::{
     ActionStatus, Architecture, ImageKind, Ipv4Block, Ipv6Block, ServerStatus, ZoneMode,
 };
-pub use zones::{Nameservers, Record, RrSet, Written, Zone};
+pub use zones::{Nameservers, Record, RrSet, Written, Zone, zone_for};
 
 use serde::de::DeserializeOwned;
 

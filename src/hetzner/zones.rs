@@ -94,6 +94,8 @@ enum Want {
     Exactly,
     /// At least these values.
     Includes,
+    /// None of these values (a set that is gone holds none).
+    Excludes,
 }
 
 impl Client<'_> {
@@ -160,6 +162,20 @@ impl Client<'_> {
         self.write_rrset(&path, &body, (zone, name, kind), values, Want::Includes)
     }
 
+    /// `remove_records`: `values` leave the set; a set left with no records is deleted
+    /// by the API itself. Other values are never touched.
+    pub fn remove_records(
+        &self,
+        zone: u64,
+        name: &str,
+        kind: &str,
+        values: &[&str],
+    ) -> Result<Written> {
+        let body = serde_json::json!({ "records": records(values) });
+        let path = format!("/zones/{zone}/rrsets/{name}/{kind}/actions/remove_records");
+        self.write_rrset(&path, &body, (zone, name, kind), values, Want::Excludes)
+    }
+
     fn write_rrset(
         &self,
         path: &str,
@@ -179,15 +195,21 @@ impl Client<'_> {
             Ok(text) => return Ok(Written::Action(decode::<Answer>(&text)?.action)),
             Err(f) => f,
         };
+        let excludes = matches!(want, Want::Excludes);
         let maybe_done = match &failure {
             Failure::Unclear(_) => true,
-            Failure::Clear(Error::Api(api)) => api.code() == "uniqueness_error",
+            Failure::Clear(Error::Api(api)) => {
+                api.code() == "uniqueness_error" || (excludes && api.code() == "not_found")
+            }
             Failure::Clear(_) => false,
         };
         if maybe_done {
             let sets = self.rrsets(zone, name, &[kind])?;
-            let set = sets.iter().find(|s| s.kind == kind);
-            if set.is_some_and(|s| reached(&s.values(), values, want)) {
+            let done = match sets.iter().find(|s| s.kind == kind) {
+                Some(set) => reached(&set.values(), values, want),
+                None => excludes,
+            };
+            if done {
                 return Ok(Written::AlreadyThere);
             }
         }
@@ -207,7 +229,25 @@ fn reached(have: &[&str], values: &[&str], want: Want) -> bool {
     match want {
         Want::Includes => includes,
         Want::Exactly => includes && have.len() == values.len(),
+        Want::Excludes => !values.iter().any(|v| have.contains(v)),
     }
+}
+
+/// The project's zone that is the longest suffix of `name` (`app.example.com` → zone
+/// `example.com`), and the record name relative to it (`app`; `@` for the apex).
+pub fn zone_for<'z>(zones: &'z [Zone], name: &str) -> Option<(&'z Zone, String)> {
+    zones
+        .iter()
+        .filter_map(|z| {
+            let zone = z.name.raw().trim_end_matches('.').to_ascii_lowercase();
+            if name == zone {
+                return Some((z, "@".to_string(), zone.len()));
+            }
+            let record = name.strip_suffix(&zone)?.strip_suffix('.')?;
+            (!record.is_empty()).then(|| (z, record.to_string(), zone.len()))
+        })
+        .max_by_key(|(_, _, len)| *len)
+        .map(|(z, record, _)| (z, record))
 }
 
 #[cfg(test)]
@@ -228,6 +268,12 @@ mod tests {
             Want::Includes
         ));
         assert!(!reached(&["5.6.7.8"], &["1.2.3.4"], Want::Includes));
+        assert!(reached(&["5.6.7.8"], &["1.2.3.4"], Want::Excludes));
+        assert!(!reached(
+            &["5.6.7.8", "1.2.3.4"],
+            &["1.2.3.4"],
+            Want::Excludes
+        ));
     }
 
     #[test]

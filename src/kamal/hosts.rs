@@ -55,7 +55,7 @@ fn get_at_depth(doc: &Doc, map: NodeId, name: &str, depth: usize) -> Lookup {
         .unwrap_or(Lookup::Missing)
 }
 
-fn is_merge_key(doc: &Doc, key: NodeId) -> bool {
+pub(crate) fn is_merge_key(doc: &Doc, key: NodeId) -> bool {
     matches!(
         doc.scalar(key),
         Some(("<<", yaml_rust2::scanner::TScalarStyle::Plain, _))
@@ -98,7 +98,7 @@ pub(crate) fn host_of_entry(doc: &Doc, entry: NodeId) -> Option<NodeId> {
 }
 
 /// The host list of a role value: the list itself, or its `hosts:` list.
-fn role_list(doc: &Doc, role: NodeId) -> Option<NodeId> {
+pub(crate) fn role_list(doc: &Doc, role: NodeId) -> Option<NodeId> {
     let role = doc.resolve(role);
     if doc.is_seq(role) {
         return Some(role);

@@ -14,6 +14,7 @@ mod hosts;
 mod mode;
 pub mod proxy;
 mod refs;
+mod remove;
 mod splice;
 pub mod ssh;
 mod verify;
@@ -32,6 +33,10 @@ pub use mode::{
     needs_project, owner,
 };
 pub use refs::host_lines;
+pub use remove::{
+    DiffKind, DiffLine, PLACEHOLDER, Removal, Removed, as_address, mentions, other_references,
+    remove,
+};
 use splice::Splice;
 use verify::Expectation;
 

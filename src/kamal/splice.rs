@@ -119,7 +119,7 @@ fn block_append(doc: &Doc, text: &str, items: &[NodeId], entry: &str) -> Option<
 
 /// The indentation, dash and spacing of a block entry line (`    - `), without any anchor
 /// or tag that followed the dash. `None` if the text before the entry is anything else.
-fn dash_prefix(before: &str) -> Option<&str> {
+pub(crate) fn dash_prefix(before: &str) -> Option<&str> {
     let indent = before.len() - before.trim_start_matches(' ').len();
     let rest = before.get(indent..)?.strip_prefix('-')?;
     let gap = rest.len() - rest.trim_start_matches([' ', '\t']).len();
@@ -139,14 +139,14 @@ fn subtree(doc: &Doc, id: NodeId) -> impl Iterator<Item = NodeId> + '_ {
 
 /// Where an entry's text starts: the earliest position in its subtree (a block mapping's
 /// own marker sits on its first `:`, so its key comes first).
-fn entry_start(doc: &Doc, id: NodeId) -> Option<usize> {
+pub(crate) fn entry_start(doc: &Doc, id: NodeId) -> Option<usize> {
     subtree(doc, id)
         .filter_map(|n| doc.node(n).and_then(|node| node.start))
         .min()
 }
 
 /// The byte just after a node: scalar span end, or just after a flow `]`/`}`.
-fn node_end(doc: &Doc, text: &str, id: NodeId) -> Option<usize> {
+pub(crate) fn node_end(doc: &Doc, text: &str, id: NodeId) -> Option<usize> {
     let node = doc.node(id)?;
     match &node.kind {
         Kind::Scalar { span, .. } => span.as_ref().map(|s| s.end),
@@ -164,7 +164,7 @@ fn node_end(doc: &Doc, text: &str, id: NodeId) -> Option<usize> {
 
 /// The last line holding text of an entry; `None` when it cannot be known (block or
 /// multi-line scalars, empty values whose marker sits on the next token).
-fn last_line(doc: &Doc, text: &str, id: NodeId) -> Option<usize> {
+pub(crate) fn last_line(doc: &Doc, text: &str, id: NodeId) -> Option<usize> {
     let mut last = 0;
     for n in subtree(doc, id) {
         let node = doc.node(n)?;

@@ -50,9 +50,13 @@ impl Banner {
 
     /// Listen on exactly `addr` (port 0: a free one).
     pub fn start_at(addr: SocketAddr, mode: Mode) -> Banner {
-        let listener =
-            TcpListener::bind(addr).unwrap_or_else(|e| panic!("banner: bind {addr}: {e}"));
-        let addr = listener.local_addr().expect("banner: local_addr");
+        Banner::try_start_at(addr, mode).unwrap_or_else(|e| panic!("banner: bind {addr}: {e}"))
+    }
+
+    /// Like [`Banner::start_at`], with the error when `addr` cannot be bound.
+    pub fn try_start_at(addr: SocketAddr, mode: Mode) -> std::io::Result<Banner> {
+        let listener = TcpListener::bind(addr)?;
+        let addr = listener.local_addr()?;
         let shared = Arc::new(Shared {
             connections: AtomicUsize::new(0),
             first_banner: Mutex::new(None),
@@ -96,11 +100,11 @@ impl Banner {
             Mode::After(d) => Some(started + d),
             Mode::Never | Mode::Wrong => None,
         };
-        Banner {
+        Ok(Banner {
             addr,
             shared,
             answers_from,
-        }
+        })
     }
 
     pub fn addr(&self) -> SocketAddr {

@@ -11,8 +11,9 @@
 //! What it serves (under `/v1`, see the brief and `research/hetzner_api.md` §10):
 //! servers (list/create/get/delete), actions (by id, `?id=` list, per server), SSH keys
 //! (list/create/get/delete), firewalls (list/get/create, see `fake/firewalls.rs`), server
-//! types, locations, images, `410` for datacenters, and DNS zones with their record sets
-//! (`fake/zones.rs`: `add_zone`, `add_rrset`, `rrsets`).
+//! types (with per-location prices), locations, images, `GET /pricing` (the catalogue and
+//! its prices: `fake/fixtures.rs`), `410` for datacenters, and DNS zones with their
+//! record sets (`fake/zones.rs`: `add_zone`, `add_rrset`, `rrsets`).
 //! Every response carries `Content-Type`, `Content-Length`, `X-Correlation-Id` and the
 //! `RateLimit-*` headers.
 //!
@@ -113,6 +114,22 @@ pub enum Fault {
     /// does not start with `{`), whatever the request: a cut or mangled 2xx, an error
     /// envelope with hostile text, an HTML error page.
     Raw(u16, String),
+}
+
+/// A server made or gone, for a watcher (see [`Fake::watch_servers`]).
+#[derive(Clone, Debug, PartialEq)]
+pub enum ServerEvent {
+    /// `POST /servers` made it (it is still starting): its addresses as the API shows
+    /// them (`127.0.0.10`, `::/64`), and the public keys it was made with.
+    Created {
+        id: u64,
+        name: String,
+        ipv4: Option<String>,
+        ipv6: Option<String>,
+        public_keys: Vec<String>,
+    },
+    /// Its delete action finished: it is gone.
+    Deleted { id: u64, name: String },
 }
 
 /// A broken `meta.pagination` for every list (see [`Fake::set_page_fault`]).
@@ -307,6 +324,15 @@ impl Fake {
     /// addresses, which pegasus never connects to).
     pub fn set_loopback_addresses(&self, on: bool) {
         self.shared.lock().loopback = on;
+    }
+
+    /// From now on, every server made (`POST /servers`) or gone (its delete action
+    /// finished) is told to the returned receiver (the playground starts an SSH server
+    /// for each server made). Several watchers may listen.
+    pub fn watch_servers(&self) -> std::sync::mpsc::Receiver<ServerEvent> {
+        let (tx, rx) = std::sync::mpsc::channel();
+        self.shared.lock().watchers.push(tx);
+        rx
     }
 
     /// Adds a firewall (inbound TCP 22; no validation, no uniqueness check); returns its id.

@@ -140,6 +140,8 @@ impl CloudInit {
 #[derive(Clone, Debug)]
 pub struct Options {
     pub ip: IpAddr,
+    /// 0: a free port.
+    pub port: u16,
     /// Lines of `authorized_keys`.
     pub authorized_keys: Vec<String>,
     /// Ask for passwords only (no keys).
@@ -152,6 +154,7 @@ impl Options {
     pub fn new(ip: &str, authorized_keys: &[String]) -> Options {
         Options {
             ip: ip.parse().expect("sshd: IP address"),
+            port: 0,
             authorized_keys: authorized_keys.to_vec(),
             password_only: false,
             cloud_init: None,
@@ -176,31 +179,49 @@ impl Sshd {
         Sshd::start_with(o)
     }
 
+    /// Panics (failing the test) when it cannot start.
     pub fn start_with(opts: Options) -> Sshd {
         require();
-        assert!(opts.ip.is_loopback(), "sshd runs on loopback only");
-        let dir = tempfile::tempdir().unwrap();
+        Sshd::try_start_with(opts).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// Start it, or say why it could not (sshd or ssh-keygen missing, the address or
+    /// port taken, sshd refusing its config): for programs that go on without it.
+    pub fn try_start_with(opts: Options) -> Result<Sshd, String> {
+        if let Some(why) = missing() {
+            return Err(why);
+        }
+        if !opts.ip.is_loopback() {
+            return Err(format!("sshd runs on loopback only, not {}", opts.ip));
+        }
+        let dir = tempfile::tempdir().map_err(|e| format!("sshd: temp folder: {e}"))?;
         let host_key = keypair(&dir.path().join("host_ed25519"), "pegasus-test-host");
         let host_key = host_key
             .split_whitespace()
             .take(2)
             .collect::<Vec<_>>()
             .join(" ");
-        std::fs::create_dir_all(dir.path().join("bin")).unwrap();
+        std::fs::create_dir_all(dir.path().join("bin")).map_err(|e| e.to_string())?;
         let sshd = Sshd::write_setup(&dir, &opts);
         if is_root() && !Path::new("/run/sshd").is_dir() {
             // sshd's privilege separation folder (systemd makes it on a real system).
             let _ = std::fs::create_dir_all("/run/sshd");
         }
         let mut last = String::new();
-        for _ in 0..5 {
-            let port = TcpListener::bind(SocketAddr::new(opts.ip, 0))
-                .and_then(|l| l.local_addr())
-                .expect("sshd: a free port")
-                .port();
+        // A free port can be taken between the look and sshd's bind: then another one.
+        let tries = if opts.port == 0 { 5 } else { 1 };
+        for _ in 0..tries {
+            let port = match opts.port {
+                0 => TcpListener::bind(SocketAddr::new(opts.ip, 0))
+                    .and_then(|l| l.local_addr())
+                    .map_err(|e| format!("sshd: no free port on {}: {e}", opts.ip))?
+                    .port(),
+                p => p,
+            };
             let addr = SocketAddr::new(opts.ip, port);
             let config = dir.path().join("sshd_config");
-            std::fs::write(&config, sshd.replace("@PORT@", &port.to_string())).unwrap();
+            std::fs::write(&config, sshd.replace("@PORT@", &port.to_string()))
+                .map_err(|e| e.to_string())?;
             let mut child = Command::new(SSHD)
                 .args(["-D", "-e", "-f"])
                 .arg(&config)
@@ -208,47 +229,47 @@ impl Sshd {
                 .stdout(Stdio::null())
                 .stderr(Stdio::piped())
                 .spawn()
-                .expect("start sshd");
+                .map_err(|e| format!("cannot start {SSHD}: {e}"))?;
             let log = Arc::new(Mutex::new(String::new()));
-            let stderr = child.stderr.take().unwrap();
+            let stderr = child.stderr.take().expect("piped stderr");
             let sink = Arc::clone(&log);
             std::thread::spawn(move || {
                 for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                    let mut l = sink.lock().unwrap();
+                    let mut l = sink.lock().unwrap_or_else(|e| e.into_inner());
                     l.push_str(&line);
                     l.push('\n');
                 }
             });
             let start = Instant::now();
+            let text = || log.lock().unwrap_or_else(|e| e.into_inner()).clone();
             loop {
-                if log.lock().unwrap().contains("Server listening on") {
-                    return Sshd {
+                if text().contains("Server listening on") {
+                    return Ok(Sshd {
                         addr,
                         dir,
                         child,
                         log,
                         host_key,
-                    };
+                    });
                 }
                 if let Ok(Some(_)) = child.try_wait() {
                     break;
                 }
-                assert!(
-                    start.elapsed() < Duration::from_secs(20),
-                    "sshd did not start:\n{}",
-                    log.lock().unwrap()
-                );
+                if start.elapsed() > Duration::from_secs(20) {
+                    let _ = child.kill();
+                    break;
+                }
                 std::thread::sleep(Duration::from_millis(10));
             }
             let _ = child.wait();
             // Give the reader a moment to collect the last words.
             std::thread::sleep(Duration::from_millis(20));
-            last = log.lock().unwrap().clone();
+            last = text();
             if !last.contains("Address already in use") {
                 break;
             }
         }
-        panic!("sshd did not start:\n{last}");
+        Err(format!("sshd did not start:\n{}", last.trim_end()))
     }
 
     /// Writes the host key's folder, authorized_keys and stubs; the config text with

@@ -223,18 +223,7 @@ pub fn warnings(plan: &Plan) -> Vec<String> {
 
 /// The zone that is the longest suffix of `name`, and the record name relative to it.
 fn find_zone<'z>(zones: &'z [Zone], name: &str) -> Option<(&'z Zone, String)> {
-    zones
-        .iter()
-        .filter_map(|z| {
-            let zone = z.name.raw().trim_end_matches('.').to_ascii_lowercase();
-            if name == zone {
-                return Some((z, "@".to_string(), zone.len()));
-            }
-            let record = name.strip_suffix(&zone)?.strip_suffix('.')?;
-            (!record.is_empty()).then(|| (z, record.to_string(), zone.len()))
-        })
-        .max_by_key(|(_, _, len)| *len)
-        .map(|(z, record, _)| (z, record))
+    crate::hetzner::zone_for(zones, name)
 }
 
 /// A zone whose domain does not point at Hetzner's name servers: the records will be set

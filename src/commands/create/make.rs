@@ -143,12 +143,14 @@ fn post(
         firewalls: firewall::refs(firewall),
         user_data: plan.user_data.clone(),
     };
+    let price = plan.priced.planned(args);
     ui.note(&format!(
-        "Creating server {} ({}, {}, {})",
+        "Creating server {} ({}, {}, {}{})",
         args.name,
         escape(&args.server_type),
         escape(&args.image),
-        escape(&args.location)
+        escape(&args.location),
+        price.map(|p| format!(", {p}")).unwrap_or_default()
     ));
     let may_exist = Error::Interrupted {
         signal: 0,

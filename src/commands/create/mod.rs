@@ -5,7 +5,7 @@
 //! travels as one [`plan::CreatePlan`]:
 //! - `plan` (steps 1–6 as one value), `user_data` (step 1), `key` (steps 2, 5, 7: the SSH
 //!   key), `kamal` (steps 3 and 10), `preflight` (step 6), `firewall` (steps 6 and 7),
-//!   `dns` (steps 6 and 12, SPEC §10);
+//!   `dns` (steps 6 and 12, SPEC §10), `price` (steps 6 and 13);
 //! - `make` (step 7: key, firewall, the safe point, `POST /servers`, or the pick-up),
 //!   `wait` (step 8), `super::hostkeys` (step 9), `ssh` (Kamal's `ssh` section; step 11,
 //!   the banner and the login as Kamal will), `output` (step 13).
@@ -22,6 +22,7 @@ mod make;
 mod output;
 mod plan;
 mod preflight;
+mod price;
 mod ssh;
 mod user_data;
 mod wait;
@@ -359,6 +360,7 @@ fn after_create(
         known.printed = true;
     } else {
         let facts = Facts {
+            price: plan.priced.of(&server),
             firewall: firewall.as_ref(),
             ssh_ready: readiness.ready,
             login: readiness.login.as_ref(),

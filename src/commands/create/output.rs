@@ -9,7 +9,7 @@ use super::super::ServerOut;
 use super::dns;
 use super::firewall::FirewallOut;
 use crate::deploy_file::{self, Report};
-use crate::hetzner::{Server, SshKey};
+use crate::hetzner::{Price, Server, SshKey};
 use crate::text::Untrusted;
 use crate::ui::{Ui, escape};
 
@@ -71,6 +71,8 @@ pub enum KnownOut {
 
 /// The readiness facts of the human summary.
 pub struct Facts<'a> {
+    /// What it costs (none when the API gives no price for its type there).
+    pub price: Option<Price>,
     pub firewall: Option<&'a FirewallOut>,
     pub ssh_ready: Option<bool>,
     pub login: Option<&'a super::ssh::LoginOut>,
@@ -105,8 +107,12 @@ pub fn human(
     let login = facts
         .login
         .map_or_else(|| "not checked".to_string(), super::ssh::LoginOut::row);
+    let price = match &facts.price {
+        Some(p) => format!("\n  price     {p}"),
+        None => String::new(),
+    };
     let mut out = format!(
-        "Server {} is running.\n  type      {}\n  image     {}\n  location  {}\n  IPv4      {ipv4}\n  IPv6      {ipv6}\n  firewall  {firewall}\n  SSH       {ssh_state}\n  login     {login}\n\n  {}\n",
+        "Server {} is running.\n  type      {}\n  image     {}\n  location  {}{price}\n  IPv4      {ipv4}\n  IPv6      {ipv6}\n  firewall  {firewall}\n  SSH       {ssh_state}\n  login     {login}\n\n  {}\n",
         server.name,
         server.type_name(),
         server.image_name(),

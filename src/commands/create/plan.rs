@@ -5,7 +5,7 @@
 
 use std::path::PathBuf;
 
-use super::{dns, firewall, kamal, preflight, ssh, user_data};
+use super::{dns, firewall, kamal, preflight, price, ssh, user_data};
 use crate::cli::CreateArgs;
 use crate::credentials::Source;
 use crate::deploy_file;
@@ -71,6 +71,8 @@ pub struct CreatePlan {
     pub firewall: firewall::Plan,
     /// A server named NAME that pegasus made: picked up instead of created.
     pub existing: Option<Server>,
+    /// The server type as read and `GET /pricing`: what the server costs.
+    pub priced: price::Priced,
 }
 
 impl CreatePlan {
@@ -97,6 +99,7 @@ impl CreatePlan {
             project: found.project,
             firewall: found.firewall,
             existing: found.existing,
+            priced: found.priced,
         })
     }
 

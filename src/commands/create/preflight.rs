@@ -5,7 +5,7 @@
 use std::thread::ScopedJoinHandle;
 
 use super::plan::Local;
-use super::{dns, firewall, kamal};
+use super::{dns, firewall, kamal, price};
 use crate::cli::{CreateArgs, MANAGED_BY};
 use crate::error::{Error, Result};
 use crate::hetzner::{
@@ -22,6 +22,9 @@ pub struct Preflight {
     /// A server named NAME that pegasus made: this run picks it up instead of creating
     /// one (SPEC §4 step 6): no key upload, no firewall change, no second POST.
     pub existing: Option<Server>,
+    /// The server type as read (its `prices` give the price): the one asked for, or
+    /// the picked-up server's when it is that one.
+    pub server_type: Option<ServerType>,
 }
 
 /// What the reads of step 6 found, for [`super::plan::CreatePlan`].
@@ -30,20 +33,27 @@ pub struct Found {
     pub project: Vec<ProjectServer>,
     pub firewall: firewall::Plan,
     pub zones: Vec<dns::Target>,
+    pub priced: price::Priced,
 }
 
 /// Step 6: every read side by side (scoped threads over the one client): the server
 /// type, image and name ([`check`]), the project's servers when the Kamal mode needs
-/// them, the firewall, and with `--dns` the zones. Nothing has been created or uploaded.
+/// them, the firewall, with `--dns` the zones, and the pricing (the currency and the IPv4
+/// price; the type's prices come with the type). Nothing has been created or uploaded.
 pub fn run(client: &Client, args: &CreateArgs, local: &Local, ui: &Ui) -> Result<Found> {
-    let (pre, project, firewall, zones) = std::thread::scope(|s| {
+    let (pre, project, firewall, zones, pricing) = std::thread::scope(|s| {
         let project = s.spawn(|| kamal::project_servers(client, &local.kamal));
         let fw = s.spawn(|| firewall::preflight(client, &args.firewall, local.ssh.port));
         let zones = s.spawn(|| dns::preflight(client, &local.dns));
+        let pricing = s.spawn(|| client.pricing());
         let pre = check(client, args, local.ssh.non_root_user(), ui);
-        (pre, joined(project), joined(fw), joined(zones))
+        let pricing = joined(pricing);
+        (pre, joined(project), joined(fw), joined(zones), pricing)
     });
-    let existing = pre?.existing;
+    let Preflight {
+        existing,
+        server_type,
+    } = pre?;
     let firewall = match (&existing, firewall) {
         (_, Ok(plan)) => plan,
         // A picked-up server keeps its firewalls: a missing `--firewall` is said later.
@@ -55,6 +65,10 @@ pub fn run(client: &Client, args: &CreateArgs, local: &Local, ui: &Ui) -> Result
         project: project?,
         firewall,
         zones: zones?,
+        priced: price::Priced {
+            server_type,
+            pricing: pricing?,
+        },
     })
 }
 
@@ -74,7 +88,9 @@ pub fn check(
         (stype, joined(images), joined(named))
     });
     if let Some(server) = named? {
+        let stype = stype.ok().flatten();
         return pick_up(server, args).map(|server| Preflight {
+            server_type: stype.filter(|t| &t.name == server.type_name()),
             existing: Some(server),
         });
     }
@@ -88,7 +104,10 @@ pub fn check(
     check_location(client, &stype, args, ui)?;
     let image = check_image(client, &stype, &images?, args, ui)?;
     check_user(&image, kamal_user, args)?;
-    Ok(Preflight::default())
+    Ok(Preflight {
+        existing: None,
+        server_type: Some(stype),
+    })
 }
 
 /// A thread's result; a panic in it (there should be none) becomes an error.

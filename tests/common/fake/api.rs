@@ -8,10 +8,11 @@ use serde_json::{Map, Value, json};
 
 use super::firewalls::Firewalls;
 use super::fixtures::{
-    IMAGES, LOCATIONS, SERVER_TYPES, image_json, included_traffic, location_json, server_type_json,
+    IMAGES, LOCATIONS, SERVER_TYPES, image_json, included_traffic, location_json, pricing_json,
+    server_type_json,
 };
 use super::util::{self, Selector, rfc3339};
-use super::{Fault, PageFault, READONLY_TOKEN, Request, TOKEN};
+use super::{Fault, PageFault, READONLY_TOKEN, Request, ServerEvent, TOKEN};
 
 #[path = "zones.rs"]
 mod zones;
@@ -250,6 +251,7 @@ enum Route<'a> {
     Location(&'a str),
     Images,
     Image(&'a str),
+    Pricing,
     Datacenters,
     Firewalls,
     Firewall(&'a str),
@@ -276,6 +278,8 @@ pub struct State {
     pub loopback: bool,
     /// The firewalls (`fake/firewalls.rs`).
     pub firewalls: Firewalls,
+    /// Who is told when a server is made or gone (`watch_servers`).
+    pub watchers: Vec<std::sync::mpsc::Sender<ServerEvent>>,
     injections: Vec<Injection>,
     zones: zones::Zones,
     servers: BTreeMap<u64, Server>,
@@ -410,6 +414,7 @@ impl State {
             ipv4_enabled: true,
             loopback: false,
             firewalls: Firewalls::new(),
+            watchers: Vec::new(),
             injections: Vec::new(),
             zones: zones::Zones::default(),
             servers: BTreeMap::new(),
@@ -460,6 +465,11 @@ impl State {
                 remaining: times,
             });
         }
+    }
+
+    /// Tells every watcher (those that went away are forgotten).
+    fn tell(&mut self, event: ServerEvent) {
+        self.watchers.retain(|w| w.send(event.clone()).is_ok());
     }
 
     // -- actions -----------------------------------------------------------
@@ -584,7 +594,12 @@ impl State {
             ("start_server", true) => "running",
             ("start_server", false) => "off",
             ("delete_server", true) => {
-                self.servers.remove(&server);
+                if let Some(gone) = self.servers.remove(&server) {
+                    self.tell(ServerEvent::Deleted {
+                        id: gone.id,
+                        name: gone.name,
+                    });
+                }
                 self.firewalls.forget_server(server);
                 return;
             }
@@ -831,6 +846,7 @@ impl State {
             ["locations", l] => Route::Location(l),
             ["images"] => Route::Images,
             ["images", i] => Route::Image(i),
+            ["pricing"] => Route::Pricing,
             ["datacenters"] | ["datacenters", _] => Route::Datacenters,
             ["firewalls"] => Route::Firewalls,
             ["firewalls", f] => Route::Firewall(f),
@@ -855,6 +871,7 @@ impl State {
             ("GET", Route::Location(id)) => Self::get_location(id),
             ("GET", Route::Images) => self.list_images(&q, raw_query),
             ("GET", Route::Image(id)) => Self::get_image(id),
+            ("GET", Route::Pricing) => Ok(Resp::json(200, &pricing_json())),
             ("GET", Route::Firewalls) => self.list_firewalls(&q, raw_query),
             ("POST", Route::Firewalls) => self.firewalls.create(body),
             ("GET", Route::Firewall(id)) => self.firewalls.get(id),
@@ -1204,16 +1221,18 @@ impl State {
             Some(Value::Array(a)) => a.clone(),
             Some(_) => return Err(invalid_fields(&[("ssh_keys", "Not a valid list.")])),
         };
+        let mut public_keys = Vec::new();
         for k in &key_refs {
             let r = id_or_name(k)
                 .ok_or_else(|| invalid_fields(&[("ssh_keys", "Not a valid ID or name.")]))?;
-            let found = self.keys.values().any(|key| match parse_id(&r) {
+            let found = self.keys.values().find(|key| match parse_id(&r) {
                 Some(id) => key.id == id,
                 None => key.name == r,
             });
-            if !found {
+            let Some(key) = found else {
                 return Err(invalid_msg(&format!("ssh key '{r}' not found"), "ssh_keys"));
-            }
+            };
+            public_keys.push(key.public_key.clone());
         }
 
         if self.servers.values().any(|s| s.name == name) {
@@ -1240,6 +1259,13 @@ impl State {
             v4 = v4.map(|_| format!("127.0.0.{}", 10 + k % 240));
             v6 = v6.map(|_| "::/64".to_string());
         }
+        let event = ServerEvent::Created {
+            id: self.next_server,
+            name: name.to_string(),
+            ipv4: v4.clone(),
+            ipv6: v6.clone(),
+            public_keys,
+        };
         let sid = self.insert_server(
             name,
             "initializing",
@@ -1249,6 +1275,7 @@ impl State {
             false,
             now,
         );
+        self.tell(event);
         if let Some(s) = self.servers.get_mut(&sid) {
             s.firewalls = firewall_ids.clone();
             s.user_data = user_data;

@@ -1,8 +1,10 @@
-//! Fixed catalogue of the fake Hetzner API: locations, server types, images.
+//! Fixed catalogue of the fake Hetzner API: locations, server types, images, prices.
 //!
 //! Real values where the research notes have them (location ids/names, cpx22 = 109,
 //! cpx11 = 22, cax11 = 45, ubuntu-24.04 x86 = 161547269, the deprecation timestamps);
-//! the rest (cx23/cx22 ids, arm image ids, prices) is illustrative.
+//! the rest (the other type ids, arm image ids, prices) is illustrative, shaped as
+//! Hetzner's: the CX and CAX types in Europe only, higher prices in the US and
+//! Singapore, gross prices = net + 19% VAT written with 16 decimals.
 
 use std::time::SystemTime;
 
@@ -118,6 +120,19 @@ pub struct TypeLocation {
     pub recommended: bool,
 }
 
+/// Net prices of a server type in a group of locations, as decimal strings (the API's
+/// net prices have 10 decimals; the gross ones are computed, see [`gross`]).
+pub struct Net {
+    /// Per month (the cap of a month of hourly billing).
+    pub monthly: &'static str,
+    /// Per hour.
+    pub hourly: &'static str,
+}
+
+const fn net(monthly: &'static str, hourly: &'static str) -> Net {
+    Net { monthly, hourly }
+}
+
 /// A server type (`GET /server_types`).
 pub struct ServerType {
     /// Server type id.
@@ -136,10 +151,10 @@ pub struct ServerType {
     pub disk: u32,
     /// `x86` or `arm`.
     pub architecture: &'static str,
-    /// Hourly price (net, gross) as decimal strings.
-    pub hourly: (&'static str, &'static str),
-    /// Monthly price (net, gross) as decimal strings.
-    pub monthly: (&'static str, &'static str),
+    /// Net prices in Europe (fsn1, nbg1, hel1).
+    pub eu: Net,
+    /// Net prices in the US (ash, hil) and Singapore: higher, as Hetzner's are.
+    pub elsewhere: Net,
     /// Where it is offered.
     pub locations: &'static [TypeLocation],
 }
@@ -160,8 +175,15 @@ const fn tl(
     }
 }
 
+/// The cost-optimised x86 types (CX) and the Arm types (CAX) are sold in Europe only.
+const EU: &[TypeLocation] = &[
+    tl("fsn1", None, false),
+    tl("nbg1", None, false),
+    tl("hel1", None, false),
+];
+
 /// All server types, by id.
-pub const SERVER_TYPES: [ServerType; 5] = [
+pub const SERVER_TYPES: [ServerType; 9] = [
     ServerType {
         id: 22,
         name: "cpx11",
@@ -171,8 +193,8 @@ pub const SERVER_TYPES: [ServerType; 5] = [
         memory: 2.0,
         disk: 40,
         architecture: "x86",
-        hourly: ("0.0070000000", "0.0083300000000000"),
-        monthly: ("4.3500000000", "5.1765000000000000"),
+        eu: net("4.3500000000", "0.0070000000"),
+        elsewhere: net("5.3500000000", "0.0086000000"),
         locations: &[
             tl("fsn1", Some((ANNOUNCED, GONE)), false),
             tl("nbg1", Some((ANNOUNCED, LATER)), false),
@@ -189,13 +211,26 @@ pub const SERVER_TYPES: [ServerType; 5] = [
         memory: 4.0,
         disk: 40,
         architecture: "arm",
-        hourly: ("0.0064000000", "0.0076160000000000"),
-        monthly: ("3.9900000000", "4.7481000000000000"),
+        eu: net("3.9900000000", "0.0064000000"),
+        elsewhere: net("3.9900000000", "0.0064000000"),
         locations: &[
             tl("fsn1", None, true),
             tl("nbg1", None, false),
             tl("hel1", None, false),
         ],
+    },
+    ServerType {
+        id: 93,
+        name: "cax21",
+        description: "CAX21",
+        category: "cost_optimized",
+        cores: 4,
+        memory: 8.0,
+        disk: 80,
+        architecture: "arm",
+        eu: net("6.4900000000", "0.0104000000"),
+        elsewhere: net("6.4900000000", "0.0104000000"),
+        locations: EU,
     },
     ServerType {
         id: 104,
@@ -206,8 +241,8 @@ pub const SERVER_TYPES: [ServerType; 5] = [
         memory: 4.0,
         disk: 40,
         architecture: "x86",
-        hourly: ("0.0060000000", "0.0071400000000000"),
-        monthly: ("3.7900000000", "4.5101000000000000"),
+        eu: net("3.7900000000", "0.0060000000"),
+        elsewhere: net("3.7900000000", "0.0060000000"),
         locations: &[
             tl("fsn1", Some((ANNOUNCED, GONE)), false),
             tl("nbg1", Some((ANNOUNCED, GONE)), false),
@@ -223,14 +258,35 @@ pub const SERVER_TYPES: [ServerType; 5] = [
         memory: 4.0,
         disk: 80,
         architecture: "x86",
-        hourly: ("0.0100000000", "0.0119000000000000"),
-        monthly: ("6.4900000000", "7.7231000000000000"),
+        eu: net("6.4900000000", "0.0100000000"),
+        elsewhere: net("7.9900000000", "0.0128000000"),
         locations: &[
             tl("fsn1", None, true),
             tl("nbg1", None, false),
             tl("hel1", None, false),
             tl("ash", None, false),
             tl("hil", None, false),
+            tl("sin", None, false),
+        ],
+    },
+    ServerType {
+        id: 110,
+        name: "cpx32",
+        description: "CPX32",
+        category: "regular_purpose",
+        cores: 4,
+        memory: 8.0,
+        disk: 160,
+        architecture: "x86",
+        eu: net("10.9900000000", "0.0176000000"),
+        elsewhere: net("13.4900000000", "0.0216000000"),
+        locations: &[
+            tl("fsn1", None, false),
+            tl("nbg1", None, false),
+            tl("hel1", None, false),
+            tl("ash", None, true),
+            tl("hil", None, false),
+            tl("sin", None, false),
         ],
     },
     ServerType {
@@ -242,13 +298,39 @@ pub const SERVER_TYPES: [ServerType; 5] = [
         memory: 4.0,
         disk: 40,
         architecture: "x86",
-        hourly: ("0.0056000000", "0.0066640000000000"),
-        monthly: ("3.4900000000", "4.1531000000000000"),
+        eu: net("3.4900000000", "0.0056000000"),
+        elsewhere: net("3.4900000000", "0.0056000000"),
         locations: &[
             tl("fsn1", None, false),
             tl("nbg1", None, true),
             tl("hel1", None, false),
         ],
+    },
+    ServerType {
+        id: 115,
+        name: "cx33",
+        description: "CX33",
+        category: "cost_optimized",
+        cores: 4,
+        memory: 8.0,
+        disk: 80,
+        architecture: "x86",
+        eu: net("5.4900000000", "0.0088000000"),
+        elsewhere: net("5.4900000000", "0.0088000000"),
+        locations: EU,
+    },
+    ServerType {
+        id: 116,
+        name: "cx43",
+        description: "CX43",
+        category: "cost_optimized",
+        cores: 8,
+        memory: 16.0,
+        disk: 160,
+        architecture: "x86",
+        eu: net("9.4900000000", "0.0152000000"),
+        elsewhere: net("9.4900000000", "0.0152000000"),
+        locations: EU,
     },
 ];
 
@@ -263,6 +345,36 @@ impl ServerType {
                 .is_none_or(|(_, after)| parse_rfc3339(after).is_none_or(|after| now <= after)),
         )
     }
+
+    /// Its net prices in `location`.
+    pub fn net(&self, location: &str) -> &Net {
+        match location {
+            "fsn1" | "nbg1" | "hel1" => &self.eu,
+            _ => &self.elsewhere,
+        }
+    }
+}
+
+/// The VAT rate of the fake account, in percent (Germany's), as `GET /pricing` gives it.
+pub const VAT_RATE: &str = "19.00";
+
+/// `{"net", "gross"}` of a net price: the gross is the net plus [`VAT_RATE`], exact,
+/// written with 16 decimals as the API writes it (`3.4900000000` → `4.1531000000000000`).
+pub fn gross(net: &str) -> Value {
+    let (int, frac) = net.split_once('.').unwrap_or((net, ""));
+    assert!(
+        frac.len() <= 10,
+        "fake: net price {net} has more than 10 decimals"
+    );
+    let units: u128 = format!("{int}{frac:0<10}")
+        .parse()
+        .unwrap_or_else(|_| panic!("fake: net price {net} is not a decimal"));
+    let (rate_int, rate_frac) = VAT_RATE.split_once('.').unwrap_or((VAT_RATE, "00"));
+    let rate: u128 = format!("{rate_int}{rate_frac:0<2}").parse().unwrap_or(0);
+    // units·10⁻¹⁰ × (10000 + rate)·10⁻⁴ = gross·10⁻¹⁴; with 16 decimals: ×100.
+    let g = units * (10_000 + rate) * 100;
+    let scale = 10u128.pow(16);
+    json!({"net": net, "gross": format!("{}.{:016}", g / scale, g % scale)})
 }
 
 /// Included traffic in bytes of a server of any type in `location`.
@@ -273,21 +385,25 @@ pub fn included_traffic(location: &str) -> u64 {
     }
 }
 
-/// The JSON object of a server type, with `available` computed for `now`.
-pub fn server_type_json(t: &ServerType, now: SystemTime) -> Value {
-    let prices: Vec<Value> = t
-        .locations
+/// The `prices` of a server type: one entry per location it is offered in.
+pub fn type_prices(t: &ServerType) -> Vec<Value> {
+    t.locations
         .iter()
         .map(|l| {
+            let n = t.net(l.location);
             json!({
                 "location": l.location,
-                "price_hourly": {"net": t.hourly.0, "gross": t.hourly.1},
-                "price_monthly": {"net": t.monthly.0, "gross": t.monthly.1},
+                "price_hourly": gross(n.hourly),
+                "price_monthly": gross(n.monthly),
                 "included_traffic": included_traffic(l.location),
-                "price_per_tb_traffic": {"net": "1.0000000000", "gross": "1.1900000000000000"},
+                "price_per_tb_traffic": gross("1.0000000000"),
             })
         })
-        .collect();
+        .collect()
+}
+
+/// The JSON object of a server type, with `available` computed for `now`.
+pub fn server_type_json(t: &ServerType, now: SystemTime) -> Value {
     let locations: Vec<Value> = t
         .locations
         .iter()
@@ -309,8 +425,61 @@ pub fn server_type_json(t: &ServerType, now: SystemTime) -> Value {
         "cores": t.cores, "memory": t.memory, "disk": t.disk, "storage_type": "local",
         "cpu_type": "shared", "architecture": t.architecture,
         "deprecated": false, "deprecation": null,
-        "prices": prices, "locations": locations,
+        "prices": type_prices(t), "locations": locations,
     })
+}
+
+/// The primary IPv4's net price per month and per hour (the same in every location).
+pub const IPV4_NET: Net = net("0.5100000000", "0.0008000000");
+
+/// `GET /pricing`: the currency, the VAT rate, and every product's prices per location
+/// (the same server type prices as `GET /server_types`).
+pub fn pricing_json() -> Value {
+    let per_location = |monthly: &str, hourly: Option<&str>| -> Vec<Value> {
+        LOCATIONS
+            .iter()
+            .map(|l| match hourly {
+                Some(h) => json!({
+                    "location": l.name, "price_hourly": gross(h), "price_monthly": gross(monthly),
+                }),
+                None => json!({"location": l.name, "price_monthly": gross(monthly)}),
+            })
+            .collect()
+    };
+    let server_types: Vec<Value> = SERVER_TYPES
+        .iter()
+        .map(|t| json!({"id": t.id, "name": t.name, "prices": type_prices(t)}))
+        .collect();
+    let lb_prices: Vec<Value> = LOCATIONS
+        .iter()
+        .map(|l| {
+            json!({
+                "location": l.name,
+                "price_hourly": gross("0.0088000000"),
+                "price_monthly": gross("5.3900000000"),
+                "included_traffic": included_traffic(l.name),
+                "price_per_tb_traffic": gross("1.0000000000"),
+            })
+        })
+        .collect();
+    json!({"pricing": {
+        "currency": "EUR",
+        "vat_rate": VAT_RATE,
+        "image": {"price_per_gb_month": gross("0.0110000000")},
+        "floating_ip": {"price_monthly": gross("3.0000000000")},
+        "floating_ips": [
+            {"type": "ipv4", "prices": per_location("3.0000000000", None)},
+            {"type": "ipv6", "prices": per_location("3.0000000000", None)},
+        ],
+        "primary_ips": [
+            {"type": "ipv4", "prices": per_location(IPV4_NET.monthly, Some(IPV4_NET.hourly))},
+            {"type": "ipv6", "prices": per_location("0.0000000000", Some("0.0000000000"))},
+        ],
+        "server_backup": {"percentage": "20.00"},
+        "server_types": server_types,
+        "load_balancer_types": [{"id": 1, "name": "lb11", "prices": lb_prices}],
+        "volume": {"price_per_gb_month": gross("0.0440000000")},
+    }})
 }
 
 /// A system image (`GET /images`).
@@ -355,7 +524,7 @@ const fn img(
 }
 
 /// All images, by id.
-pub const IMAGES: [Image; 6] = [
+pub const IMAGES: [Image; 8] = [
     img(
         15512617,
         "ubuntu-20.04",
@@ -408,6 +577,24 @@ pub const IMAGES: [Image; 6] = [
         ("ubuntu", "24.04"),
         "arm",
         "2024-04-25T00:00:00+00:00",
+        None,
+    ),
+    img(
+        310557660,
+        "debian-13",
+        "Debian 13",
+        ("debian", "13"),
+        "x86",
+        "2025-08-12T00:00:00+00:00",
+        None,
+    ),
+    img(
+        310557661,
+        "debian-13",
+        "Debian 13",
+        ("debian", "13"),
+        "arm",
+        "2025-08-12T00:00:00+00:00",
         None,
     ),
 ];

@@ -1,11 +1,12 @@
 //! DNS zones and record sets of the fake API (`/zones`, `/zones/{id_or_name}/rrsets`, the
-//! rrset actions `set_records` / `add_records`), following the OpenAPI description:
-//! record set ids are `name/type` (`www/A`, `@/A`), a new primary zone gets an `SOA` and
-//! three `NS` sets at `@`, every rrset operation on a secondary zone answers 422
-//! `incorrect_zone_mode`, and writes answer 201 with an action (`create_rrset`,
-//! `set_rrset_records`, `add_rrset_records`; resource type `zone`) that is polled like any
-//! other action (`/actions?id=`, `/actions/{id}`, `/zones/actions/{id}`). Changes apply
-//! at once; the action only reports them.
+//! rrset actions `set_records` / `add_records` / `remove_records`), following the OpenAPI
+//! description: record set ids are `name/type` (`www/A`, `@/A`), a new primary zone gets an
+//! `SOA` and three `NS` sets at `@`, every rrset operation on a secondary zone answers 422
+//! `incorrect_zone_mode`, `remove_records` deletes a set it leaves empty, and writes answer
+//! 201 with an action (`create_rrset`, `set_rrset_records`, `add_rrset_records`,
+//! `remove_rrset_records`; resource type `zone`) that is polled like any other action
+//! (`/actions?id=`, `/actions/{id}`, `/zones/actions/{id}`). Changes apply at once; the
+//! action only reports them.
 
 use std::collections::BTreeMap;
 use std::net::{Ipv4Addr, Ipv6Addr};
@@ -439,6 +440,7 @@ impl State {
         let command = match action {
             "set_records" => "set_rrset_records",
             "add_records" => "add_rrset_records",
+            "remove_records" => "remove_rrset_records",
             _ => return Err(not_found("action")),
         };
         let obj = parse_body(body)?;
@@ -455,7 +457,18 @@ impl State {
             .ok_or_else(|| not_found("zone"))?;
         let key = (name.to_string(), kind.to_string());
         match (command, zone.rrsets.get_mut(&key)) {
-            ("set_rrset_records", None) => return Err(not_found("rrset")),
+            ("set_rrset_records" | "remove_rrset_records", None) => {
+                return Err(not_found("rrset"));
+            }
+            ("remove_rrset_records", Some(set)) => {
+                // Values the set does not hold are ignored; a set left empty is deleted
+                // ("For convenience, the RRSet will be automatically deleted").
+                set.records
+                    .retain(|(v, _)| !records.iter().any(|r| r.0 == *v));
+                if set.records.is_empty() {
+                    zone.rrsets.remove(&key);
+                }
+            }
             ("set_rrset_records", Some(set)) => set.records = records,
             (_, Some(set)) => {
                 for r in records {
