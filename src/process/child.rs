@@ -268,21 +268,24 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let mark = dir.path().join("pid");
         let script = format!("sleep 30 & echo $! > {}; wait", mark.display());
-        let out = run(
-            &mut sh(&script),
-            Instant::now() + Duration::from_millis(300),
-            &mut |_| {},
-        )
-        .unwrap();
-        let Outcome::Ran(out) = out else {
-            panic!("{out:?}")
+        // The deadline must fall after the script started its helper: on a loaded machine
+        // that can take a while, so a run that ended before is tried with more time.
+        let mut limit = Duration::from_millis(300);
+        let pid: i32 = loop {
+            let out = run(&mut sh(&script), Instant::now() + limit, &mut |_| {}).unwrap();
+            let Outcome::Ran(out) = out else {
+                panic!("{out:?}")
+            };
+            assert!(out.status.is_none());
+            match std::fs::read_to_string(&mark)
+                .ok()
+                .and_then(|t| t.trim().parse().ok())
+            {
+                Some(pid) => break pid,
+                None if limit < Duration::from_secs(10) => limit *= 2,
+                None => panic!("the script never started its helper"),
+            }
         };
-        assert!(out.status.is_none());
-        let pid: i32 = std::fs::read_to_string(&mark)
-            .unwrap()
-            .trim()
-            .parse()
-            .unwrap();
         // The helper `sleep` went with it (gone, or a zombie of an exited parent).
         let state = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
         let state = state.rsplit(") ").next().unwrap_or("").chars().next();
