@@ -273,6 +273,16 @@ fn a_refused_login_names_the_key_the_user_and_what_to_do() {
     let error = v["login"]["error"].as_str().unwrap();
     assert!(error.contains("Permission denied (publickey)"), "{error}");
     assert_eq!(v["error"].as_str().unwrap(), error);
+    // The hint logs in as Kamal would; no Kamal config here, so no `kamal setup`.
+    assert!(
+        error.ends_with(&format!(
+            "Check with `ssh -p {} {}@{IP}`",
+            server.port(),
+            sshd::login_user()
+        )),
+        "{error}"
+    );
+    assert!(!error.contains("kamal setup"), "{error}");
     let fp = sshd::fingerprint(&p.home.path().join(".ssh/id_ed25519.pub"));
     assert!(fp.starts_with("SHA256:"), "{fp}");
     assert_stderr(&run, &format!("~/.ssh/id_ed25519.pub ({fp})"));
@@ -720,4 +730,27 @@ fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
         }
     }
     out
+}
+
+#[test]
+fn an_erb_ssh_user_is_named_and_the_login_skipped() {
+    let (p, key) = project();
+    let server = Sshd::start(IP, &[key]);
+    p.write(
+        "config/deploy.yml",
+        &format!(
+            "service: app\nimage: me/app\nservers:\n  web:\n    - <IP-ADDRESS>\nssh:\n  user: <%= ENV[\"SSH_USER\"] %>\n  port: {}\n",
+            server.port()
+        ),
+    );
+    let run = p.run(&["server", "create", "web1", "--json"]);
+    assert_exit(&run, 0);
+    let v = run.json();
+    assert_eq!(v["ssh_ready"], true);
+    assert_eq!(v["login"], serde_json::Value::Null);
+    assert_stderr(
+        &run,
+        "ssh.user in config/deploy.yml (line 7: <%= ENV[\"SSH_USER\"] %>) is made by ERB; the login check is skipped",
+    );
+    assert_eq!(server.logins(), 0);
 }

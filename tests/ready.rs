@@ -126,6 +126,11 @@ fn no_banner_times_out_after_printing_everything_and_editing_kamal() {
     assert_stderr(&run, &format!("firewall '{fw}' lets in TCP {port}"));
     assert_stderr(&run, "user data (cloud.yml)");
     assert_stderr(&run, "--ssh-port");
+    // A Kamal config is used: the hint names `kamal setup`, with the same ssh command.
+    assert_stderr(
+        &run,
+        &format!("Run `kamal setup` once `ssh -p {port} root@127.0.0.10` works"),
+    );
 }
 
 #[test]
