@@ -201,6 +201,16 @@ impl Plan {
             "LogLevel=ERROR".into(),
             "ServerAliveInterval=15".into(),
             "ServerAliveCountMax=4".into(),
+            // A fresh login as Kamal's SSH library makes one, whatever the user's config
+            // says: no shared master connection (it would skip the key check, and its
+            // ControlPersist process would outlive the run), no forwardings that could
+            // fail the connection, no command of the config's own.
+            "ControlMaster=no".into(),
+            "ControlPath=none".into(),
+            "ClearAllForwardings=yes".into(),
+            "RemoteCommand=none".into(),
+            "RequestTTY=no".into(),
+            "PermitLocalCommand=no".into(),
         ] {
             o.extend(["-o".into(), opt]);
         }
@@ -699,6 +709,8 @@ mod tests {
             "-o BatchMode=yes -o ConnectTimeout=10 -o StrictHostKeyChecking=accept-new \
              -o HashKnownHosts=no -o UserKnownHostsFile=\"/home/me/.ssh/known_hosts\" \
              -o LogLevel=ERROR -o ServerAliveInterval=15 -o ServerAliveCountMax=4 \
+             -o ControlMaster=no -o ControlPath=none -o ClearAllForwardings=yes \
+             -o RemoteCommand=none -o RequestTTY=no -o PermitLocalCommand=no \
              -i /home/me/.ssh/id_ed25519 -p 2222 -l root -- 127.0.0.10"
         );
         let mut p = plan();
@@ -721,7 +733,9 @@ mod tests {
             "ProxyCommand=ssh -F /dev/null -o BatchMode=yes -o ConnectTimeout=5 \
              -o StrictHostKeyChecking=accept-new -o HashKnownHosts=no \
              -o 'UserKnownHostsFile=\"/home/me/.ssh/known_hosts\"' -o LogLevel=ERROR \
-             -o ServerAliveInterval=15 -o ServerAliveCountMax=4 -o IdentitiesOnly=yes \
+             -o ServerAliveInterval=15 -o ServerAliveCountMax=4 -o ControlMaster=no \
+             -o ControlPath=none -o ClearAllForwardings=yes -o RemoteCommand=none \
+             -o RequestTTY=no -o PermitLocalCommand=no -o IdentitiesOnly=yes \
              -i /home/me/.ssh/id_ed25519 -p 2200 -l root -W %h:%p -- bastion.example.com"
         );
     }
