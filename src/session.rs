@@ -33,6 +33,25 @@ pub fn connect<'a, T>(
     home: Option<&Path>,
     first: &dyn Fn(&Client) -> Result<T>,
 ) -> Result<(Client<'a>, T, Source)> {
+    connect_with(ui, endpoint, home, first, Save::Yes)
+}
+
+/// Whether a token typed at the prompt is saved once Hetzner accepted it (not in a dry
+/// run, which writes nothing).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Save {
+    Yes,
+    No,
+}
+
+/// [`connect`], saying whether a prompted token is saved.
+pub fn connect_with<'a, T>(
+    ui: &'a Ui,
+    endpoint: &Endpoint,
+    home: Option<&Path>,
+    first: &dyn Fn(&Client) -> Result<T>,
+    save: Save,
+) -> Result<(Client<'a>, T, Source)> {
     let env = |k: &str| std::env::var(k).ok();
     if let Some(token) = credentials::from_env(&env)? {
         return match attempt(ui, endpoint, &token, first)? {
@@ -114,6 +133,10 @@ pub fn connect<'a, T>(
             }
         };
         if let Some((c, v)) = attempt(ui, endpoint, &token, first)? {
+            if save == Save::No {
+                ui.note("The token works (not saved: a dry run writes nothing)");
+                return Ok((c, v, Source::Prompt));
+            }
             credentials::save(&path, &token)?;
             ui.note(&format!("Saved the token to {}", tilde(&path, home)));
             return Ok((c, v, Source::File(path)));

@@ -69,7 +69,8 @@ fn a_loopback_endpoint_never_goes_through_a_proxy() {
     assert_eq!(p.fake.count("GET", "/v1/servers"), 1);
 
     // A dead proxy is not even tried.
-    let dead = format!("http://127.0.0.1:{}", dead_port());
+    let dead_proxy = dead_port();
+    let dead = format!("http://127.0.0.1:{}", dead_proxy.port());
     p.set_env("ALL_PROXY", Some(&dead));
     p.set_env("HTTP_PROXY", Some(&dead));
     let run = p.run(&["server", "list"]);
@@ -386,9 +387,10 @@ fn a_refused_connection_is_tried_once_more_after_a_second() {
     let mut p = Project::new();
     // Real timing: no back-off knob.
     p.set_env("PEGASUS_TEST_BACKOFF_MS", None);
+    let dead = dead_port();
     p.set_env(
         "HCLOUD_ENDPOINT",
-        Some(&format!("http://127.0.0.1:{}/v1", dead_port())),
+        Some(&format!("http://127.0.0.1:{}/v1", dead.port())),
     );
     let started = Instant::now();
     let run = p.run(&["server", "list"]);
@@ -400,7 +402,7 @@ fn a_refused_connection_is_tried_once_more_after_a_second() {
     assert_stderr(&run, "error: could not connect to 127.0.0.1:");
     assert_stderr(&run, ": connection refused (gave up after 2 tries)");
     assert!(
-        took >= Duration::from_millis(950) && took < Duration::from_secs(5),
+        took >= Duration::from_millis(950) && took < Duration::from_secs(15),
         "{took:?}"
     );
 }

@@ -826,3 +826,41 @@ fn the_token_never_appears_in_any_output() {
         }
     }
 }
+
+/// SPEC §8: a run under `sudo` with the user's HOME leaves the user's files the user's.
+#[test]
+fn a_root_run_keeps_the_owner_of_known_hosts_and_the_kamal_file() {
+    use std::os::unix::fs::{MetadataExt, chown};
+    // SAFETY: geteuid cannot fail.
+    if unsafe { libc::geteuid() } != 0 {
+        assert!(
+            std::env::var_os("PEGASUS_SKIP_ROOT_TESTS").is_some(),
+            "this test needs root (set PEGASUS_SKIP_ROOT_TESTS=1 to skip it)"
+        );
+        return;
+    }
+    let p = Project::new();
+    let deploy = p.write("config/deploy.yml", &read_fixture("pegasus/deploy.yml"));
+    let known = p.add_key(
+        "known_hosts",
+        "203.0.113.10 ssh-ed25519 AAAAold\nkeep.example ssh-ed25519 AAAAkeep\n",
+    );
+    let (uid, gid) = (4242, 4343);
+    for path in [&deploy, &known] {
+        chown(path, Some(uid), Some(gid)).unwrap();
+    }
+    let run = p.run(&["server", "create", "web1", "--ssh-timeout", "0"]);
+    assert_exit(&run, 0);
+    // Both files were replaced (the stale key removed, the config edited) ...
+    assert!(!std::fs::read_to_string(&known).unwrap().contains("AAAAold"));
+    assert!(
+        p.read("config/deploy.yml").contains("- 203.0.113.10\n"),
+        "{}",
+        run.dump()
+    );
+    // ... and are still the user's.
+    for path in [&deploy, &known] {
+        let meta = std::fs::metadata(path).unwrap();
+        assert_eq!((meta.uid(), meta.gid()), (uid, gid), "{}", path.display());
+    }
+}

@@ -185,10 +185,11 @@ fn signal_and_wait(child: Child, signal: i32) -> (Run, Duration) {
 #[test]
 fn sigint_before_the_create_says_nothing_was_created() {
     let p = Project::new();
+    // The signal must come while the request is answered late: a wide window.
     p.fake.inject(
         "GET",
         "/v1/server_types",
-        Fault::Delay(Duration::from_millis(400)),
+        Fault::Delay(Duration::from_secs(2)),
         1,
     );
     let child = spawn(&p, &["server", "create", "web1"]);
@@ -206,7 +207,7 @@ fn sigint_after_the_key_upload_names_the_key() {
     p.fake.inject(
         "POST",
         "/v1/ssh_keys",
-        Fault::Delay(Duration::from_millis(400)),
+        Fault::Delay(Duration::from_secs(2)),
         1,
     );
     let child = spawn(&p, &["server", "create", "web1"]);

@@ -64,7 +64,18 @@ fn replace_mode_sets_apex_and_subdomain_and_leaves_the_rest() {
         .add_rrset("example.com", "www", "A", &["198.51.100.7"], None);
     let before_org = p.fake.rrsets("example.org");
 
-    let run = p.run(&["server", "create", "web1", "--dns", "--json"]);
+    // The apex points at 198.51.100.7 and the config's web host is the placeholder: that
+    // address is live traffic pegasus knows nothing of. Without consent: refused.
+    let refused = p.run(&["server", "create", "web1", "--dns", "--json"]);
+    assert_exit(&refused, 1);
+    assert_stderr(
+        &refused,
+        "These DNS records point at live traffic:\n  example.com A 198.51.100.7 → the new server",
+    );
+    assert_stderr(&refused, "Pass --yes to move them");
+    assert!(posts(&p).is_empty(), "{}", refused.dump());
+
+    let run = p.run(&["server", "create", "web1", "--dns", "--yes", "--json"]);
     assert_exit(&run, 0);
     let v = run.json();
     assert_eq!(
@@ -129,30 +140,32 @@ fn replace_mode_sets_apex_and_subdomain_and_leaves_the_rest() {
 }
 
 #[test]
-fn append_mode_adds_the_address_to_an_existing_set() {
+fn append_mode_never_writes_dns_and_lists_the_records_to_add() {
     let p = project(&["app.example.com"]);
     p.fake.add_zone("example.com");
     p.fake
         .add_rrset("example.com", "app", "A", &["198.51.100.7"], Some(120));
+    let before = p.fake.rrsets("example.com");
     let run = p.run(&["server", "create", "web1", "--dns", "--append", "--json"]);
     assert_exit(&run, 0);
-    assert!(!run.stdout.contains("kept"), "{}", run.dump());
-    let a = p.fake.rrset("example.com", "app", "A").unwrap();
-    assert_eq!(a.values, ["198.51.100.7", V4]);
-    assert_eq!(a.ttl, Some(120));
-    let dns = &run.json()["dns"];
-    assert_eq!(dns[0]["status"], "updated");
-    assert_eq!(dns[1]["type"], "AAAA");
-    assert_eq!(dns[1]["status"], "created");
-    // No TTL is sent with add_records, so the set keeps its own.
-    let add = p
-        .fake
-        .requests()
-        .into_iter()
-        .find(|r| r.path.ends_with("/add_records"))
-        .unwrap();
-    let body: serde_json::Value = serde_json::from_str(&add.body).unwrap();
-    assert_eq!(body, json!({"records": [{"value": V4}]}));
+    // No record set was written: a new server joins a live name only once it serves.
+    assert_eq!(p.fake.rrsets("example.com"), before);
+    assert!(
+        posts(&p).iter().all(|w| !w.contains("/zones/")),
+        "{:?}",
+        posts(&p)
+    );
+    // The placeholder was replaced by the new address (no host beside a placeholder), so
+    // the records to add are the new addresses.
+    assert_eq!(
+        run.json()["dns"],
+        json!([
+            {"name": "app.example.com", "zone": "example.com", "type": "A", "value": V4, "status": "todo"},
+            {"name": "app.example.com", "zone": "example.com", "type": "AAAA", "value": V6, "status": "todo"},
+        ]),
+        "{}",
+        run.dump()
+    );
 }
 
 #[test]
@@ -160,7 +173,8 @@ fn a_set_already_right_is_left_alone_and_said_so() {
     let p = project(&["app.example.com"]);
     p.fake.add_zone("example.com");
     p.fake.add_rrset("example.com", "app", "A", &[V4], None);
-    let run = p.run(&["server", "create", "web1", "--dns"]);
+    // Before the create the set's value is nobody pegasus knows: consent (--yes).
+    let run = p.run(&["server", "create", "web1", "--dns", "--yes"]);
     assert_exit(&run, 0);
     assert!(
         run.stdout.contains(&format!(
@@ -280,11 +294,17 @@ fn without_dns_the_output_ends_with_the_records_to_make_and_no_zone_is_asked() {
     assert!(run.stdout.ends_with(&tail), "{}", run.dump());
     assert_eq!(zone_requests(&p), 0);
 
-    // JSON: `dns` is empty without --dns.
+    // JSON: without --dns, the records to make, `todo`, without a zone (none is asked).
     let p = project(&["app.example.com"]);
     let run = p.run(&["server", "create", "web1", "--json"]);
     assert_exit(&run, 0);
-    assert_eq!(run.json()["dns"], json!([]));
+    assert_eq!(
+        run.json()["dns"],
+        json!([
+            {"name": "app.example.com", "zone": null, "type": "A", "value": V4, "status": "todo"},
+            {"name": "app.example.com", "zone": null, "type": "AAAA", "value": V6, "status": "todo"},
+        ])
+    );
     assert_eq!(zone_requests(&p), 0);
 
     // No proxy hosts, no DNS lines; the next step all the same.
@@ -381,7 +401,7 @@ fn an_unclear_write_is_checked_not_resent() {
         Fault::ApplyThenDrop,
         1,
     );
-    let run = p.run(&["server", "create", "web1", "--dns", "--json"]);
+    let run = p.run(&["server", "create", "web1", "--dns", "--yes", "--json"]);
     assert_exit(&run, 0);
     assert_eq!(
         p.fake
@@ -416,18 +436,22 @@ fn the_zones_are_found_before_anything_is_created_and_written_after_the_server_r
     let zones = first("GET /v1/zones?");
     assert!(zones < first("POST /v1/ssh_keys"), "{reqs:#?}");
     assert!(zones < first("POST /v1/servers"), "{reqs:#?}");
+    // The name's sets are read in the preflight (to ask about live records before
+    // anything is made), and again just before they are written.
     let read = first("GET /v1/zones/90001/rrsets?");
     assert!(
         reqs[read].contains("name=app&type=A&type=AAAA&type=CNAME"),
         "{reqs:#?}"
     );
-    assert!(first("GET /v1/servers/") < read, "{reqs:#?}");
+    assert!(read < first("POST /v1/servers"), "{reqs:#?}");
+    let again = last("GET /v1/zones/90001/rrsets?");
+    assert!(first("GET /v1/servers/") < again, "{reqs:#?}");
     let write = first("POST /v1/zones/");
-    assert!(read < write, "{reqs:#?}");
+    assert!(again < write, "{reqs:#?}");
     assert!(write < last("GET /v1/actions?"), "{reqs:#?}");
-    // One listing of the zones, one read of the name's sets, two creates.
+    // One listing of the zones, two reads of the name's sets, two creates.
     assert_eq!(p.fake.count("GET", "/v1/zones"), 1);
-    assert_eq!(p.fake.count("GET", "/v1/zones/90001/rrsets"), 1);
+    assert_eq!(p.fake.count("GET", "/v1/zones/90001/rrsets"), 2);
     assert_eq!(p.fake.count("POST", "/v1/zones/90001/rrsets"), 2);
 }
 
@@ -498,25 +522,33 @@ fn dns_with_a_config_that_does_not_parse_is_a_usage_error() {
 }
 
 #[test]
-fn append_mode_says_which_addresses_the_set_keeps() {
-    let p = project(&["app.example.com"]);
-    p.fake.add_zone("example.com");
-    p.fake
-        .add_rrset("example.com", "app", "A", &["198.51.100.7"], None);
-    let run = p.run(&["server", "create", "web1", "--dns", "--append"]);
+fn append_lists_the_current_web_hosts_and_the_new_one() {
+    // Without --dns, adding a server: the records to add keep the old server's address.
+    let p = Project::new();
+    p.write(
+        "config/deploy.yml",
+        "service: acme\nimage: acme/app\nservers:\n  web:\n    - 198.51.100.7\nproxy:\n  host: app.example.com\n",
+    );
+    let run = p.run(&["server", "create", "web2", "--append"]);
     assert_exit(&run, 0);
     assert!(
         run.stdout.contains(&format!(
-            "  app.example.com  A     {V4}   updated (also 198.51.100.7; kept)\n"
+            "After `kamal deploy`, once web2 serves the app, add it to the proxy host names (keep the addresses already there):\n  app.example.com  A     198.51.100.7\n  app.example.com  A     {V4}\n  app.example.com  AAAA  {V6}\n"
         )),
         "{}",
         run.dump()
     );
+    assert!(
+        !run.stdout.contains("Before `kamal setup`"),
+        "{}",
+        run.dump()
+    );
+    assert_eq!(zone_requests(&p), 0);
 }
 
 #[test]
 fn the_kamal_mode_decides_the_dns_mode() {
-    // Several web hosts: Kamal appends the server, and DNS adds its address.
+    // Several web hosts: Kamal appends the server, and DNS is left alone (listed).
     let p = Project::new();
     p.write(
         "config/deploy.yml",
@@ -536,16 +568,25 @@ fn the_kamal_mode_decides_the_dns_mode() {
     assert_eq!(v["kamal"]["mode"], "append", "{}", run.dump());
     assert_eq!(
         p.fake.rrset("example.com", "app", "A").unwrap().values,
-        ["198.51.100.7", "198.51.100.8", V4]
+        ["198.51.100.7", "198.51.100.8"]
     );
-    assert_eq!(v["dns"][0]["status"], "updated");
+    let values: Vec<&str> = v["dns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            assert_eq!(r["status"], "todo");
+            r["value"].as_str().unwrap()
+        })
+        .collect();
+    assert_eq!(values, ["198.51.100.7", "198.51.100.8", V4, V6]);
 }
 
 #[test]
-fn a_rerun_with_the_server_already_beside_others_adds_and_drops_nothing() {
+fn a_rerun_with_the_server_already_beside_others_writes_and_drops_nothing() {
     // The config already lists the new server's address beside another web host (a
-    // re-run after the Kamal edit): Kamal has nothing to change, and DNS must add the
-    // address, not make the set hold only it.
+    // re-run after the Kamal edit): Kamal has nothing to change, the plan is an append,
+    // and DNS is never written then: the set keeps serving the old host alone.
     let p = Project::new();
     p.write(
         "config/deploy.yml",
@@ -560,6 +601,171 @@ fn a_rerun_with_the_server_already_beside_others_adds_and_drops_nothing() {
     assert_eq!(v["kamal"]["status"], "unchanged", "{}", run.dump());
     assert_eq!(
         p.fake.rrset("example.com", "app", "A").unwrap().values,
-        ["198.51.100.7", V4]
+        ["198.51.100.7"]
+    );
+}
+
+// ---- issue 17: DNS that cannot cause an outage ----
+
+fn erb_config(host: &str) -> String {
+    format!(
+        "service: acme\nimage: acme/app\nservers:\n  web:\n    - <%= ENV[\"WEB_HOST\"] %>\nproxy:\n  host: {host}\n"
+    )
+}
+
+#[test]
+fn erb_hosts_with_dns_are_refused_unless_replace() {
+    let p = Project::new();
+    p.write("config/deploy.yml", &erb_config("app.example.com"));
+    p.fake.add_zone("example.com");
+    p.fake.add_rrset(
+        "example.com",
+        "app",
+        "A",
+        &["198.51.100.7", "198.51.100.8"],
+        None,
+    );
+    let run = p.run(&["server", "create", "web1", "--dns"]);
+    assert_exit(&run, 1);
+    assert_stderr(&run, "add --replace to point the names at the new server");
+    assert!(posts(&p).is_empty(), "{}", run.dump());
+    assert!(p.fake.server_names().is_empty());
+    // With --replace the names move, and (the host being unreadable) every value the set
+    // held is live: moved only with --yes.
+    let run = p.run(&["server", "create", "web1", "--dns", "--replace"]);
+    assert_exit(&run, 1);
+    assert_stderr(
+        &run,
+        "app.example.com A 198.51.100.7, 198.51.100.8 → the new server",
+    );
+    assert!(posts(&p).is_empty(), "{}", run.dump());
+    let run = p.run(&[
+        "server",
+        "create",
+        "web1",
+        "--dns",
+        "--replace",
+        "--yes",
+        "--json",
+    ]);
+    assert_exit(&run, 0);
+    assert_eq!(
+        p.fake.rrset("example.com", "app", "A").unwrap().values,
+        [V4],
+        "{}",
+        run.dump()
+    );
+}
+
+#[test]
+fn replacing_a_known_host_moves_only_its_records_without_asking() {
+    // The web host is a server of the project (a replace by flag): its own addresses,
+    // IPv4 and IPv6, are not live traffic for a replace of it.
+    let p = Project::new();
+    p.fake.add_server("old1");
+    let old_v6 = p
+        .run(&["server", "ip", "-6", "old1"])
+        .stdout
+        .trim()
+        .to_string();
+    p.write(
+        "config/deploy.yml",
+        "service: acme\nimage: acme/app\nservers:\n  web:\n    - 198.51.100.10\nproxy:\n  host: app.example.com\n",
+    );
+    p.fake.add_zone("example.com");
+    p.fake
+        .add_rrset("example.com", "app", "A", &["198.51.100.10"], None);
+    p.fake
+        .add_rrset("example.com", "app", "AAAA", &[&old_v6], None);
+    let run = p.run(&["server", "create", "web1", "--dns", "--replace", "--json"]);
+    assert_exit(&run, 0);
+    assert!(!run.stderr.contains("live traffic"), "{}", run.dump());
+    assert_eq!(
+        p.fake.rrset("example.com", "app", "A").unwrap().values,
+        [V4]
+    );
+    assert_eq!(
+        p.fake.rrset("example.com", "app", "AAAA").unwrap().values,
+        [V6]
+    );
+}
+
+#[test]
+fn an_ipv6_only_replacement_removes_the_old_a_set() {
+    let p = Project::new();
+    p.fake.add_server("old1");
+    p.write(
+        "config/deploy.yml",
+        "service: acme\nimage: acme/app\nservers:\n  web:\n    - 198.51.100.10\nproxy:\n  host: app.example.com\n",
+    );
+    p.fake.add_zone("example.com");
+    p.fake
+        .add_rrset("example.com", "app", "A", &["198.51.100.10"], None);
+    p.fake.set_ipv4_enabled(false);
+    let run = p.run(&["server", "create", "web1", "--dns", "--replace", "--json"]);
+    assert_exit(&run, 0);
+    // A and AAAA are one pair: the old A would still send IPv4 visitors to old1.
+    assert!(
+        p.fake.rrset("example.com", "app", "A").is_none(),
+        "{}",
+        run.dump()
+    );
+    assert_eq!(
+        p.fake.rrset("example.com", "app", "AAAA").unwrap().values,
+        [V6]
+    );
+    let dns = run.json()["dns"].clone();
+    assert_eq!(
+        dns[0],
+        json!({"name": "app.example.com", "zone": "example.com", "type": "A", "value": null, "status": "deleted"})
+    );
+}
+
+#[test]
+fn many_proxy_names_are_all_set_and_waited_for() {
+    for n in [13, 30] {
+        let names: Vec<String> = (0..n).map(|i| format!("n{i}.example.com")).collect();
+        let refs: Vec<&str> = names.iter().map(String::as_str).collect();
+        let p = project(&refs);
+        p.fake.add_zone("example.com");
+        let run = p.run(&["server", "create", "web1", "--dns", "--json"]);
+        assert_exit(&run, 0);
+        let dns = run.json()["dns"].as_array().unwrap().clone();
+        assert_eq!(dns.len(), 2 * n, "{}", run.dump());
+        assert!(dns.iter().all(|r| r["status"] == "created"));
+        for name in &names {
+            let record = name.trim_end_matches(".example.com");
+            assert_eq!(
+                p.fake.rrset("example.com", record, "A").unwrap().values,
+                [V4]
+            );
+        }
+    }
+}
+
+#[test]
+fn a_set_changed_after_the_preflight_is_skipped_and_the_run_fails_after_the_output() {
+    let p = project(&["app.example.com"]);
+    p.fake.add_zone("example.com");
+    p.fake
+        .add_rrset("example.com", "app", "A", &["192.0.2.1"], None);
+    // Someone edits the set while the server is being made.
+    let set = p.fake.rrset_setter();
+    p.fake.on_request("POST", "/v1/servers", move || {
+        set("example.com", "app", "A", &["192.0.2.2"]);
+    });
+    let run = p.run(&["server", "create", "web1", "--dns", "--yes", "--json"]);
+    assert_exit(&run, 1);
+    let v = run.json();
+    assert_eq!(v["dns"][0]["status"], "skipped", "{}", run.dump());
+    assert_eq!(
+        p.fake.rrset("example.com", "app", "A").unwrap().values,
+        ["192.0.2.2"]
+    );
+    assert!(
+        v["error"]
+            .as_str()
+            .unwrap()
+            .contains("changed after pegasus read it")
     );
 }

@@ -1,28 +1,16 @@
 //! Fake fidelity: the fake API's firewall answers (and `public_net.firewalls` on servers)
-//! checked against the schemas of `../shared/openapi/hcloud.json`, with a small validator
-//! for the parts of JSON Schema that file uses (`$ref`, `allOf`, `type`, `nullable`,
-//! `properties`, `required`, `items`, `enum`). Unknown keys in an answer are reported too,
-//! so a typo in the fake cannot hide. The schema file must exist: without it this fails.
+//! checked against the OpenAPI description in `fixtures/openapi/hcloud.json`, each against
+//! the schema of the operation that gave it (`tests/common/openapi.rs`, which also reports
+//! keys the schema does not name, so a typo in the fake cannot hide).
 
 mod common;
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::path::Path;
 
+use common::openapi::{self, assert_answer, assert_valid};
 use common::*;
 use serde_json::{Value, json};
-
-fn openapi() -> Value {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/openapi/hcloud.json");
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| {
-        panic!(
-            "{}: {e}; this test checks the fake against that file and needs it",
-            path.display()
-        )
-    });
-    serde_json::from_str(&text).unwrap()
-}
 
 /// One request over a fresh connection: (status, JSON body).
 fn call(fake: &Fake, method: &str, path: &str, body: Option<&Value>) -> (u16, Value) {
@@ -42,98 +30,8 @@ fn call(fake: &Fake, method: &str, path: &str, body: Option<&Value>) -> (u16, Va
     (status, serde_json::from_str(body).unwrap())
 }
 
-struct Validator<'a> {
-    root: &'a Value,
-    errors: Vec<String>,
-}
-
-impl Validator<'_> {
-    fn resolve<'s>(&'s self, schema: &'s Value) -> &'s Value {
-        match schema.get("$ref").and_then(Value::as_str) {
-            Some(r) => {
-                let name = r.trim_start_matches("#/components/schemas/");
-                &self.root["components"]["schemas"][name]
-            }
-            None => schema,
-        }
-    }
-
-    fn check(&mut self, schema: &Value, v: &Value, at: &str) {
-        let schema = self.resolve(schema).clone();
-        if let Some(all) = schema.get("allOf").and_then(Value::as_array) {
-            if v.is_null() && schema["nullable"] == true {
-                return;
-            }
-            for s in all {
-                self.check(s, v, at);
-            }
-        }
-        if v.is_null() {
-            if schema["nullable"] != true && schema.get("type").is_some() {
-                self.errors.push(format!("{at}: null but not nullable"));
-            }
-            return;
-        }
-        if let Some(e) = schema.get("enum").and_then(Value::as_array) {
-            if !e.contains(v) {
-                self.errors.push(format!("{at}: {v} not in {e:?}"));
-            }
-        }
-        let ty = schema.get("type").and_then(Value::as_str);
-        let ok = match ty {
-            Some("object") => v.is_object(),
-            Some("array") => v.is_array(),
-            Some("string") => v.is_string(),
-            Some("integer") => v.is_i64() || v.is_u64(),
-            Some("number") => v.is_number(),
-            Some("boolean") => v.is_boolean(),
-            _ => true,
-        };
-        if !ok {
-            self.errors
-                .push(format!("{at}: {v} is not of type {}", ty.unwrap_or("?")));
-            return;
-        }
-        if let Some(items) = schema.get("items") {
-            for (i, item) in v.as_array().into_iter().flatten().enumerate() {
-                self.check(items, item, &format!("{at}[{i}]"));
-            }
-        }
-        let Some(obj) = v.as_object() else { return };
-        for req in schema["required"].as_array().into_iter().flatten() {
-            let key = req.as_str().unwrap_or_default();
-            if !obj.contains_key(key) {
-                self.errors.push(format!("{at}: missing required '{key}'"));
-            }
-        }
-        if let Some(props) = schema.get("properties").and_then(Value::as_object) {
-            for (k, val) in obj {
-                match props.get(k) {
-                    Some(s) => self.check(s, val, &format!("{at}.{k}")),
-                    None => self.errors.push(format!("{at}: unknown key '{k}'")),
-                }
-            }
-        }
-    }
-}
-
-#[track_caller]
-fn assert_valid(root: &Value, schema_name: &str, v: &Value) {
-    let mut val = Validator {
-        root,
-        errors: Vec::new(),
-    };
-    val.check(
-        &json!({"$ref": format!("#/components/schemas/{schema_name}")}),
-        v,
-        schema_name,
-    );
-    assert!(val.errors.is_empty(), "{:#?}\n{v:#}", val.errors);
-}
-
 #[test]
 fn firewall_answers_match_the_openapi_schemas() {
-    let root = openapi();
     let fake = Fake::start();
     let body = json!({
         "name": "pegasus-kamal",
@@ -145,12 +43,12 @@ fn firewall_answers_match_the_openapi_schemas() {
     });
     let (status, created) = call(&fake, "POST", "/firewalls", Some(&body));
     assert_eq!(status, 201, "{created}");
-    assert_valid(&root, "create_firewall_response", &created);
+    assert_answer("POST", "/firewalls", status, &created);
     let id = created["firewall"]["id"].as_u64().unwrap();
 
     let (status, list) = call(&fake, "GET", "/firewalls?name=pegasus-kamal", None);
     assert_eq!(status, 200);
-    assert_valid(&root, "list_firewalls_response", &list);
+    assert_answer("GET", "/firewalls", status, &list);
     assert_eq!(list["firewalls"].as_array().unwrap().len(), 1);
     let (_, none) = call(&fake, "GET", "/firewalls?name=other", None);
     assert_eq!(none["firewalls"], json!([]));
@@ -158,12 +56,13 @@ fn firewall_answers_match_the_openapi_schemas() {
     let (status, dup) = call(&fake, "POST", "/firewalls", Some(&body));
     assert_eq!(status, 409);
     assert_eq!(dup["error"]["code"], "uniqueness_error");
-    assert_valid(&root, "error_response", &dup);
+    assert_answer("POST", "/firewalls", status, &dup);
 
     let bad = json!({"name": "x", "rules": [{"direction": "in", "protocol": "icmp", "port": "22", "source_ips": ["0.0.0.0/0"]}]});
     let (status, err) = call(&fake, "POST", "/firewalls", Some(&bad));
     assert_eq!(status, 422);
     assert_eq!(err["error"]["code"], "invalid_input");
+    assert_answer("POST", "/firewalls", status, &err);
 
     // Applied at creation: shown on the server and on the firewall.
     let server = json!({"name": "web1", "server_type": "cx23", "image": "ubuntu-24.04",
@@ -173,15 +72,15 @@ fn firewall_answers_match_the_openapi_schemas() {
     let sid = made["server"]["id"].as_u64().unwrap();
     let (_, got) = call(&fake, "GET", &format!("/servers/{sid}"), None);
     // Only public_net: the rest of the server differs from the file where the live API
-    // does (see ../shared/openapi/README.md: `datacenter` removed, newer location fields).
-    assert_valid(&root, "server_public_net", &got["server"]["public_net"]);
+    // does (see fixtures/openapi/README.md: `datacenter` removed, newer location fields).
+    assert_valid("server_public_net", &got["server"]["public_net"]);
     assert_eq!(
         got["server"]["public_net"]["firewalls"],
         json!([{"id": id, "status": "applied"}])
     );
     let (status, fw) = call(&fake, "GET", &format!("/firewalls/{id}"), None);
     assert_eq!(status, 200);
-    assert_valid(&root, "get_firewall_response", &fw);
+    assert_answer("GET", "/firewalls/{id}", status, &fw);
     assert_eq!(
         fw["firewall"]["applied_to"],
         json!([{"type": "server", "server": {"id": sid}}])
@@ -196,17 +95,72 @@ fn firewall_answers_match_the_openapi_schemas() {
     assert_eq!(status, 404);
 }
 
+/// The validator reports what is wrong, so the checks above can fail.
+#[test]
+fn the_validator_catches_wrong_shapes() {
+    let good = json!({"action": {"id": 1, "command": "create_server", "status": "running",
+        "progress": 0, "started": "2016-01-30T23:55:00Z", "finished": null,
+        "resources": [{"id": 42, "type": "server"}], "error": null}});
+    assert_answer("GET", "/actions/{id}", 200, &good);
+    let wrong = |edit: &dyn Fn(&mut Value), needle: &str| {
+        let mut v = good.clone();
+        edit(&mut v);
+        let errors = openapi::errors(
+            &openapi::answer_schema("GET", "/actions/{id}", 200),
+            &v,
+            "a",
+        );
+        assert!(
+            errors.iter().any(|e| e.contains(needle)),
+            "{needle:?} not in {errors:#?}"
+        );
+    };
+    wrong(
+        &|v| v["action"]["staus"] = json!("x"),
+        "unknown key 'staus'",
+    );
+    wrong(&|v| v["action"]["status"] = json!("done"), "not in");
+    wrong(
+        &|v| v["action"]["id"] = json!("1"),
+        "is not of type integer",
+    );
+    wrong(
+        &|v| {
+            v["action"].as_object_mut().unwrap().remove("command");
+        },
+        "missing required 'command'",
+    );
+    wrong(
+        &|v| v["action"]["started"] = json!("yesterday"),
+        "not an RFC 3339",
+    );
+    wrong(
+        &|v| v["action"]["resources"] = json!(null),
+        "null but not nullable",
+    );
+    wrong(
+        &|v| v["action"]["id"] = json!(9_007_199_254_740_992u64),
+        "is above",
+    );
+    // A list's pagination numbers are not nullable where the description says so.
+    let mut fw = json!({"firewalls": [], "meta": {"pagination": {"page": 1, "per_page": 25,
+        "previous_page": null, "next_page": null, "last_page": 1, "total_entries": 0}}});
+    assert_answer("GET", "/firewalls", 200, &fw);
+    fw["meta"]["pagination"]["page"] = json!(null);
+    assert!(
+        !openapi::errors(&openapi::answer_schema("GET", "/firewalls", 200), &fw, "l").is_empty()
+    );
+}
+
 /// The catalogue and its prices (`GET /server_types`, `/locations`, `/images`,
-/// `/pricing`) against the same schemas. (Here because the validator is; it moves to
-/// `tests/common/` with it.)
+/// `/pricing`) against the same schemas.
 #[test]
 fn catalogue_and_pricing_answers_match_the_openapi_schemas() {
-    let root = openapi();
     let fake = Fake::start();
     let (status, mut types) = call(&fake, "GET", "/server_types?per_page=50", None);
     assert_eq!(status, 200);
     // `locations[].available` and `.recommended` are newer than the file
-    // (../shared/openapi/README.md): checked here, then left out of the schema check.
+    // (fixtures/openapi/README.md): checked here, then left out of the schema check.
     for t in types["server_types"].as_array_mut().unwrap() {
         for l in t["locations"].as_array_mut().unwrap() {
             let l = l.as_object_mut().unwrap();
@@ -214,16 +168,16 @@ fn catalogue_and_pricing_answers_match_the_openapi_schemas() {
             assert!(l.remove("recommended").unwrap().is_boolean());
         }
     }
-    assert_valid(&root, "list_server_types_response", &types);
+    assert_valid("list_server_types_response", &types);
     let (status, locations) = call(&fake, "GET", "/locations", None);
     assert_eq!(status, 200);
-    assert_valid(&root, "list_locations_response", &locations);
+    assert_valid("list_locations_response", &locations);
     let (status, images) = call(&fake, "GET", "/images?type=system&per_page=50", None);
     assert_eq!(status, 200);
-    assert_valid(&root, "list_images_response", &images);
+    assert_valid("list_images_response", &images);
     let (status, pricing) = call(&fake, "GET", "/pricing", None);
     assert_eq!(status, 200);
-    assert_valid(&root, "list_prices_response", &pricing);
+    assert_valid("list_prices_response", &pricing);
 
     // The prices: gross = net + 19% VAT, exact, per location; the same in both answers.
     let pricing = &pricing["pricing"];

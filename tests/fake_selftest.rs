@@ -3,6 +3,8 @@
 
 #[path = "common/fake.rs"]
 mod fake;
+#[path = "common/openapi.rs"]
+mod openapi;
 
 use std::io::{Read, Write};
 use std::net::{Shutdown, TcpStream};
@@ -700,21 +702,116 @@ fn combined_action_poll_and_knobs() {
     assert_eq!(fake.server_json("web3").unwrap()["status"], "running");
 }
 
+/// `GET /actions?id=…` is a list like any other: `page`, `per_page` (default 25, at most
+/// 50), `meta.pagination` and a `Link` header; every page fits the description.
+#[test]
+fn action_lists_are_paged_like_every_list() {
+    let fake = Fake::start();
+    // 15 creates, each with a create_server and a start_server action: 30 actions.
+    let mut ids = Vec::new();
+    let mut server = 0;
+    for i in 0..15 {
+        let mut body = web1();
+        body["name"] = json!(format!("web{i}"));
+        let v = create(&fake, body).json();
+        server = v["server"]["id"].as_u64().unwrap();
+        ids.push(v["action"]["id"].as_u64().unwrap());
+        ids.push(v["next_actions"][0]["id"].as_u64().unwrap());
+    }
+    ids.sort_unstable();
+    let query: Vec<String> = ids.iter().map(|id| format!("id={id}")).collect();
+    let query = query.join("&");
+    let page = |extra: &str| {
+        let target = format!("/v1/actions?{query}{extra}");
+        let r = get(&fake, &target);
+        assert_eq!(r.status, 200, "{}", r.body);
+        let v = r.json();
+        openapi::assert_answer_to("GET", &target, r.status, &v);
+        let got: Vec<u64> = v["actions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a["id"].as_u64().unwrap())
+            .collect();
+        (
+            got,
+            v["meta"]["pagination"].clone(),
+            r.header("link").map(str::to_owned),
+        )
+    };
+
+    let (first, meta, link) = page("");
+    assert_eq!(first, ids[..25]);
+    assert_eq!(
+        meta,
+        json!({"page": 1, "per_page": 25, "previous_page": null, "next_page": 2,
+               "last_page": 2, "total_entries": 30})
+    );
+    let link = link.unwrap();
+    assert!(link.contains("page=2&per_page=25>; rel=\"next\""), "{link}");
+    assert!(
+        link.contains(&format!("/v1/actions?id={}&", ids[0])),
+        "{link}"
+    );
+
+    let (second, meta, _) = page("&page=2");
+    assert_eq!(second, ids[25..]);
+    assert_eq!(
+        (meta["page"].as_u64(), &meta["next_page"]),
+        (Some(2), &Value::Null)
+    );
+    assert_eq!(meta["previous_page"], 1);
+
+    let (all, meta, _) = page("&per_page=50");
+    assert_eq!(all, ids);
+    assert_eq!(meta["last_page"], 1);
+    let (_, meta, _) = page("&per_page=100");
+    assert_eq!(meta["per_page"], 50, "at most 50");
+    let (past, meta, _) = page("&page=3");
+    assert!(past.is_empty());
+    assert_eq!(meta["total_entries"], 30);
+
+    // A server's own action list is paged the same way, and fits its schema.
+    let target = format!("/v1/servers/{server}/actions?per_page=1");
+    let r = get(&fake, &target);
+    assert_eq!(r.status, 200, "{}", r.body);
+    let v = r.json();
+    openapi::assert_answer_to("GET", &target, r.status, &v);
+    assert_eq!(v["actions"].as_array().unwrap().len(), 1);
+    assert_eq!(v["meta"]["pagination"]["total_entries"], 2);
+}
+
+/// Clock mode: actions end by the time, with no poll needed. No sleeping: a duration far
+/// longer than the test keeps them running, then a zero one has them over at once.
 #[test]
 fn action_duration_finishes_by_clock() {
     let fake = Fake::start();
-    fake.set_action_duration(Some(Duration::from_millis(200)));
+    fake.set_action_duration(Some(Duration::from_secs(3600)));
     let v = create(&fake, web1()).json();
-    let a = action(&fake, &v["action"]["id"]);
-    assert_eq!(a["status"], "running");
-    assert!(a["progress"].as_u64().unwrap() < 100);
-    thread::sleep(Duration::from_millis(450));
-    // No polls needed: create (200 ms) and start (200 ms after it) are both done by now.
+    let create_id = &v["action"]["id"];
+    let start_id = &v["next_actions"][0]["id"];
+    // However many polls: running, with progress by the clock (0% of an hour).
+    for _ in 0..5 {
+        let a = action(&fake, create_id);
+        assert_eq!(
+            (&a["status"], &a["progress"]),
+            (&json!("running"), &json!(0))
+        );
+    }
+    assert_eq!(action(&fake, start_id)["status"], "running");
+    assert_eq!(fake.server_json("web1").unwrap()["status"], "initializing");
+    // The time is up: create and then start are done, without a single poll.
+    fake.clear_requests();
+    fake.set_action_duration(Some(Duration::ZERO));
     assert_eq!(fake.server_json("web1").unwrap()["status"], "running");
+    assert!(fake.requests().is_empty());
+    let a = action(&fake, create_id);
     assert_eq!(
-        action(&fake, &v["next_actions"][0]["id"])["status"],
-        "success"
+        (&a["status"], &a["progress"]),
+        (&json!("success"), &json!(100))
     );
+    assert!(a["finished"].is_string());
+    assert_eq!(action(&fake, start_id)["status"], "success");
     fake.set_action_duration(None);
 }
 
@@ -1131,22 +1228,46 @@ fn apply_then_drop_creates_the_server() {
     );
 }
 
+/// A delayed answer comes no sooner than its delay, and meanwhile the fake answers others
+/// (the fault was used up by the first request). Asserted by order, with a delay far longer
+/// than a loopback request takes even on a loaded machine.
 #[test]
 fn delay_fault_answers_late() {
+    const DELAY: Duration = Duration::from_secs(3);
     let fake = Fake::start();
-    fake.inject(
-        "GET",
-        "/v1/locations",
-        Fault::Delay(Duration::from_millis(150)),
-        1,
+    fake.inject("GET", "/v1/locations", Fault::Delay(DELAY), 1);
+    let mut slow = Client::connect(&fake);
+    slow.stream
+        .set_read_timeout(Some(DELAY + Duration::from_secs(30)))
+        .unwrap();
+    let sent = Instant::now();
+    let req = format!(
+        "GET /v1/locations HTTP/1.1\r\nHost: fake\r\nAuthorization: Bearer {TOKEN}\r\n\r\n"
     );
-    let t = Instant::now();
-    let r = get(&fake, "/v1/locations");
-    assert!(t.elapsed() >= Duration::from_millis(150));
-    assert_eq!(r.status, 200);
-    let t = Instant::now();
+    slow.stream.write_all(req.as_bytes()).unwrap();
+    // Once the fake has it (and has used the fault up), another request is answered at once.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while fake.count("GET", "/v1/locations") == 0 {
+        assert!(Instant::now() < deadline, "the fake never saw the request");
+        thread::sleep(Duration::from_millis(5));
+    }
     assert_eq!(get(&fake, "/v1/locations").status, 200);
-    assert!(t.elapsed() < Duration::from_millis(150));
+    // ... while the first one still waits.
+    slow.stream.set_nonblocking(true).unwrap();
+    let mut byte = [0u8; 1];
+    let pending = slow.stream.peek(&mut byte);
+    assert!(
+        matches!(&pending, Err(e) if e.kind() == std::io::ErrorKind::WouldBlock),
+        "the delayed answer came before the other one: {pending:?}"
+    );
+    slow.stream.set_nonblocking(false).unwrap();
+    let r = slow.read_response().expect("the delayed answer");
+    assert_eq!(r.status, 200);
+    assert!(
+        sent.elapsed() >= DELAY,
+        "answered after {:?}",
+        sent.elapsed()
+    );
 }
 
 #[test]

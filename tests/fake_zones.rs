@@ -1,8 +1,12 @@
 //! Tests of the fake API's DNS zones and record sets (`tests/common/fake/zones.rs`)
-//! against the shapes and errors of the OpenAPI description.
+//! against the shapes and errors of the OpenAPI description: every answer these tests get
+//! is checked against the schema of its operation in `fixtures/openapi/hcloud.json`
+//! (`tests/common/openapi.rs`), errors included.
 
 #[path = "common/fake.rs"]
 mod fake;
+#[path = "common/openapi.rs"]
+mod openapi;
 
 use fake::{Fake, TOKEN};
 use serde_json::{Value, json};
@@ -37,7 +41,9 @@ impl Api {
         };
         let mut r = answer.unwrap();
         let text = r.body_mut().read_to_string().unwrap();
-        (r.status().as_u16(), serde_json::from_str(&text).unwrap())
+        let (status, v) = (r.status().as_u16(), serde_json::from_str(&text).unwrap());
+        openapi::assert_answer_to(method, path, status, &v);
+        (status, v)
     }
 
     fn get(&self, path: &str) -> (u16, Value) {

@@ -1,18 +1,23 @@
 //! Integration tests of the Kamal config editor (`pegasus::kamal`).
 //!
-//! * The real-world corpus in `../shared/corpus/kamal` is read at test time (never copied
-//!   into the repo); every file must end as the table below says, and every `Updated` text
-//!   is checked independently of the editor's own splicing: the bytes outside the reported
-//!   changes are identical, the YAML structure is the same apart from those hosts, and a
-//!   second run is `Unchanged`.
+//! * The real-world corpus (`tests/common/corpus.rs`): the files vendored in
+//!   `fixtures/corpus/kamal/` (see its `NOTICE.md`) are always checked, and those of
+//!   `../shared/corpus/kamal/` that could not be vendored when that folder is there. Every
+//!   file must end as the tables below say, and every `Updated` text is checked
+//!   independently of the editor's own splicing: the bytes outside the reported changes are
+//!   identical, the YAML structure is the same apart from those hosts, and a second run is
+//!   `Unchanged`.
 //! * The synthetic fixtures in `fixtures/kamal` cover what the corpus lacks; each `Updated`
 //!   one has an exact `*.expected.yml`. CRLF and BOM variants are generated here from the
 //!   LF fixtures (so git cannot normalise them away) and must give the same result.
 
-use std::collections::HashSet;
-use std::path::{Path, PathBuf};
+#[path = "common/corpus.rs"]
+mod corpus;
 
-use pegasus::kamal::{self, Change, Edit, Mode, Reference};
+use std::collections::HashSet;
+use std::path::Path;
+
+use pegasus::kamal::{self, Change, Edit, Layer, Mode, Placement, Reference};
 use yaml_rust2::{Yaml, YamlLoader};
 
 const IP: &str = "203.0.113.10";
@@ -28,25 +33,15 @@ enum Outcome {
 
 use Outcome::{Manual, Updated};
 
-const CORPUS: &[(&str, Outcome)] = &[
-    (
-        "1001-digital_ipfs.server.yml",
-        Manual("set DEPLOY_HOST=203.0.113.10"),
-    ),
-    ("1Asfandyar_My-Own-Money.yml", Updated(2)),
+/// The vendored files (`fixtures/corpus/kamal/`): exactly these must be there.
+const VENDORED: &[(&str, Outcome)] = &[
     ("Arie_serveme__deploy.eu.yml", Updated(4)),
     ("Arie_serveme__deploy.staging.yml", Updated(4)),
     (
         "Arie_serveme__deploy.yml",
         Manual("require_destination: true"),
     ),
-    ("K4sku_kamal-example.yml", Updated(4)),
     ("Platoniq_decidim-soiltribes.yml", Updated(4)),
-    (
-        "TelosLabs_giving-connection__deploy.production.yml",
-        Updated(4),
-    ),
-    ("adrienpoly_rubyvideo.yml", Updated(2)),
     ("alanoliveira_sfbuff.yml", Updated(2)),
     ("basecamp_fizzy__deploy.yml", Updated(1)),
     (
@@ -70,6 +65,32 @@ const CORPUS: &[(&str, Outcome)] = &[
         "bikeindex_bike_index__deploy.review.yml",
         Manual("computed by ERB (`<%= host %>`)"),
     ),
+    ("dorianmariecom_code__deploy.production.yml", Updated(3)),
+    (
+        "geeksforsocialchange_PlaceCal__deploy.production.yml",
+        Manual("set PRODUCTION_HOST=203.0.113.10"),
+    ),
+    (
+        "lnu-norge_lokaler.lnu.no__deploy.production.yml",
+        Manual("no `servers:` section"),
+    ),
+    ("lnu-norge_lokaler.lnu.no__deploy.yml", Updated(2)),
+];
+
+/// The files of `../shared/corpus/kamal/` whose licences keep them out of the repository
+/// (`fixtures/corpus/kamal/NOTICE.md`): checked when that folder is there.
+const SHARED_ONLY: &[(&str, Outcome)] = &[
+    (
+        "1001-digital_ipfs.server.yml",
+        Manual("set DEPLOY_HOST=203.0.113.10"),
+    ),
+    ("1Asfandyar_My-Own-Money.yml", Updated(2)),
+    ("K4sku_kamal-example.yml", Updated(4)),
+    (
+        "TelosLabs_giving-connection__deploy.production.yml",
+        Updated(4),
+    ),
+    ("adrienpoly_rubyvideo.yml", Updated(2)),
     (
         "bluestemso_taylor_learns.yml",
         Manual("set KAMAL_HOST=203.0.113.10"),
@@ -85,43 +106,16 @@ const CORPUS: &[(&str, Outcome)] = &[
         "dimagi_commcare-connect__deploy.yml",
         Manual("no `servers:` section"),
     ),
-    ("dorianmariecom_code__deploy.production.yml", Updated(3)),
     ("edgardoalz_docker-django__deploy.staging.yml", Updated(4)),
     ("fidevz_saas-cookie.yml", Updated(7)),
-    (
-        "geeksforsocialchange_PlaceCal__deploy.production.yml",
-        Manual("set PRODUCTION_HOST=203.0.113.10"),
-    ),
     ("hosmelq_kamal-laravel__deploy.production.yml", Updated(5)),
     (
         "hosmelq_kamal-laravel__deploy.yml",
         Manual("`servers.web` on line 51 is empty"),
     ),
-    (
-        "lnu-norge_lokaler.lnu.no__deploy.production.yml",
-        Manual("no `servers:` section"),
-    ),
-    ("lnu-norge_lokaler.lnu.no__deploy.yml", Updated(2)),
     ("lovedev0829_Django-React-CreateDesign.yml", Updated(5)),
     ("saaspegasus_template_kamal2.yml", Updated(5)),
 ];
-
-/// The corpus folder. Missing, the test fails, unless `PEGASUS_SKIP_CORPUS=1` says to skip
-/// it on purpose (a checkout without `../shared`).
-fn corpus_dir() -> Option<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/kamal");
-    if dir.is_dir() {
-        return Some(dir);
-    }
-    if std::env::var_os("PEGASUS_SKIP_CORPUS").is_some_and(|v| v == "1") {
-        println!("skipped the corpus: ../shared/corpus/kamal not found (PEGASUS_SKIP_CORPUS=1)");
-        return None;
-    }
-    panic!(
-        "{} not found: the corpus tests need it (set PEGASUS_SKIP_CORPUS=1 to skip them)",
-        dir.display()
-    );
-}
 
 fn fixture(name: &str) -> String {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -382,9 +376,32 @@ fn assert_sound_update_in(
     host: &str,
     mode: Option<Mode>,
 ) -> (String, Vec<Change>) {
+    let placement = mode.map(Placement::from_mode);
+    assert_sound_placed(name, old, host, placement.as_ref(), &|text| {
+        kamal::Config::parse(text).unwrap_or_else(|e| panic!("{name}: {e}"))
+    })
+}
+
+/// Everything an `Updated` result must satisfy, for the edit `placement` asks for
+/// (`None`: as `edit` picks it) of the file `old` as `config` reads it (alone, or under a
+/// base file).
+fn assert_sound_placed<'t>(
+    name: &str,
+    old: &'t str,
+    host: &str,
+    placement: Option<&Placement>,
+    config: &dyn Fn(&'t str) -> kamal::Config<'t>,
+) -> (String, Vec<Change>) {
+    let place = |text: &'t str| {
+        let config = config(text);
+        match placement {
+            Some(p) => config.place(host, p),
+            None => config.edit(host, None),
+        }
+    };
     let Edit::Updated {
         text: new, changes, ..
-    } = edit_in(old, host, mode)
+    } = place(old)
     else {
         panic!("{name}: expected Updated");
     };
@@ -420,8 +437,15 @@ fn assert_sound_update_in(
         appends.is_empty(),
         "{name}: replaced values"
     );
+    let again = {
+        let config = kamal::Config::parse(&new).unwrap_or_else(|e| panic!("{name}: {e}"));
+        match placement {
+            Some(Placement::Role(role)) => config.place(host, &Placement::Role(role.clone())),
+            _ => config.edit(host, None),
+        }
+    };
     assert_eq!(
-        edit(&new, host),
+        again,
         Edit::Unchanged,
         "{name}: the second run is not a no-op"
     );
@@ -432,63 +456,76 @@ fn assert_sound_update_in(
 // The corpus
 // ------------------------------------------------------------------------------------------
 
-#[test]
-fn corpus_files_end_as_expected() {
-    let Some(dir) = corpus_dir() else { return };
-    let mut seen = Vec::new();
-    let mut entries: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .unwrap_or_else(|e| panic!("{e}"))
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|x| x == "yml"))
-        .collect();
-    entries.sort();
-    for path in entries {
-        let name = path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{name}: {e}"));
-        let expected = CORPUS.iter().find(|(file, _)| *file == name);
-        let Some((_, expected)) = expected else {
-            panic!("{name}: not in the CORPUS table; add its expected outcome");
-        };
-        assert!(kamal::check(&text).is_ok(), "{name}: does not parse");
-        match expected {
-            Updated(count) => {
-                let (_, changes) = assert_sound_update(&name, &text, IP);
-                assert_eq!(changes.len(), *count, "{name}: {changes:#?}");
-                assert_sound_update(&name, &text, IPV6);
-            }
-            Manual(needle) => match edit(&text, IP) {
-                Edit::Manual { reason, .. } => {
-                    assert!(reason.contains(needle), "{name}: {reason}");
-                }
-                other => panic!("{name}: expected Manual, got {other:?}"),
-            },
+/// One corpus file ends as `expected` says.
+fn check_corpus_file(name: &str, text: &str, expected: &Outcome) {
+    assert!(kamal::check(text).is_ok(), "{name}: does not parse");
+    match expected {
+        Updated(count) => {
+            let (_, changes) = assert_sound_update(name, text, IP);
+            assert_eq!(changes.len(), *count, "{name}: {changes:#?}");
+            assert_sound_update(name, text, IPV6);
         }
-        seen.push(name);
-    }
-    for (file, _) in CORPUS {
-        assert!(
-            seen.iter().any(|s| s == file),
-            "{file} is missing from the corpus"
-        );
+        Manual(needle) => match edit(text, IP) {
+            Edit::Manual { reason, .. } => {
+                assert!(reason.contains(needle), "{name}: {reason}");
+            }
+            other => panic!("{name}: expected Manual, got {other:?}"),
+        },
     }
 }
 
 #[test]
-fn saas_pegasus_template_changes_all_five_placeholders() {
-    let Some(dir) = corpus_dir() else { return };
-    let text = std::fs::read_to_string(dir.join("saaspegasus_template_kamal2.yml"))
-        .unwrap_or_else(|e| panic!("{e}"));
+fn vendored_corpus_files_end_as_expected() {
+    let files = corpus::vendored();
+    let names: Vec<&str> = files.iter().map(|(n, _)| n.as_str()).collect();
+    let mut want: Vec<&str> = VENDORED.iter().map(|(n, _)| *n).collect();
+    want.sort_unstable();
+    assert_eq!(
+        names, want,
+        "fixtures/corpus/kamal/ and the VENDORED table (and its NOTICE.md) disagree"
+    );
+    for (name, text) in &files {
+        let (_, expected) = VENDORED.iter().find(|(n, _)| n == name).unwrap();
+        check_corpus_file(name, text, expected);
+    }
+}
+
+/// The files of `../shared/corpus/kamal/` that are not vendored, when that folder is there.
+#[test]
+fn shared_corpus_files_end_as_expected() {
+    let Some(dir) = corpus::shared_dir() else {
+        println!(
+            "note: no ../shared/corpus/kamal beside the repository; its {} files that are \
+             not vendored were not checked",
+            SHARED_ONLY.len()
+        );
+        return;
+    };
+    let extras = corpus::shared_extras();
+    for (name, text) in &extras {
+        let Some((_, expected)) = SHARED_ONLY.iter().find(|(n, _)| n == name) else {
+            panic!("{name}: not in the SHARED_ONLY table; add its expected outcome");
+        };
+        check_corpus_file(name, text, expected);
+    }
+    for (file, _) in SHARED_ONLY {
+        assert!(
+            extras.iter().any(|(n, _)| n == file),
+            "{file} is missing from {}",
+            dir.display()
+        );
+    }
+}
+
+/// The SaaS Pegasus layout: its five `<IP-ADDRESS>` placeholders (on `lines`) become the
+/// address and nothing else changes.
+fn check_five_placeholders(text: &str, lines: [usize; 5]) {
     let Edit::Updated {
         text: new, changes, ..
-    } = edit(&text, IP)
+    } = edit(text, IP)
     else {
         panic!("expected Updated");
     };
-    let lines = [41, 46, 50, 72, 84];
     let expected: String = text
         .split_inclusive('\n')
         .enumerate()
@@ -503,16 +540,15 @@ fn saas_pegasus_template_changes_all_five_placeholders() {
         .collect();
     assert_eq!(new, expected);
     let got: Vec<(&str, usize)> = changes.iter().map(|c| (c.path.as_str(), c.line)).collect();
-    assert_eq!(
-        got,
-        [
-            ("servers.web.hosts[0]", 41),
-            ("servers.celery.hosts[0]", 46),
-            ("servers.celerybeat.hosts[0]", 50),
-            ("accessories.postgres.host", 72),
-            ("accessories.redis.host", 84),
-        ]
-    );
+    let paths = [
+        "servers.web.hosts[0]",
+        "servers.celery.hosts[0]",
+        "servers.celerybeat.hosts[0]",
+        "accessories.postgres.host",
+        "accessories.redis.host",
+    ];
+    let want: Vec<(&str, usize)> = paths.into_iter().zip(lines).collect();
+    assert_eq!(got, want);
     assert!(
         changes
             .iter()
@@ -521,16 +557,34 @@ fn saas_pegasus_template_changes_all_five_placeholders() {
     let json = serde_json::to_value(&changes[0]).unwrap_or_default();
     assert_eq!(
         json,
-        serde_json::json!({"path": "servers.web.hosts[0]", "line": 41, "old": "<IP-ADDRESS>", "new": IP})
+        serde_json::json!({"path": "servers.web.hosts[0]", "line": lines[0], "old": "<IP-ADDRESS>", "new": IP})
     );
 }
 
 #[test]
+fn pegasus_style_fixture_changes_all_five_placeholders() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/pegasus/deploy.yml");
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    check_five_placeholders(&text, [24, 29, 33, 49, 60]);
+}
+
+/// The untouched SaaS Pegasus template (not vendored: its licence does not allow it), when
+/// `../shared/corpus/kamal/` is there.
+#[test]
+fn saas_pegasus_template_changes_all_five_placeholders() {
+    let Some(dir) = corpus::shared_dir() else {
+        println!("note: no ../shared/corpus/kamal; the SaaS Pegasus template was not checked");
+        return;
+    };
+    let path = dir.join("saaspegasus_template_kamal2.yml");
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    check_five_placeholders(&text, [41, 46, 50, 72, 84]);
+}
+
+#[test]
 fn kamal_fixture_with_double_quoted_hosts_gets_a_double_quoted_entry() {
-    let Some(dir) = corpus_dir() else { return };
-    let text =
-        std::fs::read_to_string(dir.join("basecamp_kamal__fixture_deploy_with_accessories.yml"))
-            .unwrap_or_else(|e| panic!("{e}"));
+    let path = corpus::vendored_dir().join("basecamp_kamal__fixture_deploy_with_accessories.yml");
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let Edit::Updated { text: new, .. } = edit(&text, IP) else {
         panic!("expected Updated");
     };
@@ -913,7 +967,7 @@ fn check_fixture_in(
         }
         Want::Unchanged => assert_eq!(edit_in(text, host, mode), Edit::Unchanged, "{label}"),
         Want::Manual(needles, want_line) => match edit_in(text, host, mode) {
-            Edit::Manual { reason, line } => {
+            Edit::Manual { reason, line, .. } => {
                 for needle in *needles {
                     assert!(
                         reason.contains(needle),
@@ -972,7 +1026,7 @@ fn crlf_is_kept_on_appended_lines() {
 #[test]
 fn small_inline_cases() {
     let manual = |text: &str| match edit(text, IP) {
-        Edit::Manual { reason, line } => (reason, line),
+        Edit::Manual { reason, line, .. } => (reason, line),
         other => panic!("expected Manual for {text:?}, got {other:?}"),
     };
     let (reason, _) = manual("Just a sentence, not a config.\n");
@@ -1087,6 +1141,178 @@ fn check_accepts_erb_and_reports_positions() {
 }
 
 // ------------------------------------------------------------------------------------------
+// --role and destinations, with the same independent checks
+// ------------------------------------------------------------------------------------------
+
+#[test]
+fn role_placements_load_with_only_their_host_changed() {
+    let text = fixture("roles_styles.yml");
+    for (role, path, line, old) in [
+        ("block", "servers.block.hosts[1]", 10, None),
+        ("flow", "servers.flow[1]", 11, None),
+        ("flowhosts", "servers.flowhosts.hosts[1]", 13, None),
+        ("tagged", "servers.tagged.hosts[1]", 18, None),
+        ("bare", "servers.bare[1]", 21, None),
+        (
+            "placeholder",
+            "servers.placeholder.hosts[0]",
+            23,
+            Some("<IP-ADDRESS>"),
+        ),
+    ] {
+        let placement = Placement::Role(role.to_owned());
+        let expected = fixture(&format!("roles_styles.{role}.expected.yml"));
+        for (kind, variant) in variants(&text) {
+            let label = format!("--role {role} ({kind})");
+            let parse = |t| kamal::Config::parse(t).unwrap_or_else(|e| panic!("{e}"));
+            let (new, changes) =
+                assert_sound_placed(&label, &variant, IP, Some(&placement), &parse);
+            let want = variants(&expected)
+                .into_iter()
+                .find(|(k, _)| *k == kind)
+                .map(|(_, e)| e)
+                .unwrap_or_default();
+            assert_eq!(new, want, "{label}");
+            let got: Vec<(&str, usize, Option<&str>)> = changes
+                .iter()
+                .map(|c| (c.path.as_str(), c.line, c.old.as_deref()))
+                .collect();
+            assert_eq!(got, [(path, line, old)], "{label}");
+        }
+    }
+    // An unknown role has no list: a hand edit, never a guess.
+    let config = kamal::Config::parse(&text).unwrap_or_else(|e| panic!("{e}"));
+    match config.place(IP, &Placement::Role("nope".into())) {
+        Edit::Manual { reason, .. } => assert!(reason.contains("no `nope` role"), "{reason}"),
+        other => panic!("expected Manual, got {other:?}"),
+    }
+}
+
+/// What one destination pair of the corpus must give with `edit(IP)`.
+const PAIRS: &[(&str, &str, Outcome)] = &[
+    (
+        "Arie_serveme__deploy.yml",
+        "Arie_serveme__deploy.eu.yml",
+        Updated(4),
+    ),
+    (
+        "Arie_serveme__deploy.yml",
+        "Arie_serveme__deploy.staging.yml",
+        Updated(4),
+    ),
+    (
+        "dimagi_commcare-connect__deploy.yml",
+        "dimagi_commcare-connect__deploy.production.yml",
+        Updated(1),
+    ),
+    (
+        "hosmelq_kamal-laravel__deploy.yml",
+        "hosmelq_kamal-laravel__deploy.production.yml",
+        Updated(5),
+    ),
+    (
+        "lnu-norge_lokaler.lnu.no__deploy.yml",
+        "lnu-norge_lokaler.lnu.no__deploy.production.yml",
+        Manual("The web host 95.216.137.182 comes from deploy.yml (lines 16, 61)"),
+    ),
+];
+
+/// The pairs whose files are both vendored always; the others when the shared corpus is
+/// there.
+#[test]
+fn corpus_destinations_read_with_their_base_file() {
+    let files = corpus::all();
+    let shared = corpus::shared_dir().is_some();
+    let read = |name: &str| {
+        files
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, text)| text.clone())
+    };
+    let vendored = |name: &str| VENDORED.iter().any(|(n, _)| *n == name);
+    for (base, dest, expected) in PAIRS {
+        if !(shared || vendored(base) && vendored(dest)) {
+            println!("note: no shared corpus; {dest} over {base} was not checked");
+            continue;
+        }
+        let base_text = read(base).unwrap_or_else(|| panic!("{base} is not in the corpus"));
+        let dest_text = read(dest).unwrap_or_else(|| panic!("{dest} is not in the corpus"));
+        let layered = |t| {
+            kamal::Config::parse_layered("deploy.yml", &base_text, t)
+                .unwrap_or_else(|(l, e)| panic!("{dest} ({l:?}): {e}"))
+        };
+        match expected {
+            Updated(count) => {
+                for host in [IP, IPV6] {
+                    let (_, changes) = assert_sound_placed(dest, &dest_text, host, None, &layered);
+                    assert_eq!(changes.len(), *count, "{dest}: {changes:#?}");
+                }
+            }
+            Manual(needle) => match layered(&dest_text).edit(IP, None) {
+                Edit::Manual { reason, spots, .. } => {
+                    assert!(reason.contains(needle), "{dest}: {reason}");
+                    assert!(!spots.is_empty(), "{dest}: no host lines named");
+                    assert!(
+                        spots.iter().all(|s| s.layer == Layer::Base),
+                        "{dest}: {spots:?}"
+                    );
+                }
+                other => panic!("{dest}: expected Manual, got {other:?}"),
+            },
+        }
+    }
+}
+
+#[test]
+fn the_fixture_destination_pair_merges_as_kamal_does() {
+    let base = fixture("dest_base.yml");
+    let own = fixture("dest_staging_own.yml");
+    let layered = |t| {
+        kamal::Config::parse_layered("config/deploy.yml", &base, t)
+            .unwrap_or_else(|(l, e)| panic!("{l:?}: {e}"))
+    };
+    // The destination's own jobs, db and `ssl: false` win over the base file's.
+    let (new, changes) = assert_sound_placed(
+        "dest_staging_own",
+        &own,
+        IP,
+        Some(&Placement::Replace),
+        &layered,
+    );
+    assert_eq!(new, own.replace("198.51.100.10", IP));
+    assert_eq!(changes.len(), 3);
+    let config = layered(&own);
+    let Edit::Updated {
+        summary,
+        other_refs,
+        ..
+    } = config.place(IP, &Placement::Append)
+    else {
+        panic!("expected Updated");
+    };
+    assert_eq!(config.check_rules(&summary), Ok(()));
+    assert_eq!(other_refs, []);
+    // Without them, the base's HTTPS applies to the destination's web role.
+    let bare = fixture("dest_staging.yml");
+    let config = layered(&bare);
+    let Edit::Updated { summary, .. } = config.place(IP, &Placement::Append) else {
+        panic!("expected Updated");
+    };
+    let broken = config.check_rules(&summary).err();
+    let broken = broken.unwrap_or_else(|| panic!("the rule let a second https host through"));
+    assert_eq!(
+        (
+            broken.role.as_str(),
+            broken.setting.layer,
+            broken.setting.line
+        ),
+        ("web", Layer::Base, 12)
+    );
+    assert_eq!(broken.current, ["198.51.100.10"]);
+    assert_eq!(broken.others, ["jobs"]);
+}
+
+// ------------------------------------------------------------------------------------------
 // Speed
 // ------------------------------------------------------------------------------------------
 
@@ -1094,23 +1320,17 @@ fn check_accepts_erb_and_reports_positions() {
 #[test]
 #[ignore = "timing; run in release mode"]
 fn edit_is_fast_on_the_largest_corpus_files() {
-    let Some(dir) = corpus_dir() else { return };
-    let mut files: Vec<(u64, PathBuf)> = std::fs::read_dir(&dir)
-        .unwrap_or_else(|e| panic!("{e}"))
-        .flatten()
-        .filter(|e| e.path().extension().is_some_and(|x| x == "yml"))
-        .map(|e| (e.metadata().map_or(0, |m| m.len()), e.path()))
-        .collect();
-    files.sort();
-    for (size, path) in files.iter().rev().take(3) {
-        let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{e}"));
+    let mut files = corpus::all();
+    files.sort_by_key(|(_, text)| text.len());
+    for (name, text) in files.iter().rev().take(3) {
+        let size = text.len();
         let rounds = 2000u32;
         let start = std::time::Instant::now();
         for _ in 0..rounds {
-            std::hint::black_box(kamal::edit(std::hint::black_box(&text), IP).ok());
+            std::hint::black_box(kamal::edit(std::hint::black_box(text), IP).ok());
         }
         let each = start.elapsed() / rounds;
-        println!("{}: {size} bytes, {each:?} per edit", path.display());
+        println!("{name}: {size} bytes, {each:?} per edit");
         if !cfg!(debug_assertions) {
             assert!(
                 each < std::time::Duration::from_millis(1),

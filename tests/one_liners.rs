@@ -186,11 +186,12 @@ fn destroy_several_deletes_them_side_by_side() {
     let b = p.fake.add_server("web2");
     p.fake.add_server("db1");
     // Each DELETE is answered late: done one after the other, a poll would come
-    // between them; side by side, both arrive before any answer.
+    // between them; side by side, both arrive before any answer. The delay is far longer
+    // than starting the second request takes, even on a loaded machine.
     p.fake.inject(
         "DELETE",
         "/v1/servers",
-        Fault::Delay(std::time::Duration::from_millis(300)),
+        Fault::Delay(std::time::Duration::from_secs(2)),
         2,
     );
     let run = p.run(&["server", "destroy", "web1", "web2", "--yes"]);

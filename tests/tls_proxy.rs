@@ -200,7 +200,8 @@ fn all_proxy_is_honoured_too() {
 fn a_loopback_endpoint_goes_direct_past_a_dead_proxy() {
     let mut t = Tls::new();
     t.trust_ca();
-    let dead = format!("http://127.0.0.1:{}", dead_port());
+    let dead_proxy = dead_port();
+    let dead = format!("http://127.0.0.1:{}", dead_proxy.port());
     t.p.set_env("HTTPS_PROXY", Some(&dead));
     t.p.set_env("ALL_PROXY", Some(&dead));
     let run = t.create("web1");
@@ -214,7 +215,8 @@ fn a_loopback_endpoint_goes_direct_past_a_dead_proxy() {
 fn dead_proxy_is_named_without_a_dump_or_the_token() {
     let mut t = Tls::new();
     t.trust_ca();
-    let port = dead_port();
+    let dead = dead_port();
+    let port = dead.port();
     t.p.set_env("HTTPS_PROXY", Some(&format!("http://127.0.0.1:{port}")));
     // Not loopback, so the proxy is used (and real timing: one retry after 1 s).
     t.p.set_env("HCLOUD_ENDPOINT", Some("https://api.test/v1"));

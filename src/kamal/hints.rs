@@ -4,13 +4,15 @@
 
 use yaml_rust2::scanner::TScalarStyle;
 
-use super::hosts::WebRole;
-use super::{Edit, erb, splice};
+use super::tree::{At, RoleHosts};
+use super::{Edit, Spot, erb, splice};
 
 /// A refusal on its way to becoming [`Edit::Manual`].
 pub(super) struct Manual {
     pub reason: String,
     pub line: Option<usize>,
+    /// The host positions to edit by hand.
+    pub spots: Vec<Spot>,
 }
 
 impl Manual {
@@ -18,7 +20,16 @@ impl Manual {
         Self {
             reason,
             line: (line > 0).then_some(line),
+            spots: Vec::new(),
         }
+    }
+
+    /// The host positions involved (kept when some are already named).
+    pub fn with(mut self, spots: Vec<Spot>) -> Self {
+        if self.spots.is_empty() {
+            self.spots = spots;
+        }
+        self
     }
 }
 
@@ -27,6 +38,7 @@ impl From<Manual> for Edit {
         Edit::Manual {
             reason: manual.reason,
             line: manual.line,
+            spots: manual.spots,
         }
     }
 }
@@ -41,88 +53,147 @@ pub(super) enum Blocked {
     Empty,
 }
 
-pub(super) fn no_list(found: WebRole, requires_destination: bool, new_host: &str) -> Manual {
+/// No host list where the hosts should be. `line` gives a node's line in the edited file
+/// (`None` when it is in the base file of a destination).
+pub(super) fn no_list(
+    found: RoleHosts,
+    requires_destination: bool,
+    new_host: &str,
+    line: &dyn Fn(At) -> Option<usize>,
+) -> Manual {
     let e = entry(new_host);
     let destination = if requires_destination {
         "This file sets `require_destination: true`, so the hosts live in a destination file: run again with `-d <destination>` to edit config/deploy.<destination>.yml."
     } else {
         "If the hosts are set in a destination file (config/deploy.<destination>.yml), run again with `-d <destination>`."
     };
+    let on = |at: At| {
+        line(at).map_or_else(
+            || " in the base file".to_owned(),
+            |l| format!(" on line {l}"),
+        )
+    };
+    let at = |at: At| line(at).unwrap_or(0);
     match found {
         // `List` is not a refusal; it cannot reach here and reads as "nothing found".
-        WebRole::List { .. } | WebRole::NoServers => Manual::at(
+        RoleHosts::List { .. } | RoleHosts::NoServers => Manual::at(
             0,
             format!(
                 "There is no `servers:` section: add `servers:` with `web:` and `- {e}` under it. If this is a destination file that takes its hosts from config/deploy.yml, edit that file instead."
             ),
         ),
-        WebRole::ServersEmpty { line } => Manual::at(
-            line,
-            format!("`servers:` on line {line} is empty: add `web:` with `- {e}` under it."),
-        ),
-        WebRole::ServersNotList { line } => Manual::at(
-            line,
+        RoleHosts::ServersEmpty { at: key } => Manual::at(
+            at(key),
             format!(
-                "`servers:` on line {line} is neither a list nor a mapping of roles: make it `web:` with `- {e}` under it."
+                "`servers:`{} is empty: add `web:` with `- {e}` under it.",
+                on(key)
             ),
         ),
-        WebRole::NoRole { role, line, roles } => Manual::at(
-            line,
+        RoleHosts::ServersNotList { at: key } => Manual::at(
+            at(key),
             format!(
-                "`servers:` on line {line} has no `{role}` role (it has: {}): add `{role}:` with `- {e}` under it.",
+                "`servers:`{} is neither a list nor a mapping of roles: make it `web:` with `- {e}` under it.",
+                on(key)
+            ),
+        ),
+        RoleHosts::NoRole {
+            role,
+            at: key,
+            roles,
+        } => Manual::at(
+            at(key),
+            format!(
+                "`servers:`{} has no `{role}` role (it has: {}): add `{role}:` with `- {e}` under it.",
+                on(key),
                 roles.join(", ")
             ),
         ),
-        WebRole::RoleEmpty { path, line } => Manual::at(
-            line,
-            format!("`{path}` on line {line} is empty: put `- {e}` under it. {destination}"),
-        ),
-        WebRole::NoHostsKey { path, line } => Manual::at(
-            line,
+        RoleHosts::RoleEmpty { path, at: key } => Manual::at(
+            at(key),
             format!(
-                "`{path}` on line {line} has no `hosts:`: add `hosts:` with `- {e}` under it. {destination}"
+                "`{path}`{} is empty: put `- {e}` under it. {destination}",
+                on(key)
             ),
         ),
-        WebRole::NotList { path, line } => Manual::at(
-            line,
+        RoleHosts::NoHostsKey { path, at: key } => Manual::at(
+            at(key),
             format!(
-                "`{path}` on line {line} is not a list of hosts: make it a list holding `- {e}`."
+                "`{path}`{} has no `hosts:`: add `hosts:` with `- {e}` under it. {destination}",
+                on(key)
             ),
         ),
-        WebRole::Duplicate { path, line } => Manual::at(
-            line,
+        RoleHosts::NotList { path, at: key } => Manual::at(
+            at(key),
             format!(
-                "`{path}` is defined more than once (again on line {line}, perhaps in ERB `if`/`else` branches): set the host to {e} by hand in the branch that applies."
+                "`{path}`{} is not a list of hosts: make it a list holding `- {e}`.",
+                on(key)
+            ),
+        ),
+        RoleHosts::Duplicate { path, at: key } => Manual::at(
+            at(key),
+            format!(
+                "`{path}` is defined more than once (again{}, perhaps in ERB `if`/`else` branches): set the host to {e} by hand in the branch that applies.",
+                on(key)
             ),
         ),
     }
 }
 
+/// With a destination, hosts that would change sit in the base file, which pegasus does not
+/// edit.
+pub(super) fn in_base(base: &str, lines: &[String], old: &str, new_host: &str) -> Manual {
+    let e = entry(new_host);
+    Manual::at(
+        0,
+        format!(
+            "The web host {old} comes from {base} (line{} {}), which a destination run does not edit: change every host line below from {old} to {e} by hand (in {base} they apply to every destination), or give this destination its own web hosts.",
+            if lines.len() == 1 { "" } else { "s" },
+            lines.join(", ")
+        ),
+    )
+}
+
+/// With a destination, the target list comes from the base file.
+pub(super) fn list_in_base(base: &str, line: usize, path: &str, new_host: &str) -> Manual {
+    let e = entry(new_host);
+    Manual::at(
+        0,
+        format!(
+            "`{path}` comes from {base} (line {line}), which a destination run does not edit: add `- {e}` to it there by hand, or give this destination its own `{path}`."
+        ),
+    )
+}
+
 pub(super) fn blocked(blocked: Blocked, line: usize, path: &str, new_host: &str) -> Manual {
     let e = entry(new_host);
+    let on = if line > 0 {
+        format!("on line {line}")
+    } else {
+        "in the base file".to_owned()
+    };
     match blocked {
         Blocked::Erb(tag) => match erb::env_var(&tag) {
             Some(var) => Manual::at(
                 line,
                 format!(
-                    "The host `{path}` on line {line} comes from ERB (`{tag}`): set {var}={new_host} in the environment you run kamal from (e.g. .env or your shell)."
+                    "The host `{path}` {on} comes from ERB (`{tag}`): set {var}={new_host} in the environment you run kamal from (e.g. .env or your shell)."
                 ),
             ),
             None => Manual::at(
                 line,
                 format!(
-                    "The host `{path}` on line {line} is computed by ERB (`{tag}`): make that expression give {new_host}, or replace it with {e} by hand."
+                    "The host `{path}` {on} is computed by ERB (`{tag}`): make that expression give {new_host}, or replace it with {e} by hand."
                 ),
             ),
         },
-        Blocked::Empty => Manual {
-            reason: format!("The host entry `{path}` is empty: put {e} there by hand."),
-            line: None,
-        },
+        Blocked::Empty => Manual::at(
+            0,
+            format!("The host entry `{path}` is empty: put {e} there by hand."),
+        ),
         Blocked::Unprovable => Manual::at(
             line,
             format!(
-                "The host `{path}` on line {line} is written in a form pegasus does not edit (multi-line, block or escaped): replace it with {e} by hand."
+                "The host `{path}` {on} is written in a form pegasus does not edit (multi-line, block or escaped): replace it with {e} by hand."
             ),
         ),
     }

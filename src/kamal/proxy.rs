@@ -5,12 +5,11 @@
 //! certificates (SPEC §10).
 //!
 //! A name made by ERB (`host: <%= ENV["APP_HOST"] %>`) is reported, never guessed. Role-level
-//! `proxy:` blocks are not read. Pure: text in, names out.
+//! `proxy:` blocks are not read. With a destination, the merged `proxy` section is read
+//! ([`Config::proxy_hosts`]). Pure: text in, names out.
 
-use super::doc::{self, Doc, NodeId};
-use super::erb::{self, Masked};
-use super::hosts::{self, Lookup};
-use super::{ParseError, nul_error, parse_error};
+use super::section::{Field, Item};
+use super::{Config, ParseError};
 
 /// What the config says about the proxy's host names.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -37,137 +36,97 @@ pub struct Unusable {
 /// # Errors
 /// [`ParseError`] when the masked text is not YAML.
 pub fn proxy_hosts(text: &str) -> Result<ProxyHosts, ParseError> {
-    let body = text.strip_prefix('\u{feff}').unwrap_or(text);
-    if let Some(at) = body.find('\0') {
-        return Err(nul_error(body, at));
-    }
-    let masked = erb::mask(body);
-    let doc = doc::parse(&masked.text).map_err(|e| parse_error(&e))?;
-    let reader = Reader {
-        body,
-        masked: &masked,
-        doc: &doc,
-    };
+    Ok(read(&Config::parse(text)?))
+}
+
+/// The names of the merged `proxy` section of `config` (a destination's own `proxy.host`
+/// wins over the base file's, as in Kamal).
+pub(super) fn read(config: &Config<'_>) -> ProxyHosts {
     let mut out = ProxyHosts::default();
-    let Some(root) = doc.root.filter(|r| doc.is_map(*r)) else {
-        return Ok(out);
+    let Some(root) = config.section(&[]).filter(Item::is_map) else {
+        return out;
     };
-    let proxy = match hosts::get(&doc, root, "proxy") {
-        Lookup::Found { value, .. } if doc.is_map(value) => value,
-        Lookup::Duplicate { line } => {
-            out.unusable.push(reader.duplicate("proxy", line));
-            return Ok(out);
+    let proxy = match root.lookup("proxy") {
+        Field::Found(proxy) if proxy.is_map() => proxy,
+        Field::Twice { line, .. } => {
+            out.unusable.push(duplicate("proxy", line));
+            return out;
         }
-        _ => return Ok(out),
+        _ => return out,
     };
-    let (key, value) = match hosts::get(&doc, proxy, "hosts") {
-        Lookup::Found { value, .. } if !doc.is_null(value) => ("hosts", value),
-        Lookup::Duplicate { line } => {
-            out.unusable.push(reader.duplicate("proxy.hosts", line));
-            return Ok(out);
+    let (key, value) = match proxy.lookup("hosts") {
+        Field::Found(value) if !value.is_null() => ("hosts", value),
+        Field::Twice { line, .. } => {
+            out.unusable.push(duplicate("proxy.hosts", line));
+            return out;
         }
-        _ => match hosts::get(&doc, proxy, "host") {
-            Lookup::Found { value, .. } if !doc.is_null(value) => ("host", value),
-            Lookup::Duplicate { line } => {
-                out.unusable.push(reader.duplicate("proxy.host", line));
-                return Ok(out);
+        _ => match proxy.lookup("host") {
+            Field::Found(value) if !value.is_null() => ("host", value),
+            Field::Twice { line, .. } => {
+                out.unusable.push(duplicate("proxy.host", line));
+                return out;
             }
-            _ => return Ok(out),
+            _ => return out,
         },
     };
-    let entries: Vec<NodeId> = if doc.is_seq(value) && key == "hosts" {
-        doc.items(value).iter().map(|i| doc.resolve(*i)).collect()
+    let entries = if value.is_seq() && key == "hosts" {
+        value.items()
     } else {
         vec![value]
     };
     for entry in entries {
-        reader.read_entry(entry, &mut out);
+        read_entry(&entry, &mut out);
     }
-    Ok(out)
+    out
 }
 
-struct Reader<'a> {
-    body: &'a str,
-    masked: &'a Masked,
-    doc: &'a Doc,
+fn read_entry(item: &Item<'_, '_>, out: &mut ProxyHosts) {
+    let Some(scalar) = item.scalar() else {
+        out.unusable.push(Unusable {
+            line: item.line(),
+            text: item.line_text(),
+            why: "not a host name",
+        });
+        return;
+    };
+    if let Some(text) = scalar.erb {
+        out.unusable.push(Unusable {
+            line: scalar.line,
+            text,
+            why: "made by ERB",
+        });
+        return;
+    }
+    for part in scalar.value.split(',') {
+        let part = part.trim();
+        if part.is_empty() {
+            continue;
+        }
+        let name = part.strip_suffix('.').unwrap_or(part).to_ascii_lowercase();
+        if !crate::text::hostname::is_dns_name(&name) {
+            let why = if name.starts_with("*.") {
+                "a wildcard name"
+            } else if name.parse::<std::net::IpAddr>().is_ok() {
+                "an IP address, not a name"
+            } else {
+                "not a host name"
+            };
+            out.unusable.push(Unusable {
+                line: scalar.line,
+                text: part.to_owned(),
+                why,
+            });
+        } else if !out.names.contains(&name) {
+            out.names.push(name);
+        }
+    }
 }
 
-impl Reader<'_> {
-    fn read_entry(&self, node: NodeId, out: &mut ProxyHosts) {
-        let line = self.doc.line(node);
-        let Some((value, _, span)) = self.doc.scalar(node) else {
-            out.unusable.push(Unusable {
-                line,
-                text: self.line_text(line),
-                why: "not a host name",
-            });
-            return;
-        };
-        let start = self.doc.node(node).and_then(|n| n.start);
-        let extent = span
-            .clone()
-            .or_else(|| start.map(|s| s..self.line_end(s, line)));
-        if let Some(tag) = extent.and_then(|e| self.masked.tag_overlapping(&e)) {
-            let text = span
-                .and_then(|s| self.body.get(s))
-                .or_else(|| self.body.get(tag))
-                .unwrap_or("")
-                .to_owned();
-            out.unusable.push(Unusable {
-                line,
-                text,
-                why: "made by ERB",
-            });
-            return;
-        }
-        for part in value.split(',') {
-            let part = part.trim();
-            if part.is_empty() {
-                continue;
-            }
-            let name = part.strip_suffix('.').unwrap_or(part).to_ascii_lowercase();
-            if !crate::text::hostname::is_dns_name(&name) {
-                let why = if name.starts_with("*.") {
-                    "a wildcard name"
-                } else if name.parse::<std::net::IpAddr>().is_ok() {
-                    "an IP address, not a name"
-                } else {
-                    "not a host name"
-                };
-                out.unusable.push(Unusable {
-                    line,
-                    text: part.to_owned(),
-                    why,
-                });
-            } else if !out.names.contains(&name) {
-                out.names.push(name);
-            }
-        }
-    }
-
-    fn duplicate(&self, what: &str, line: usize) -> Unusable {
-        Unusable {
-            line,
-            text: format!("{what} (set more than once, e.g. in ERB branches)"),
-            why: "ambiguous",
-        }
-    }
-
-    fn line_text(&self, line: usize) -> String {
-        self.doc
-            .lines
-            .line_range(self.body, line)
-            .and_then(|r| self.body.get(r))
-            .unwrap_or("")
-            .trim()
-            .to_owned()
-    }
-
-    fn line_end(&self, at: usize, line: usize) -> usize {
-        self.doc
-            .lines
-            .line_range(&self.masked.text, line)
-            .map_or(at, |r| r.end)
+fn duplicate(what: &str, line: usize) -> Unusable {
+    Unusable {
+        line,
+        text: format!("{what} (set more than once, e.g. in ERB branches)"),
+        why: "ambiguous",
     }
 }
 

@@ -1,17 +1,23 @@
-//! Where the config names a host: the `references` `server destroy` shows, and, for a file
-//! that does not parse, the lines that hold the old host as text.
+//! Where the config names a host: the `references` `server destroy` shows, the values that
+//! still name a host an edit moved away from ("other references"), and, for a file that
+//! does not parse, the lines that look like host positions holding the old host.
 
+use super::doc::NodeId;
 use super::{Reference, Source};
 
-/// For a file that does not parse: the lines (1-based, trimmed) that name any of `hosts`
-/// as text, or, with no host known, the lines holding an IPv4 address or a placeholder in
-/// angle brackets (`<IP-ADDRESS>`). Comment lines are skipped.
+/// For a file that does not parse: the lines (1-based, trimmed) that look like a host
+/// position holding one of `hosts` — a list item (`- H`, `- H: tag`) or a `host:`/`hosts:`
+/// whose whole value is H — never a line where H is only part of a value
+/// (`port: "127.0.0.1:3306:3306"`) or the value of another key (`DB_HOST: H`). With no
+/// host known, the same shapes holding a placeholder in angle brackets (`<IP-ADDRESS>`).
+/// Comment lines are skipped.
 pub fn host_lines(text: &str, hosts: &[String]) -> Vec<(usize, String)> {
-    let looks_like_host = |content: &str| {
-        content.contains("<IP-ADDRESS>")
-            || content
-                .split(|c: char| !(c.is_ascii_digit() || c == '.'))
-                .any(|word| word.parse::<std::net::Ipv4Addr>().is_ok())
+    let wanted = |value: &str| {
+        if hosts.is_empty() {
+            value.len() > 2 && value.starts_with('<') && value.ends_with('>')
+        } else {
+            hosts.iter().any(|h| !h.is_empty() && h == value)
+        }
     };
     text.split('\n')
         .enumerate()
@@ -20,49 +26,103 @@ pub fn host_lines(text: &str, hosts: &[String]) -> Vec<(usize, String)> {
             if line.starts_with('#') || line.is_empty() {
                 return None;
             }
-            let content = line.split(" #").next().unwrap_or(line);
-            let hit = if hosts.is_empty() {
-                looks_like_host(content)
-            } else {
-                hosts.iter().any(|h| !h.is_empty() && names(content, h))
-            };
-            hit.then(|| (index + 1, line.to_owned()))
+            let value = host_value(line)?;
+            wanted(value).then(|| (index + 1, line.to_owned()))
         })
         .collect()
 }
 
+/// The host a line holds when it has the shape of a host position: `- H`, `- H: tag`,
+/// `host: H`, `hosts: H` (a trailing comment allowed, quotes taken off).
+fn host_value(line: &str) -> Option<&str> {
+    let content = match line.find(" #") {
+        Some(at) => line.get(..at)?,
+        None => line,
+    }
+    .trim();
+    let value = if let Some(item) = content.strip_prefix("- ") {
+        let item = item.trim();
+        // A tagged host: the key of a one-pair mapping (`- 1.2.3.4: primary`).
+        match split_key(item) {
+            Some((key, _)) => key,
+            None => item,
+        }
+    } else {
+        let (key, value) = split_key(content)?;
+        if key != "host" && key != "hosts" {
+            return None;
+        }
+        value
+    };
+    let value = value.trim();
+    let unquoted = ['"', '\'']
+        .iter()
+        .find_map(|q| value.strip_prefix(*q).and_then(|v| v.strip_suffix(*q)));
+    Some(unquoted.unwrap_or(value)).filter(|v| !v.is_empty())
+}
+
+/// `key: value` split at the first `: ` outside quotes (or a trailing `:`); `None` when
+/// the text has no such separator. The key comes back without quotes.
+fn split_key(text: &str) -> Option<(&str, &str)> {
+    let (key, value) = if let Some(quote) = text.chars().next().filter(|c| *c == '"' || *c == '\'')
+    {
+        let close = text.get(1..)?.find(quote)? + 1;
+        let rest = text.get(close + 1..)?;
+        let value = rest.strip_prefix(':')?;
+        (text.get(1..close)?, value)
+    } else {
+        let at = text
+            .find(": ")
+            .or_else(|| text.strip_suffix(':').map(|k| k.len()))?;
+        (text.get(..at)?, text.get(at + 1..)?)
+    };
+    if !(value.is_empty() || value.starts_with(' ') || value.starts_with('\t')) {
+        return None;
+    }
+    Some((key.trim(), value))
+}
+
 impl Source<'_> {
     pub(super) fn references(&self, host: &str) -> Vec<Reference> {
-        if host.is_empty() {
+        let mut found: Vec<Reference> = self
+            .naming(std::slice::from_ref(&host.to_owned()))
+            .into_iter()
+            .map(|(_, r)| r)
+            .collect();
+        found.dedup();
+        found
+    }
+
+    /// Every scalar that names one of `hosts` (value or text as written), with its node,
+    /// by line and column. Comments are not scalars, so they are never named.
+    pub(super) fn naming(&self, hosts: &[String]) -> Vec<(NodeId, Reference)> {
+        let hosts: Vec<&String> = hosts.iter().filter(|h| !h.is_empty()).collect();
+        if hosts.is_empty() {
             return Vec::new();
         }
-        let mut found: Vec<(usize, usize, Reference)> = Vec::new();
+        let mut found: Vec<(usize, usize, NodeId, Reference)> = Vec::new();
         for (id, node) in self.doc.nodes.iter().enumerate() {
             let Some((value, _, span)) = self.doc.scalar(id) else {
                 continue;
             };
             let raw = span.and_then(|s| self.body.get(s)).unwrap_or("");
-            if !(names(value, host) || names(raw, host)) {
+            if !hosts.iter().any(|h| names(value, h) || names(raw, h)) {
                 continue;
             }
-            let path = self.doc.display_path(id);
-            let text = self.line_text(node.line);
-            found.push((
-                node.line,
-                node.start.unwrap_or(0),
-                Reference {
-                    path,
-                    line: node.line,
-                    text,
-                },
-            ));
+            let reference = Reference {
+                path: self.doc.display_path(id),
+                line: node.line,
+                text: self.line_text(node.line),
+            };
+            found.push((node.line, node.start.unwrap_or(0), id, reference));
         }
-        found.sort_by_key(|(line, start, _)| (*line, *start));
-        found.dedup_by(|a, b| a.2 == b.2);
-        found.into_iter().map(|(_, _, r)| r).collect()
+        found.sort_by_key(|(line, start, ..)| (*line, *start));
+        found.dedup_by(|a, b| a.3 == b.3);
+        found.into_iter().map(|(_, _, id, r)| (id, r)).collect()
     }
 
-    fn line_text(&self, line: usize) -> String {
+    /// The text of a 1-based line, trimmed.
+    pub(super) fn line_text(&self, line: usize) -> String {
         let range = self.doc.lines.line_range(self.body, line);
         range
             .and_then(|r| self.body.get(r))
@@ -86,4 +146,42 @@ pub(super) fn names(text: &str, host: &str) -> bool {
         let after = text.get(at + host.len()..).and_then(|s| s.chars().next());
         !joins(before) && !joins(after)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn host_shapes_only() {
+        assert_eq!(host_value("- 1.2.3.4"), Some("1.2.3.4"));
+        assert_eq!(host_value("- \"1.2.3.4\" # web"), Some("1.2.3.4"));
+        assert_eq!(host_value("- 1.2.3.4: [jobs, x]"), Some("1.2.3.4"));
+        assert_eq!(host_value("- '1.2.3.4': primary"), Some("1.2.3.4"));
+        assert_eq!(host_value("host: 1.2.3.4"), Some("1.2.3.4"));
+        assert_eq!(host_value("hosts: '1.2.3.4'"), Some("1.2.3.4"));
+        assert_eq!(host_value("DB_HOST: 1.2.3.4"), None);
+        assert_eq!(host_value("port: \"127.0.0.1:3306:3306\""), None);
+        assert_eq!(
+            host_value("- \"127.0.0.1:3306:3306\""),
+            Some("127.0.0.1:3306:3306")
+        );
+        assert_eq!(host_value("remote: ssh://root@1.2.3.4"), None);
+        assert_eq!(host_value("host:"), None);
+    }
+
+    #[test]
+    fn lines_holding_the_old_host_in_a_host_position() {
+        let text = "servers:\n  web:\n    - 1.2.3.4\n  job:\n    - 1.2.3.4: jobs\naccessories:\n  db:\n    host: 1.2.3.4\n    port: \"1.2.3.4:5432:5432\"\n    env:\n      clear:\n        DB_HOST: 1.2.3.4\n  bad: [\n";
+        let lines: Vec<usize> = host_lines(text, &["1.2.3.4".to_owned()])
+            .into_iter()
+            .map(|(n, _)| n)
+            .collect();
+        assert_eq!(lines, [3, 5, 8]);
+        let unknown = host_lines(
+            "servers:\n  - <IP-ADDRESS>\n  - 1.2.3.4\nenv:\n  A: <IP-ADDRESS>\nport: \"127.0.0.1:3306:3306\"\n",
+            &[],
+        );
+        assert_eq!(unknown, [(2, "- <IP-ADDRESS>".to_owned())]);
+    }
 }

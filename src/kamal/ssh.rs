@@ -1,16 +1,11 @@
 //! Kamal's `ssh` section: how Kamal logs in to its servers (`user`, `port`, `keys`,
 //! `keys_only`, `proxy`, `proxy_command`, `config`, and whether `key_data` is set), read
-//! from the config text (ERB masked) the way the editor reads hosts (aliases and merge
-//! keys followed). A value written with ERB is reported with its line, never guessed.
-//! Pure: text in, settings out.
-//!
-//! [`read`] takes one text; [`from_doc`]'s shape (a parsed document and its root) is what
-//! a merged view of `deploy.yml` + `deploy.DEST.yml` can feed as well.
+//! the way Kamal reads it — with a destination, `deploy.yml` and `deploy.DEST.yml` merged
+//! ([`Config::section`]), aliases and merge keys followed. A value written with ERB is
+//! reported with its file and line, never guessed. Pure: text in, settings out.
 
-use super::doc::{self, Doc, NodeId};
-use super::erb::{self, Masked};
-use super::hosts::{self, Lookup};
-use super::{ParseError, nul_error, parse_error};
+use super::section::{Field, Item};
+use super::{Config, Layer, ParseError};
 
 /// One setting of the section.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -21,11 +16,13 @@ pub enum Setting<T> {
     Value(T),
     /// Written with ERB: what Kamal will use is known only when it renders the file.
     Erb {
+        layer: Layer,
         line: usize,
         text: String,
     },
     /// Written, but not a value of the kind Kamal reads there.
     Invalid {
+        layer: Layer,
         line: usize,
         text: String,
         why: &'static str,
@@ -40,14 +37,41 @@ impl<T> Setting<T> {
         }
     }
 
-    /// Where and as what it is written, for a note, when it is ERB or invalid.
-    pub fn problem(&self) -> Option<(usize, &str, &'static str)> {
+    /// Where (file and line) and as what it is written, and why pegasus cannot use it,
+    /// when it is ERB or invalid.
+    pub fn problem(&self) -> Option<Problem<'_>> {
         match self {
-            Setting::Erb { line, text } => Some((*line, text, "made by ERB")),
-            Setting::Invalid { line, text, why } => Some((*line, text, why)),
+            Setting::Erb { layer, line, text } => Some(Problem {
+                layer: *layer,
+                line: *line,
+                text,
+                why: "made by ERB",
+            }),
+            Setting::Invalid {
+                layer,
+                line,
+                text,
+                why,
+            } => Some(Problem {
+                layer: *layer,
+                line: *line,
+                text,
+                why,
+            }),
             _ => None,
         }
     }
+}
+
+/// A setting pegasus cannot use as written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Problem<'s> {
+    pub layer: Layer,
+    /// 1-based.
+    pub line: usize,
+    /// As written.
+    pub text: &'s str,
+    pub why: &'static str,
 }
 
 /// `ssh.config`: which OpenSSH config files Kamal's SSH library reads.
@@ -79,228 +103,170 @@ pub struct SshSection {
     pub key_data: bool,
 }
 
-/// Reads the top-level `ssh` section.
+/// Reads the top-level `ssh` section of one file.
 ///
 /// # Errors
 /// [`ParseError`] when the masked text is not YAML (or holds a NUL byte).
 pub fn read(text: &str) -> Result<SshSection, ParseError> {
-    let body = text.strip_prefix('\u{feff}').unwrap_or(text);
-    if let Some(at) = body.find('\0') {
-        return Err(nul_error(body, at));
-    }
-    let masked = erb::mask(body);
-    let doc = doc::parse(&masked.text).map_err(|e| parse_error(&e))?;
-    let reader = Reader {
-        body,
-        masked: &masked,
-        doc: &doc,
-    };
-    Ok(match doc.root.filter(|r| doc.is_map(*r)) {
-        Some(root) => from_doc(&reader, root),
-        None => SshSection::default(),
-    })
+    Ok(of(&Config::parse(text)?))
 }
 
-/// Kamal's `ssh.port`, when it is a port number (an integer or a string of digits,
-/// 1–65535). `None` when it is missing, ERB, not a port, or the text does not parse.
+/// Kamal's `ssh.port` of one file, when it is a port number (an integer or a string of
+/// digits, 1–65535). `None` when it is missing, ERB, not a port, or the text does not
+/// parse.
 pub fn ssh_port(text: &str) -> Option<u16> {
     read(text).ok()?.port.value().copied()
 }
 
-/// What [`read`] and [`from_doc`] look through.
-pub(crate) struct Reader<'a> {
-    pub body: &'a str,
-    pub masked: &'a Masked,
-    pub doc: &'a Doc,
-}
-
-/// The `ssh` section under `root` (a mapping).
-pub(crate) fn from_doc(r: &Reader, root: NodeId) -> SshSection {
+/// The `ssh` section of `config` (with a destination: both files merged, as in Kamal).
+pub fn of(config: &Config<'_>) -> SshSection {
     let mut out = SshSection::default();
-    let ssh = match hosts::get(r.doc, root, "ssh") {
-        Lookup::Missing => return out,
-        Lookup::Duplicate { line } => {
-            out.section = r.duplicate("ssh", line);
+    let Some(root) = config.section(&[]).filter(Item::is_map) else {
+        return out;
+    };
+    let ssh = match root.lookup("ssh") {
+        Field::Missing => return out,
+        Field::Twice { layer, line } => {
+            out.section = duplicate("ssh", layer, line);
             return out;
         }
-        Lookup::Found { value, .. } => value,
+        Field::Found(ssh) => ssh,
     };
-    if r.doc.is_null(ssh) {
+    if ssh.is_null() {
         return out;
     }
-    if let Some(erb) = r.erb(ssh) {
+    if let Some(erb) = erb(&ssh) {
         out.section = erb;
         return out;
     }
-    if !r.doc.is_map(ssh) {
-        out.section = r.invalid(ssh, "not a mapping");
+    if !ssh.is_map() {
+        out.section = invalid(&ssh, "not a mapping");
         return out;
     }
     out.section = Setting::Value(());
-    out.user = r.setting(ssh, "user", |r, n| {
-        r.text(n)
+    out.user = setting(&ssh, "user", |i| {
+        text(i)
             .filter(|t| !t.trim().is_empty())
             .map(|t| t.trim().to_owned())
             .ok_or("not a user name")
     });
-    out.port = r.setting(ssh, "port", |r, n| {
-        r.text(n)
+    out.port = setting(&ssh, "port", |i| {
+        text(i)
             .and_then(|t| t.trim().parse::<u16>().ok())
             .filter(|p| *p > 0)
             .ok_or("not a port (1-65535)")
     });
-    out.keys = r.setting(ssh, "keys", |r, n| {
-        r.strings(n).ok_or("not a list of key files")
+    out.keys = setting(&ssh, "keys", |i| {
+        strings(i).ok_or("not a list of key files")
     });
-    out.keys_only = r.setting(ssh, "keys_only", |r, n| {
-        r.boolean(n).ok_or("not true or false")
-    });
-    out.proxy = r.setting(ssh, "proxy", |r, n| {
-        r.text(n)
+    out.keys_only = setting(&ssh, "keys_only", |i| boolean(i).ok_or("not true or false"));
+    out.proxy = setting(&ssh, "proxy", |i| {
+        text(i)
             .filter(|t| !t.trim().is_empty())
             .map(|t| t.trim().to_owned())
             .ok_or("not a host")
     });
-    out.proxy_command = r.setting(ssh, "proxy_command", |r, n| {
-        r.text(n)
+    out.proxy_command = setting(&ssh, "proxy_command", |i| {
+        text(i)
             .filter(|t| !t.trim().is_empty())
-            .map(str::to_owned)
             .ok_or("not a command")
     });
-    out.config = r.setting(ssh, "config", |r, n| {
-        if let Some(on) = r.boolean(n) {
+    out.config = setting(&ssh, "config", |i| {
+        if let Some(on) = boolean(i) {
             return Ok(if on {
                 ConfigFiles::Default
             } else {
                 ConfigFiles::Off
             });
         }
-        if let Some(t) = r.text(n) {
-            return Ok(ConfigFiles::Files(vec![t.to_owned()]));
+        if let Some(t) = text(i) {
+            return Ok(ConfigFiles::Files(vec![t]));
         }
-        r.strings(n)
+        strings(i)
             .map(ConfigFiles::Files)
             .ok_or("not true, false or config files")
     });
-    out.key_data = matches!(
-        hosts::get(r.doc, ssh, "key_data"),
-        Lookup::Found { value, .. } if !r.doc.is_null(value)
-    );
+    out.key_data = matches!(ssh.lookup("key_data"), Field::Found(v) if !v.is_null());
     out
 }
 
-impl Reader<'_> {
-    /// `ssh.<name>`: unset, ERB, or what `parse` makes of it.
-    fn setting<T>(
-        &self,
-        ssh: NodeId,
-        name: &str,
-        parse: impl Fn(&Self, NodeId) -> Result<T, &'static str>,
-    ) -> Setting<T> {
-        let value = match hosts::get(self.doc, ssh, name) {
-            Lookup::Missing => return Setting::Unset,
-            Lookup::Duplicate { line } => return self.duplicate(&format!("ssh.{name}"), line),
-            Lookup::Found { value, .. } => value,
-        };
-        if self.doc.is_null(value) {
-            return Setting::Unset;
-        }
-        if let Some(erb) = self.erb(value) {
-            return erb;
-        }
-        // ERB inside a list: the first such entry is what is reported.
-        for item in self.doc.items(value) {
-            if let Some(erb) = self.erb(self.doc.resolve(*item)) {
-                return erb;
-            }
-        }
-        match parse(self, value) {
-            Ok(v) => Setting::Value(v),
-            Err(why) => self.invalid(value, why),
-        }
+/// `ssh.<name>`: unset, ERB, or what `parse` makes of it.
+fn setting<T>(
+    ssh: &Item<'_, '_>,
+    name: &str,
+    parse: impl Fn(&Item<'_, '_>) -> Result<T, &'static str>,
+) -> Setting<T> {
+    let value = match ssh.lookup(name) {
+        Field::Missing => return Setting::Unset,
+        Field::Twice { layer, line } => return duplicate(&format!("ssh.{name}"), layer, line),
+        Field::Found(value) => value,
+    };
+    if value.is_null() {
+        return Setting::Unset;
     }
-
-    /// A scalar's text (any style), `None` for a list or mapping.
-    fn text(&self, node: NodeId) -> Option<&str> {
-        self.doc.scalar(node).map(|(value, _, _)| value)
+    if let Some(erb) = erb(&value) {
+        return erb;
     }
-
-    /// A YAML 1.1 boolean, as Kamal's YAML library (Psych) reads one: a plain
-    /// `true`/`false`/`yes`/`no`/`on`/`off`, in any case.
-    fn boolean(&self, node: NodeId) -> Option<bool> {
-        let (value, style, _) = self.doc.scalar(node)?;
-        if style != yaml_rust2::scanner::TScalarStyle::Plain {
-            return None;
-        }
-        match value.to_ascii_lowercase().as_str() {
-            "true" | "yes" | "on" => Some(true),
-            "false" | "no" | "off" => Some(false),
-            _ => None,
-        }
+    // ERB inside a list: the first such entry is what is reported.
+    if let Some(erb) = value.items().iter().find_map(erb) {
+        return erb;
     }
-
-    /// A list of scalars.
-    fn strings(&self, node: NodeId) -> Option<Vec<String>> {
-        if !self.doc.is_seq(node) {
-            return None;
-        }
-        self.doc
-            .items(node)
-            .iter()
-            .map(|i| self.text(self.doc.resolve(*i)).map(str::to_owned))
-            .collect()
+    match parse(&value) {
+        Ok(v) => Setting::Value(v),
+        Err(why) => invalid(&value, why),
     }
+}
 
-    /// `Some(Erb)` when the node is a scalar whose text overlaps an ERB tag.
-    fn erb<T>(&self, node: NodeId) -> Option<Setting<T>> {
-        let line = self.doc.line(node);
-        let (_, _, span) = self.doc.scalar(node)?;
-        let start = self.doc.node(node).and_then(|n| n.start)?;
-        let extent = span
-            .clone()
-            .unwrap_or_else(|| start..self.line_end(start, line));
-        let tag = self.masked.tag_overlapping(&extent)?;
-        let text = span
-            .and_then(|s| self.body.get(s))
-            .or_else(|| self.body.get(tag))
-            .unwrap_or("")
-            .trim()
-            .to_owned();
-        Some(Setting::Erb { line, text })
+/// A scalar's text (any style, not ERB), `None` for a list or mapping.
+fn text(item: &Item<'_, '_>) -> Option<String> {
+    item.scalar().filter(|s| s.erb.is_none()).map(|s| s.value)
+}
+
+/// A YAML 1.1 boolean, as Kamal's YAML library (Psych) reads one: a plain
+/// `true`/`false`/`yes`/`no`/`on`/`off`, in any case.
+fn boolean(item: &Item<'_, '_>) -> Option<bool> {
+    let s = item.scalar().filter(|s| s.plain && s.erb.is_none())?;
+    match s.value.to_ascii_lowercase().as_str() {
+        "true" | "yes" | "on" => Some(true),
+        "false" | "no" | "off" => Some(false),
+        _ => None,
     }
+}
 
-    fn invalid<T>(&self, node: NodeId, why: &'static str) -> Setting<T> {
-        let line = self.doc.line(node);
-        Setting::Invalid {
-            line,
-            text: self.line_text(line),
-            why,
-        }
+/// A list of scalars.
+fn strings(item: &Item<'_, '_>) -> Option<Vec<String>> {
+    if !item.is_seq() {
+        return None;
     }
+    item.items().iter().map(text).collect()
+}
 
-    fn duplicate<T>(&self, what: &str, line: usize) -> Setting<T> {
-        Setting::Invalid {
-            line,
-            text: what.to_owned(),
-            why: "set more than once (e.g. in ERB branches)",
-        }
+/// `Some(Erb)` when the item is a scalar written with ERB.
+fn erb<T>(item: &Item<'_, '_>) -> Option<Setting<T>> {
+    let s = item.scalar()?;
+    let text = s.erb?.trim().to_owned();
+    Some(Setting::Erb {
+        layer: s.layer,
+        line: s.line,
+        text,
+    })
+}
+
+fn invalid<T>(item: &Item<'_, '_>, why: &'static str) -> Setting<T> {
+    Setting::Invalid {
+        layer: item.layer(),
+        line: item.line(),
+        text: item.line_text(),
+        why,
     }
+}
 
-    fn line_text(&self, line: usize) -> String {
-        self.doc
-            .lines
-            .line_range(self.body, line)
-            .and_then(|r| self.body.get(r))
-            .unwrap_or("")
-            .trim()
-            .to_owned()
-    }
-
-    fn line_end(&self, at: usize, line: usize) -> usize {
-        self.doc
-            .lines
-            .line_range(&self.masked.text, line)
-            .map_or(at, |r| r.end)
+fn duplicate<T>(what: &str, layer: Layer, line: usize) -> Setting<T> {
+    Setting::Invalid {
+        layer,
+        line,
+        text: what.to_owned(),
+        why: "set more than once (e.g. in ERB branches)",
     }
 }
 
@@ -381,6 +347,7 @@ mod tests {
         assert_eq!(
             s.user,
             Setting::Erb {
+                layer: Layer::Edited,
                 line: 2,
                 text: "<%= ENV[\"SSH_USER\"] %>".into()
             }
@@ -389,6 +356,7 @@ mod tests {
         assert_eq!(
             s.keys,
             Setting::Erb {
+                layer: Layer::Edited,
                 line: 6,
                 text: "<%= ENV['K'] %>".into()
             }
@@ -400,6 +368,7 @@ mod tests {
         assert_eq!(
             s.proxy,
             Setting::Erb {
+                layer: Layer::Edited,
                 line: 2,
                 text: "root@<%= ENV['JUMP'] %>".into()
             }
@@ -419,6 +388,7 @@ mod tests {
         assert_eq!(
             s.port,
             Setting::Invalid {
+                layer: Layer::Edited,
                 line: 2,
                 text: "port: 70000".into(),
                 why: "not a port (1-65535)"
@@ -451,5 +421,36 @@ mod tests {
         assert_eq!(s.user, Setting::Value("deploy".into()));
         assert!(read("ssh: [\n").is_err());
         assert!(read("a\0b").is_err());
+    }
+
+    #[test]
+    fn a_destination_is_merged_as_kamal_merges_it() {
+        let base = "service: app\nssh:\n  user: app\n  port: 2222\n  keys: [~/.ssh/a]\n";
+        let staging =
+            "ssh:\n  port: <%= ENV['PORT'] %>\n  keys:\n    - ~/.ssh/b\n  keys_only: true\n";
+        let config = Config::parse_layered("deploy.yml", base, staging)
+            .unwrap_or_else(|(_, e)| panic!("{e}"));
+        let s = of(&config);
+        assert_eq!(s.user, Setting::Value("app".into()));
+        assert_eq!(
+            s.port,
+            Setting::Erb {
+                layer: Layer::Edited,
+                line: 2,
+                text: "<%= ENV['PORT'] %>".into()
+            }
+        );
+        assert_eq!(s.keys, Setting::Value(vec!["~/.ssh/b".into()]));
+        assert_eq!(s.keys_only, Setting::Value(true));
+        let bad = Config::parse_layered("deploy.yml", "ssh:\n  port: x\n", "service: a\n")
+            .unwrap_or_else(|(_, e)| panic!("{e}"));
+        assert!(matches!(
+            of(&bad).port,
+            Setting::Invalid {
+                layer: Layer::Base,
+                line: 2,
+                ..
+            }
+        ));
     }
 }

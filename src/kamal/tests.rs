@@ -146,8 +146,32 @@ fn exercise(text: &str) {
     let _ = references(text, "1.1.1.1");
     if let Ok(config) = Config::parse(text) {
         let _ = config.web_hosts();
-        for mode in [Mode::Append, Mode::Replace] {
-            if let Edit::Updated { text: new, .. } = config.edit(IP, Some(mode)) {
+        let _ = config.proxy_hosts();
+        let _ = config
+            .section(&["ssh"])
+            .map(|s| (s.keys(), s.scalar(), s.items().len()));
+        let roles = config.roles();
+        let mut placements = vec![Placement::Append, Placement::Replace];
+        placements.extend(
+            roles
+                .names
+                .iter()
+                .take(2)
+                .map(|r| Placement::Role(r.clone())),
+        );
+        for placement in &placements {
+            if let Edit::Updated {
+                text: new, summary, ..
+            } = config.place(IP, placement)
+            {
+                assert!(check(&new).is_ok());
+                let _ = config.check_rules(&summary);
+            }
+        }
+        // The same text as a destination under a small base file.
+        let base = "servers:\n  web: [1.1.1.1]\n  job: [1.1.1.1]\nproxy: {ssl: true}\n";
+        if let Ok(pair) = Config::parse_layered("deploy.yml", base, text) {
+            if let Edit::Updated { text: new, .. } = pair.edit(IP, None) {
                 assert!(check(&new).is_ok());
             }
         }
@@ -158,19 +182,35 @@ fn exercise(text: &str) {
 
 #[test]
 fn never_panics_on_mutated_corpus_text() {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/kamal");
-    let skip = std::env::var_os("PEGASUS_SKIP_CORPUS").is_some_and(|v| v == "1");
-    assert!(
-        skip || dir.is_dir(),
-        "{} not found (set PEGASUS_SKIP_CORPUS=1 to skip the corpus)",
-        dir.display()
-    );
-    let mut texts: Vec<String> = std::fs::read_dir(&dir)
-        .into_iter()
-        .flatten()
-        .flatten()
-        .filter_map(|entry| std::fs::read_to_string(entry.path()).ok())
-        .collect();
+    // The vendored corpus (it must be there), and the files of the shared corpus
+    // (`shared_dir()/corpus/kamal`) not vendored when that folder is there.
+    let manifest = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let vendored = manifest.join("fixtures/corpus/kamal");
+    let shared = shared_dir().join("corpus/kamal");
+    let yml = |dir: &std::path::Path| -> Vec<(std::ffi::OsString, String)> {
+        let entries = std::fs::read_dir(dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
+        entries
+            .flatten()
+            .map(|entry| entry.path())
+            .filter(|path| path.extension().is_some_and(|x| x == "yml"))
+            .map(|path| {
+                let text = std::fs::read_to_string(&path)
+                    .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+                (path.file_name().unwrap_or_default().to_owned(), text)
+            })
+            .collect()
+    };
+    let mut files = yml(&vendored);
+    assert!(!files.is_empty(), "no *.yml in {}", vendored.display());
+    if shared.is_dir() {
+        for (name, text) in yml(&shared) {
+            if !files.iter().any(|(n, _)| *n == name) {
+                files.push((name, text));
+            }
+        }
+    }
+    files.sort();
+    let mut texts: Vec<String> = files.into_iter().map(|(_, text)| text).collect();
     texts.push("servers:\n  web:\n    - 1.1.1.1: [a, b]\n    - \"1.1.1.2\"\n  job: &j [1.1.1.1]\naccessories: {db: {host: *j}}\n".to_owned());
     texts.extend([
         String::new(),
@@ -189,7 +229,7 @@ fn never_panics_on_mutated_corpus_text() {
 fn summary(text: &str, mode: Option<Mode>) -> Summary {
     let config = Config::parse(text).unwrap_or_else(|e| panic!("{e}"));
     match config.edit(IP, mode) {
-        Edit::Updated { summary, .. } => summary,
+        Edit::Updated { summary, .. } => *summary,
         other => panic!("expected Updated, got {other:?}"),
     }
 }
@@ -234,6 +274,90 @@ fn web_hosts_come_from_the_primary_role() {
     );
 }
 
+fn summary_of(config: &Config<'_>, placement: &Placement) -> Summary {
+    match config.place(IP, placement) {
+        Edit::Updated { summary, .. } => *summary,
+        other => panic!("expected Updated, got {other:?}"),
+    }
+}
+
+#[test]
+fn the_https_rule_counts_distinct_hosts_and_only_growth() {
+    let https = "servers:\n  web: [1.2.3.4]\n  job: [1.2.3.4, <IP-ADDRESS>]\nproxy:\n  ssl: true\n  host: a.example\n";
+    let config = Config::parse(https).unwrap_or_else(|e| panic!("{e}"));
+    let append = summary_of(&config, &Placement::Append);
+    assert_eq!((append.hosts_before, append.hosts_after), (1, 2));
+    let broken = config.check_rules(&append).err();
+    assert_eq!(
+        broken.map(|b| (b.role, b.primary, b.hosts)),
+        Some(("web".into(), true, 2))
+    );
+    // A replace never adds a host.
+    let replace = summary_of(&config, &Placement::Replace);
+    assert_eq!(config.check_rules(&replace), Ok(()));
+    // A worker without a proxy: any number; its placeholder is replaced, not kept.
+    let job = summary_of(&config, &Placement::Role("job".into()));
+    assert_eq!((job.hosts_before, job.hosts_after), (2, 2));
+    assert_eq!(job.moved, ["<IP-ADDRESS>"]);
+    assert_eq!(config.check_rules(&job), Ok(()));
+    // A web role that already breaks the rule is not given a third host.
+    let two =
+        Config::parse("servers: [a.example, b.example]\nproxy: {ssl: true, host: x.example}\n")
+            .unwrap_or_else(|e| panic!("{e}"));
+    let more = summary_of(&two, &Placement::Append);
+    assert_eq!(more.hosts_after, 3);
+    assert!(two.check_rules(&more).is_err());
+    // The same host twice is one host to Kamal.
+    let twice = Config::parse("servers: [1.2.3.4, 1.2.3.4]\nproxy: {ssl: true}\n")
+        .unwrap_or_else(|e| panic!("{e}"));
+    let grown = summary_of(&twice, &Placement::Append);
+    assert_eq!((grown.hosts_before, grown.hosts_after), (1, 2));
+}
+
+#[test]
+fn other_references_name_values_not_hosts() {
+    let text = "servers:\n  web: [198.51.100.7]\n  job:\n    - 198.51.100.7: [jobs]\nenv:\n  clear:\n    DB_HOST: 198.51.100.7\n    DATABASE_URL: postgres://app@198.51.100.7:5432/app\n    NOT: 198.51.100.70\naccessories:\n  db:\n    host: 198.51.100.7\n    port: \"198.51.100.7:5432:5432\"\n";
+    let config = Config::parse(text).unwrap_or_else(|e| panic!("{e}"));
+    let Edit::Updated { other_refs, .. } = config.place(IP, &Placement::Replace) else {
+        panic!("expected Updated");
+    };
+    let got: Vec<(usize, &str)> = other_refs
+        .iter()
+        .map(|r| (r.line, r.path.as_str()))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            (7, "env.clear.DB_HOST"),
+            (8, "env.clear.DATABASE_URL"),
+            (13, "accessories.db.port")
+        ]
+    );
+    // An append moves nothing away: nothing to list.
+    let Edit::Updated { other_refs, .. } = config.place(IP, &Placement::Append) else {
+        panic!("expected Updated");
+    };
+    assert!(other_refs.is_empty());
+}
+
+#[test]
+fn hand_edits_name_host_positions_only() {
+    let text = "servers:\n  web:\n    - <%= ENV['H'] %>\n  job:\n    hosts: [<%= ENV['H'] %>]\nenv:\n  clear:\n    H: <%= ENV['H'] %>\naccessories:\n  db:\n    host: <%= ENV['H'] %>\n    port: \"<%= ENV['H'] %>:5432:5432\"\n";
+    let config = Config::parse(text).unwrap_or_else(|e| panic!("{e}"));
+    let Edit::Manual { spots, .. } = config.place(IP, &Placement::Replace) else {
+        panic!("expected Manual");
+    };
+    let lines: Vec<(usize, &str)> = spots.iter().map(|s| (s.line, s.path.as_str())).collect();
+    assert_eq!(
+        lines,
+        [
+            (3, "servers.web[0]"),
+            (5, "servers.job.hosts[0]"),
+            (11, "accessories.db.host")
+        ]
+    );
+}
+
 #[test]
 fn host_lines_for_a_file_that_does_not_parse() {
     let text = "# - 1.2.3.4 old\nservers:\n  web:\n    - 1.2.3.4\n  bad: [\naccessories:\n  db:\n    host: 1.2.3.4 # same box\n";
@@ -242,4 +366,13 @@ fn host_lines_for_a_file_that_does_not_parse() {
     assert_eq!(lines, [4, 8]);
     let unknown = host_lines("servers:\n  - <IP-ADDRESS>\nimage: x\n", &[]);
     assert_eq!(unknown, [(2, "- <IP-ADDRESS>".to_owned())]);
+}
+
+/// `../shared` beside the checkout, or the folder `PEGASUS_SHARED` names (a worktree
+/// whose parent has no `shared`).
+fn shared_dir() -> std::path::PathBuf {
+    match std::env::var_os("PEGASUS_SHARED") {
+        Some(dir) => std::path::PathBuf::from(dir),
+        None => std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared"),
+    }
 }

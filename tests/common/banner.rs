@@ -1,6 +1,6 @@
 //! A tiny SSH banner server on loopback for the SSH-wait tests: it sends a version line
-//! the way sshd does, after a delay, never, or a wrong one. It counts connections, so a
-//! test can prove that pegasus did (or did not) try to connect.
+//! the way sshd does, after a delay or some closed connections, never, or a wrong one. It
+//! counts connections, so a test can prove that pegasus did (or did not) try to connect.
 
 #![allow(dead_code)]
 
@@ -20,6 +20,9 @@ pub enum Mode {
     /// Connections are closed without a word until this long after `start`, then the
     /// banner (sshd not up yet, then up).
     After(Duration),
+    /// The first this many connections are closed without a word, then the banner on every
+    /// later one, whenever they come (the same, counted in tries rather than time).
+    AfterConnections(usize),
     /// Connections are accepted and held open in silence.
     Never,
     /// Something that is not SSH (an HTTP answer), then close.
@@ -71,10 +74,11 @@ impl Banner {
                     break;
                 }
                 let Ok(mut stream) = conn else { continue };
-                s.connections.fetch_add(1, Ordering::SeqCst);
+                let n = s.connections.fetch_add(1, Ordering::SeqCst) + 1;
                 let banner = match mode {
                     Mode::AtOnce => true,
                     Mode::After(d) => started.elapsed() >= d,
+                    Mode::AfterConnections(k) => n > k,
                     Mode::Never => {
                         s.held.lock().unwrap().push(stream);
                         continue;
@@ -98,7 +102,7 @@ impl Banner {
         let answers_from = match mode {
             Mode::AtOnce => Some(started),
             Mode::After(d) => Some(started + d),
-            Mode::Never | Mode::Wrong => None,
+            Mode::AfterConnections(_) | Mode::Never | Mode::Wrong => None,
         };
         Ok(Banner {
             addr,

@@ -149,9 +149,13 @@ pub enum PageFault {
     OnePage,
 }
 
+/// Something a test runs inside the fake when a request arrives ([`Fake::on_request`]).
+type Hook = (String, String, Box<dyn FnOnce() + Send>);
+
 struct Shared {
     state: Mutex<api::State>,
     stop: AtomicBool,
+    hooks: Mutex<Vec<Hook>>,
 }
 
 impl Shared {
@@ -175,6 +179,7 @@ impl Fake {
         let shared = Arc::new(Shared {
             state: Mutex::new(api::State::new(format!("http://{addr}"))),
             stop: AtomicBool::new(false),
+            hooks: Mutex::new(Vec::new()),
         });
         let accept_shared = Arc::clone(&shared);
         thread::Builder::new()
@@ -354,6 +359,20 @@ impl Fake {
     /// The `user_data` the server named `name` was created with, verbatim.
     pub fn user_data(&self, name: &str) -> Option<String> {
         self.shared.lock().user_data(name)
+    }
+
+    /// Runs `hook` once, inside the fake, when the next request with `method` and a path
+    /// starting with `path_prefix` arrives, before it is answered: a test's stand-in for
+    /// something that happens while the program waits for that answer (a user editing a
+    /// file), without any sleep.
+    pub fn on_request(
+        &self,
+        method: &str,
+        path_prefix: &str,
+        hook: impl FnOnce() + Send + 'static,
+    ) {
+        let mut hooks = self.shared.hooks.lock().unwrap_or_else(|e| e.into_inner());
+        hooks.push((method.to_string(), path_prefix.to_string(), Box::new(hook)));
     }
 
     /// Gives the next `times` requests with `method` whose path starts with
@@ -608,6 +627,16 @@ fn serve(mut stream: TcpStream, shared: Arc<Shared>) {
             at: raw.at,
         };
         let fault = shared.lock().record(req.clone());
+        let hook = {
+            let mut hooks = shared.hooks.lock().unwrap_or_else(|e| e.into_inner());
+            let at = hooks.iter().position(|(m, prefix, _)| {
+                m.eq_ignore_ascii_case(&req.method) && req.path.starts_with(prefix.as_str())
+            });
+            at.map(|i| hooks.remove(i).2)
+        };
+        if let Some(hook) = hook {
+            hook();
+        }
         let close = !raw.keep_alive() || raw.chunked;
         let resp = if raw.chunked {
             api::error(

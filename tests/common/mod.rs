@@ -4,7 +4,9 @@
 #![allow(dead_code)]
 
 pub mod banner;
+pub mod corpus;
 pub mod fake;
+pub mod openapi;
 pub mod proxy;
 pub mod pty;
 pub mod sshd;

@@ -1,11 +1,12 @@
 //! A tiny HTTP CONNECT proxy on `127.0.0.1:0` for the tests, std only, a thread per
-//! connection. It records the target of every `CONNECT host:port HTTP/1.1`, never
+//! connection (and [`dead_port`], a port that refuses connections, through `libc`). It records the target of every `CONNECT host:port HTTP/1.1`, never
 //! resolves or dials it, and pipes the tunnel to one fixed loopback address instead
 //! (the TLS relay), whatever host was asked for. So a test can use a name that does not
 //! resolve (`api.test`) and prove the client let the proxy resolve it.
 
 use std::io::{Read, Write};
-use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::net::{Ipv4Addr, Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::sync::{Arc, Mutex};
 use std::thread;
 
@@ -71,10 +72,49 @@ impl ConnectProxy {
     }
 }
 
-/// A loopback port nothing listens on (bound, then released), for a dead proxy.
-pub fn dead_port() -> u16 {
-    let l = TcpListener::bind("127.0.0.1:0").unwrap();
-    l.local_addr().unwrap().port()
+/// A loopback port that refuses connections for as long as it lives (keep it in a variable
+/// while the port is in use): a TCP socket bound to `127.0.0.1` but not listening, so a
+/// connection gets a reset ("connection refused"), and no other program can take the port
+/// meanwhile, as it could one that was bound and released.
+pub struct DeadPort {
+    _socket: OwnedFd,
+    port: u16,
+}
+
+impl DeadPort {
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+}
+
+/// A [`DeadPort`] for a dead proxy or endpoint.
+pub fn dead_port() -> DeadPort {
+    // SAFETY: plain socket calls; the address structs are libc's, zeroed then filled, and
+    // their sizes are passed along.
+    unsafe {
+        #[cfg(target_os = "linux")]
+        let kind = libc::SOCK_STREAM | libc::SOCK_CLOEXEC;
+        #[cfg(not(target_os = "linux"))]
+        let kind = libc::SOCK_STREAM;
+        let fd = libc::socket(libc::AF_INET, kind, 0);
+        assert!(fd >= 0, "socket: {}", std::io::Error::last_os_error());
+        let socket = OwnedFd::from_raw_fd(fd);
+        assert_eq!(libc::fcntl(fd, libc::F_SETFD, libc::FD_CLOEXEC), 0);
+        let mut addr: libc::sockaddr_in = std::mem::zeroed();
+        addr.sin_family = libc::AF_INET as libc::sa_family_t;
+        addr.sin_addr.s_addr = u32::from(Ipv4Addr::LOCALHOST).to_be();
+        let len = std::mem::size_of::<libc::sockaddr_in>() as libc::socklen_t;
+        let rc = libc::bind(fd, (&raw const addr).cast(), len);
+        assert_eq!(rc, 0, "bind: {}", std::io::Error::last_os_error());
+        let mut bound: libc::sockaddr_in = std::mem::zeroed();
+        let mut bound_len = len;
+        let rc = libc::getsockname(socket.as_raw_fd(), (&raw mut bound).cast(), &mut bound_len);
+        assert_eq!(rc, 0, "getsockname: {}", std::io::Error::last_os_error());
+        DeadPort {
+            port: u16::from_be(bound.sin_port),
+            _socket: socket,
+        }
+    }
 }
 
 fn serve(mut client: TcpStream, forward_to: SocketAddr, mode: Mode, log: Arc<Mutex<Vec<String>>>) {

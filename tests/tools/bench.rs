@@ -44,7 +44,9 @@
 //! |                     | those creates; `ssh` is its own process (wait4's figure, which    |
 //! |                     | counts reaped children too, is in the notes)                      |
 //! | Kamal edit          | `pegasus::kamal::edit(text, "203.0.113.10")` over every `*.yml`   |
-//! |                     | of `../shared/corpus/kamal/`, in process; thread CPU time of 100  |
+//! |                     | of the corpus (`fixtures/corpus/kamal/`, plus the files of        |
+//! |                     | `../shared/corpus/kamal/` not vendored when that folder is there),|
+//! |                     | in process; thread CPU time of 100                                |
 //! |                     | passes (after one warm-up pass) divided by 100                    |
 //!
 //! Why a helper for the memory: at `exec` Linux keeps the old address space's RSS high-water
@@ -58,6 +60,8 @@
 
 #[path = "../common/banner.rs"]
 mod banner;
+#[path = "../common/corpus.rs"]
+mod corpus;
 #[path = "../common/fake.rs"]
 mod fake;
 #[path = "../common/sshd.rs"]
@@ -165,7 +169,7 @@ fn main() {
     );
     rows.extend(login(&bin, &me, manifest, &mut notes));
     eprintln!("bench: Kamal edit ...");
-    rows.push(kamal(manifest, &mut notes));
+    rows.push(kamal(&mut notes));
     eprintln!();
 
     let shown: Vec<String> = std::env::args().collect();
@@ -844,19 +848,14 @@ struct Overshoot {
     tail: Option<f64>,
 }
 
-fn kamal(manifest: &Path, notes: &mut Vec<String>) -> Row {
-    let dir = manifest.join("../shared/corpus/kamal");
-    let files = match corpus(&dir) {
-        Ok(f) if !f.is_empty() => f,
-        Ok(_) | Err(_) => {
-            return Row {
-                figure: "Kamal edit",
-                measured: format!("skipped: no corpus at {}", dir.display()),
-                budget: "≤ 5 ms".into(),
-                ok: None,
-                how: "the editor over every corpus file, total CPU time".into(),
-            };
-        }
+fn kamal(notes: &mut Vec<String>) -> Row {
+    let vendored = corpus::vendored().len();
+    let files = corpus::all();
+    let source = match files.len() - vendored {
+        0 => format!("{vendored} from fixtures/corpus/kamal (no ../shared/corpus/kamal)"),
+        extra => format!(
+            "{vendored} from fixtures/corpus/kamal and {extra} more from ../shared/corpus/kamal"
+        ),
     };
     let bytes: usize = files.iter().map(|(_, t)| t.len()).sum();
     let edit = |text: &str| {
@@ -898,11 +897,10 @@ fn kamal(manifest: &Path, notes: &mut Vec<String>) -> Row {
         .collect();
     let per_kib = cpu.as_secs_f64() * 1e6 / (bytes as f64 / 1024.0);
     notes.push(format!(
-        "Kamal edit: {} files, {bytes} bytes, from {}; {updated} give `Updated`, the rest \
+        "Kamal edit: {} files, {bytes} bytes ({source}); {updated} give `Updated`, the rest \
          `Unchanged`/`Manual`/a parse error; per pass {} CPU, {} wall, {per_kib:.0} µs per KiB \
          (mean of {KAMAL_PASSES} passes after a warm-up pass); slowest files: {}",
         files.len(),
-        dir.display(),
         ms(cpu),
         ms(wall),
         top.join(", ")
@@ -925,22 +923,6 @@ fn kamal(manifest: &Path, notes: &mut Vec<String>) -> Row {
             files.len()
         ),
     }
-}
-
-/// `(file name, text)` of every `*.yml`/`*.yaml` file in `dir` (not its README), by name.
-fn corpus(dir: &Path) -> std::io::Result<Vec<(String, String)>> {
-    let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "yml" || x == "yaml"))
-        .collect();
-    paths.sort();
-    paths
-        .iter()
-        .map(|p| {
-            let name = p.file_name().map(|n| n.to_string_lossy().into_owned());
-            Ok((name.unwrap_or_default(), std::fs::read_to_string(p)?))
-        })
-        .collect()
 }
 
 // ---------------------------------------------------------------------------

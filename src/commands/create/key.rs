@@ -26,7 +26,11 @@ pub fn choose_and_connect<'a>(
     kamal_keys: &[PathBuf],
     ui: &'a Ui,
 ) -> Result<(PublicKey, Connected<'a>)> {
-    let connect = || session::connect(ui, endpoint, home, &|c| c.list_ssh_keys());
+    let save = match args.dry_run {
+        true => session::Save::No,
+        false => session::Save::Yes,
+    };
+    let connect = || session::connect_with(ui, endpoint, home, &|c| c.list_ssh_keys(), save);
     if !kamal_keys.is_empty() {
         let key = kamal_key(args, home, kamal_keys, ui)?;
         return Ok((key, connect()?));

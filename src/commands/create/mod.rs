@@ -15,6 +15,7 @@
 //! prints one object on stdout.
 
 mod dns;
+mod dry_run;
 mod firewall;
 mod kamal;
 mod key;
@@ -257,6 +258,9 @@ fn create(
     // Step 6: the preflight reads, side by side.
     let plan = CreatePlan::preflight(&client, args, local, (key, keys, source), ui)?;
     signals::check()?;
+    if args.dry_run {
+        return dry_run::show(args, &plan, ui);
+    }
     // Step 7, or the pick-up. From here on, `run` adds the server's facts to any error.
     let made = make::server(&client, args, &plan, ui)?;
     let known = known.insert(Known::new(args, &made, &ways));
@@ -325,18 +329,32 @@ fn after_create(
     };
     let readiness = ssh::wait(&target, &plan.ssh, args.ssh_timeout, &suspects, ui)?;
     // Step 12, DNS: only once the server is ready (or the wait was skipped).
-    let records = match readiness.failure {
-        None => dns::apply(
-            client,
-            &plan.dns,
-            &server,
-            dns::kamal_mode(args, &report, plan.kamal.web.as_ref()),
-            ui,
-        )?,
-        Some(_) => Vec::new(),
+    // DNS follows the Kamal decision: none when the file, read again, no longer gave the
+    // plan the preflight checked.
+    let applied = match (&readiness.failure, &report.no_dns) {
+        (None, None) => dns::apply(client, &plan.dns, &server, ui)?,
+        (_, Some(why)) if plan.dns.dns => {
+            ui.warn(&format!(
+                "{}; no DNS record was written",
+                crate::text::escape(why)
+            ));
+            dns::Applied::default()
+        }
+        _ => dns::Applied::default(),
     };
-    if !records.is_empty() {
+    if applied.wrote() {
         known.dns_done(args, &plan.kamal.located, "DNS records set".into());
+    }
+    let dns_failure = applied.skipped.then(|| {
+        Error::Failed(
+            "a DNS record set changed after pegasus read it, so it was left alone (skipped \
+             above); look at it in the Hetzner console, then run the same command again"
+                .into(),
+        )
+    });
+    let mut records = applied.records;
+    if readiness.failure.is_none() {
+        records.extend(dns::records_todo(&plan.dns, &server));
     }
 
     // Step 13, the output.
@@ -354,7 +372,11 @@ fn after_create(
             kamal: report,
             dns: records,
             // SPEC §4: a failure after the POST still prints one object, plus "error".
-            error: readiness.failure.as_ref().map(ToString::to_string),
+            error: readiness
+                .failure
+                .as_ref()
+                .or(dns_failure.as_ref())
+                .map(ToString::to_string),
         };
         print_json(&json_line(&out)?);
         known.printed = true;
@@ -365,9 +387,17 @@ fn after_create(
             ssh_ready: readiness.ready,
             login: readiness.login.as_ref(),
             failed: readiness.failure.is_some(),
-            dns: dns::human_lines(&plan.dns, &records, &server),
+            // A server that joins another role (--role) does not serve the proxy names.
+            dns: if args.role.is_some() {
+                Vec::new()
+            } else {
+                dns::human_lines(&plan.dns, &records, &server)
+            },
         };
         print(&output::human(&server, &ssh, &report, address, &facts, ui))?;
     }
-    readiness.failure.map_or(Ok(()), Err)
+    match readiness.failure.or(dns_failure) {
+        Some(e) => Err(e),
+        None => Ok(()),
+    }
 }

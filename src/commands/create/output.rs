@@ -141,7 +141,9 @@ pub fn human(
             deploy_file::Status::Updated | deploy_file::Status::Unchanged
         )
     {
-        out.push_str("\nNext: kamal setup\n");
+        out.push('\n');
+        out.push_str(&report.next_step());
+        out.push('\n');
     }
     out
 }

@@ -85,11 +85,18 @@ impl CreatePlan {
         ui: &Ui,
     ) -> Result<CreatePlan> {
         let found = preflight::run(client, args, &local, ui)?;
+        // Kamal's rules on the planned edit, now that the project's servers decided the
+        // mode, before anything is uploaded or created.
+        let mut kamal = local.kamal;
+        kamal::preflight(&mut kamal, &found.project, found.existing.as_ref())?;
         let mut dns = local.dns;
         dns.targets = found.zones;
+        // DNS follows the Kamal plan; live records are asked about now (SPEC §10).
+        dns.follow = dns::follow(args, &kamal, &found.project, found.existing.as_ref())?;
         dns::warnings(&dns).iter().for_each(|w| ui.warn(w));
+        dns::consent(&dns::live(&dns, found.existing.as_ref()), args, ui)?;
         Ok(CreatePlan {
-            kamal: local.kamal,
+            kamal,
             user_data: local.user_data,
             ssh: local.ssh,
             dns,

@@ -42,7 +42,7 @@ pub struct Found {
 /// price; the type's prices come with the type). Nothing has been created or uploaded.
 pub fn run(client: &Client, args: &CreateArgs, local: &Local, ui: &Ui) -> Result<Found> {
     let (pre, project, firewall, zones, pricing) = std::thread::scope(|s| {
-        let project = s.spawn(|| kamal::project_servers(client, &local.kamal));
+        let project = s.spawn(|| kamal::project_servers(client, &local.kamal, local.dns.dns));
         let fw = s.spawn(|| firewall::preflight(client, &args.firewall, local.ssh.port));
         let zones = s.spawn(|| dns::preflight(client, &local.dns));
         let pricing = s.spawn(|| client.pricing());

@@ -12,7 +12,8 @@ use serde::Serialize;
 use crate::cli::CreateArgs;
 use crate::deploy_file::{Located, Plan as KamalPlan};
 use crate::error::{Error, Result};
-use crate::kamal::ssh::{ConfigFiles, Setting, SshSection};
+use crate::kamal::Layer;
+use crate::kamal::ssh::{ConfigFiles, Problem, Setting, SshSection};
 use crate::session::tilde;
 use crate::ssh::banner::{self, Outcome as Banner, Timing};
 use crate::ssh::keys::PublicKey;
@@ -118,17 +119,21 @@ pub fn access(args: &CreateArgs, kamal: &KamalPlan, home: Option<&Path>, ui: &Ui
         kamal_used: matches!(kamal.located, Located::Found(_)),
         home: home.map(Path::to_path_buf),
     };
-    let section = kamal
-        .text
-        .as_deref()
-        .and_then(|t| crate::kamal::ssh::read(t).ok())
-        .unwrap_or_default();
+    // With -d, both files merged as Kamal merges them.
+    let section = match kamal.config() {
+        Some(Ok(config)) => crate::kamal::ssh::of(&config),
+        _ => SshSection::default(),
+    };
     let file = match &kamal.located {
         Located::Found(p) => p.clone(),
         _ => PathBuf::from("config/deploy.yml"),
     };
+    let files = Files {
+        edited: file.display().to_string(),
+        base: kamal.base.as_ref().map(|b| b.display().to_string()),
+    };
     let base = project_folder(&file);
-    apply_section(&mut a, &section, &file, home, &base, ui);
+    apply_section(&mut a, &section, &files, home, &base, ui);
     if let Some(p) = args.ssh_port {
         a.port = p;
         a.source = PortSource::Flag;
@@ -165,31 +170,49 @@ pub fn resolve(written: &str, home: Option<&Path>, base: &Path) -> Option<PathBu
     Some(base.join(written))
 }
 
+/// The names of the config's files, for notes (with `-d`, a setting may be in either).
+struct Files {
+    edited: String,
+    base: Option<String>,
+}
+
+impl Files {
+    fn of(&self, layer: Layer) -> &str {
+        match (layer, &self.base) {
+            (Layer::Base, Some(b)) => b,
+            _ => &self.edited,
+        }
+    }
+}
+
 fn apply_section(
     a: &mut Access,
     s: &SshSection,
-    file: &Path,
+    files: &Files,
     home: Option<&Path>,
     base: &Path,
     ui: &Ui,
 ) {
-    let shown = file.display().to_string();
-    let at = |line: usize, text: &str, why: &str, key: &str| {
+    let at = |p: Problem, key: &str| {
         format!(
-            "ssh.{key} in {} (line {line}: {}) is {why}",
-            escape(&shown),
-            escape(text)
+            "ssh.{key} in {} (line {}: {}) is {}",
+            escape(files.of(p.layer)),
+            p.line,
+            escape(p.text),
+            p.why
         )
     };
     let skip = |a: &mut Access, why: String| {
         ui.note(&format!("{why}; the login check is skipped"));
         a.no_login.get_or_insert(why);
     };
-    if let Some((line, text, why)) = s.section.problem() {
+    if let Some(p) = s.section.problem() {
         let why = format!(
-            "Kamal's ssh section in {} (line {line}: {}) is {why}",
-            escape(&shown),
-            escape(text)
+            "Kamal's ssh section in {} (line {}: {}) is {}",
+            escape(files.of(p.layer)),
+            p.line,
+            escape(p.text),
+            p.why
         );
         skip(a, why);
         return;
@@ -207,9 +230,9 @@ fn apply_section(
             );
         }
         other => {
-            if let Some((line, text, why)) = other.problem() {
+            if let Some(p) = other.problem() {
                 a.user = None;
-                skip(a, at(line, text, why, "user"));
+                skip(a, at(p, "user"));
             }
         }
     }
@@ -219,10 +242,10 @@ fn apply_section(
             a.source = PortSource::Kamal;
         }
         other => {
-            if let Some((line, text, why)) = other.problem() {
+            if let Some(p) = other.problem() {
                 ui.note(&format!(
                     "{}; pegasus uses port 22 (--ssh-port sets another)",
-                    at(line, text, why, "port")
+                    at(p, "port")
                 ));
             }
         }
@@ -245,16 +268,16 @@ fn apply_section(
             a.keys = resolved;
         }
         other => {
-            if let Some((line, text, why)) = other.problem() {
-                skip(a, at(line, text, why, "keys"));
+            if let Some(p) = other.problem() {
+                skip(a, at(p, "keys"));
             }
         }
     }
     match &s.keys_only {
         Setting::Value(b) => a.keys_only = *b,
         other => {
-            if let Some((line, text, why)) = other.problem() {
-                skip(a, at(line, text, why, "keys_only"));
+            if let Some(p) = other.problem() {
+                skip(a, at(p, "keys_only"));
             }
         }
     }
@@ -270,16 +293,16 @@ fn apply_section(
             ),
         },
         other => {
-            if let Some((line, text, why)) = other.problem() {
-                skip(a, at(line, text, why, "proxy"));
+            if let Some(p) = other.problem() {
+                skip(a, at(p, "proxy"));
             }
         }
     }
     match &s.proxy_command {
         Setting::Value(c) => a.proxy_command = Some(c.clone()),
         other => {
-            if let Some((line, text, why)) = other.problem() {
-                skip(a, at(line, text, why, "proxy_command"));
+            if let Some(p) = other.problem() {
+                skip(a, at(p, "proxy_command"));
             }
         }
     }
@@ -300,8 +323,8 @@ fn apply_section(
             }
         }
         other => {
-            if let Some((line, text, why)) = other.problem() {
-                skip(a, at(line, text, why, "config"));
+            if let Some(p) = other.problem() {
+                skip(a, at(p, "config"));
             }
         }
     }

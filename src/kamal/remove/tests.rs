@@ -468,6 +468,7 @@ fn every_fixture_and_corpus_file_is_handled_and_a_second_run_does_nothing() {
     for dir in [
         "fixtures/kamal",
         "fixtures/pegasus",
+        "fixtures/corpus/kamal",
         "../shared/corpus/kamal",
     ] {
         let entries = std::fs::read_dir(root.join(dir))

@@ -1,7 +1,7 @@
 //! Firewalls of the fake Hetzner Cloud API: `GET /firewalls` (`name`, `label_selector`),
 //! `GET /firewalls/{id}`, `POST /firewalls` (409 `uniqueness_error` on a taken name), and
 //! the `firewalls` field of `POST /servers` (shown as `public_net.firewalls`).
-//! Shapes follow `../shared/openapi/hcloud.json` (`firewall`, `rule`, `create_firewall_*`).
+//! Shapes follow `fixtures/openapi/hcloud.json` (`firewall`, `rule`, `create_firewall_*`).
 
 use std::collections::BTreeMap;
 use std::time::SystemTime;

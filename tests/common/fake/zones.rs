@@ -545,6 +545,19 @@ impl super::super::Fake {
             .put(name, kind, values, ttl);
     }
 
+    /// A function that overwrites a record set later, from another thread (an
+    /// [`on_request`](super::Fake::on_request) hook: someone editing the zone meanwhile).
+    pub fn rrset_setter(&self) -> impl Fn(&str, &str, &str, &[&str]) + Send + 'static {
+        let shared = std::sync::Arc::clone(&self.shared);
+        move |zone, name, kind, values| {
+            shared
+                .lock()
+                .zones
+                .by_name_mut(zone)
+                .put(name, kind, values, None);
+        }
+    }
+
     /// Every record set of the zone named `zone`, by name and type.
     pub fn rrsets(&self, zone: &str) -> Vec<RrSetView> {
         let mut st = self.shared.lock();
