@@ -754,3 +754,30 @@ fn an_erb_ssh_user_is_named_and_the_login_skipped() {
     );
     assert_eq!(server.logins(), 0);
 }
+
+#[test]
+fn with_a_destination_the_ssh_section_is_read_merged() {
+    // deploy.yml says who Kamal logs in as; deploy.staging.yml only has the hosts.
+    let p = Project::new();
+    p.write(
+        "config/deploy.yml",
+        "service: app\nimage: me/app\nservers:\n  web:\n    - 198.51.100.7\nssh:\n  user: deploy\n  port: 2222\n",
+    );
+    p.write(
+        "config/deploy.staging.yml",
+        "servers:\n  web:\n    - <IP-ADDRESS>\n",
+    );
+    let run = p.run(&["server", "create", "web1", "-d", "staging"]);
+    assert_exit(&run, 1);
+    assert_stderr(&run, "Kamal logs in as 'deploy' (ssh.user)");
+    assert!(p.fake.writes().is_empty(), "{:#?}", p.fake.writes());
+    // The destination's own ssh.user wins, as in Kamal.
+    p.write(
+        "config/deploy.staging.yml",
+        "servers:\n  web:\n    - <IP-ADDRESS>\nssh:\n  user: root\n",
+    );
+    let run = p.run(&["server", "create", "web1", "-d", "staging", "--json"]);
+    assert_exit(&run, 0);
+    // The port still comes from deploy.yml.
+    assert_eq!(run.json()["ssh"], "ssh -p 2222 root@203.0.113.10");
+}
