@@ -57,7 +57,7 @@ export CARGO_TARGET_AARCH64_UNKNOWN_LINUX_MUSL_RUSTFLAGS ?= $(NO_UNWIND) $(REMAP
 export CARGO_TARGET_X86_64_APPLE_DARWIN_RUSTFLAGS ?= $(REMAP)
 export CARGO_TARGET_AARCH64_APPLE_DARWIN_RUSTFLAGS ?= $(REMAP)
 
-.PHONY: all build test test-deps fmt clippy unit static static-deps install demo playground bench smoke clean \
+.PHONY: all build test test-deps ssh-deps fmt clippy unit static static-deps install demo playground bench smoke clean \
 	dist dist-deps dist-check dist-check-deps
 
 all: build
@@ -65,7 +65,7 @@ all: build
 build:
 	$(CARGO) build --release --bin pegasus
 
-test: test-deps fmt clippy unit
+test: test-deps ssh-deps fmt clippy unit
 
 # The completion tests check the zsh and fish scripts with those shells: install them with
 # apt when missing (as root or with sudo); elsewhere say what to do.
@@ -77,6 +77,19 @@ test-deps:
 	  fi; \
 	  command -v zsh >/dev/null 2>&1 && command -v fish >/dev/null 2>&1 || \
 	    echo "note: zsh or fish is missing; the completion tests fail without them: install both, or set PEGASUS_SKIP_SHELLS=1" >&2; }
+
+# The login tests (and make demo, make bench) run a real OpenSSH server on loopback and log
+# in with the real client: install them with apt when missing; else fail naming the package.
+ssh-deps:
+	@for p in /usr/sbin/sshd:openssh-server ssh:openssh-client ssh-keygen:openssh-client; do \
+	  tool=$${p%%:*}; pkg=$${p#*:}; \
+	  command -v $$tool >/dev/null 2>&1 && continue; \
+	  if command -v apt-get >/dev/null 2>&1; then \
+	    SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	    $$SUDO apt-get install -y $$pkg >/dev/null 2>&1 || { $$SUDO apt-get update >/dev/null 2>&1 && $$SUDO apt-get install -y $$pkg >/dev/null 2>&1; } ; \
+	  fi; \
+	  command -v $$tool >/dev/null 2>&1 || { echo "error: $$tool not found; install $$pkg (Debian/Ubuntu: apt-get install $$pkg)" >&2; exit 1; }; \
+	done
 
 fmt:
 	$(CARGO) fmt --check
@@ -120,16 +133,16 @@ install: build
 	@case ":$$PATH:" in *":$(PREFIX)/bin:"*) ;; *) \
 	  echo "note: $(PREFIX)/bin is not on your PATH; add it, e.g.: export PATH=\"$(PREFIX)/bin:\$$PATH\"" ;; esac
 
-demo: build
+demo: build ssh-deps
 	@echo "building the demo (a fake Hetzner API on this machine; no account needed)..."
 	$(CARGO) run --quiet --release --example demo -- target/release/pegasus
 
-playground: build
+playground: build ssh-deps
 	@echo "building the playground (a fake Hetzner API on this machine; no account needed)..."
 	$(CARGO) run --quiet --release --example playground -- --pegasus target/release/pegasus \
 	  $(if $(SSH_PORT),--ssh-port $(SSH_PORT)) $(foreach z,$(ZONES),--zone $(z))
 
-bench: static
+bench: static ssh-deps
 	$(CARGO) run --quiet --release --target $(MUSL) --example bench -- $(STATIC_BIN)
 
 # Missing tools are installed (Rust targets, the pinned Zig and cargo-zigbuild, qemu for

@@ -124,6 +124,16 @@ impl Ui {
         self.note(&format!("{title}: {outcome}{secs}"));
     }
 
+    /// End a wait with a line that says its own time ("ready after 47s (...)").
+    pub fn progress_end(&self, title: &str, outcome: &str) {
+        {
+            let mut st = self.state();
+            st.started = None;
+            st.step = None;
+        }
+        self.note(&format!("{title}: {outcome}"));
+    }
+
     fn stop_spinner(&self) {
         let spinner = self.state().spinner.take();
         if let Some(s) = spinner {

@@ -117,19 +117,24 @@ fn playground_runs_pegasus_and_stops_on_ctrl_c() {
     line_with(&lines, "DNS zones (for --dns): acme.example", &mut seen);
     line_with(&lines, "Ctrl-C stops the playground", &mut seen);
 
-    // A newcomer's project: a key in ~/.ssh, the SaaS Pegasus template.
+    // A newcomer's project: a key pair in ~/.ssh, the SaaS Pegasus template.
     let home = tempfile::tempdir().unwrap();
     let project = tempfile::tempdir().unwrap();
     let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
-    std::fs::create_dir_all(home.path().join(".ssh")).unwrap();
-    std::fs::copy(
-        manifest.join("fixtures/keys/id_ed25519.pub"),
-        home.path().join(".ssh/id_ed25519.pub"),
-    )
-    .unwrap();
+    playground::sshd::require();
+    playground::sshd::keypair(&home.path().join(".ssh/id_ed25519"), "newcomer@laptop");
     std::fs::create_dir_all(project.path().join(".git")).unwrap();
     std::fs::create_dir_all(project.path().join("config")).unwrap();
-    let template = std::fs::read_to_string(manifest.join("fixtures/pegasus/deploy.yml")).unwrap();
+    let mut template =
+        std::fs::read_to_string(manifest.join("fixtures/pegasus/deploy.yml")).unwrap();
+    // The playground's sshd runs as this user and lets in only this user: as Kamal's
+    // ssh.user when that is not root (then user data, for the preflight's ssh.user rule).
+    let user = playground::sshd::login_user();
+    let mut create_args = vec!["server", "create", "web1", "--ssh-port"];
+    if !playground::sshd::is_root() {
+        template.push_str(&format!("\nssh:\n  user: {user}\n"));
+        std::fs::write(project.path().join("cloud.yml"), "#cloud-config\n").unwrap();
+    }
     let config = project.path().join("config/deploy.yml");
     std::fs::write(&config, &template).unwrap();
     let pegasus = |args: &[&str]| {
@@ -158,14 +163,22 @@ fn playground_runs_pegasus_and_stops_on_ctrl_c() {
         (String::from_utf8_lossy(&out.stdout).into_owned(), dump)
     };
 
-    let (out, dump) = pegasus(&["server", "create", "web1", "--ssh-port", &port]);
+    create_args.push(&port);
+    if !playground::sshd::is_root() {
+        create_args.extend(["--user-data", "cloud.yml"]);
+    }
+    let (out, dump) = pegasus(&create_args);
     assert!(
         out.contains("  price     €4.15/month + €0.61 IPv4\n"),
         "{dump}"
     );
     assert!(out.contains("  IPv4      127.0.0.10\n"), "{dump}");
-    // The playground's SSH server answered the wait for SSH.
+    // The playground's SSH server answered the wait for SSH, and let Kamal's user in.
     assert!(out.contains("  SSH       answers\n"), "{dump}");
+    assert!(
+        out.contains(&format!("  login     {user}: ready after ")),
+        "{dump}"
+    );
     let made = line_with(&lines, "[playground] web1: made", &mut seen);
     assert_eq!(
         made,

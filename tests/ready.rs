@@ -13,10 +13,15 @@ use common::*;
 
 /// A project whose servers get loopback addresses (127.0.0.10, …; `::1`), with short
 /// SSH waits (honoured by pegasus only for loopback addresses).
+///
+/// These tests are about the banner: the banner servers here speak no more SSH than their
+/// first line, so the login as Kamal (`tests/login.rs`, against a real sshd) is left out by
+/// a `PATH` without `ssh` (pegasus then skips it with a note).
 fn loopback_project() -> Project {
     let mut p = Project::new();
     p.fake.set_loopback_addresses(true);
     p.set_env("PEGASUS_TEST_SSH_RETRY_MS", Some("20"));
+    p.set_env("PATH", Some("/nonexistent/pegasus-test-no-ssh"));
     p
 }
 
@@ -123,6 +128,11 @@ fn no_banner_times_out_after_printing_everything_and_editing_kamal() {
     assert_stderr(&run, &format!("firewall '{fw}' lets in TCP {port}"));
     assert_stderr(&run, "user data (cloud.yml)");
     assert_stderr(&run, "--ssh-port");
+    // A Kamal config is used: the hint names `kamal setup`, with the same ssh command.
+    assert_stderr(
+        &run,
+        &format!("Run `kamal setup` once `ssh -p {port} root@127.0.0.10` works"),
+    );
 }
 
 #[test]

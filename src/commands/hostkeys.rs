@@ -51,5 +51,5 @@ pub fn kamal_ssh_port(kamal: &Located) -> Option<u16> {
         return None;
     };
     let text = std::fs::read_to_string(path).ok()?;
-    crate::kamal::ssh_port::ssh_port(&text)
+    crate::kamal::ssh::ssh_port(&text)
 }

@@ -21,7 +21,9 @@ pub use firewalls::{Firewall, NewFirewall, Rule, kamal_rules};
 pub use keys::SshKey;
 pub use pricing::{Currency, Decimal, Ipv4Price, LocationPrice, Price, Pricing, price};
 pub use servers::{Created, FirewallRef, Image, Named, NewServer, Protection, PublicNet, Server};
-pub use values::{ActionStatus, Architecture, Ipv4Block, Ipv6Block, ServerStatus, ZoneMode};
+pub use values::{
+    ActionStatus, Architecture, ImageKind, Ipv4Block, Ipv6Block, ServerStatus, ZoneMode,
+};
 pub use zones::{Nameservers, Record, RrSet, Written, Zone, zone_for};
 
 use serde::de::DeserializeOwned;

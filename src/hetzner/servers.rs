@@ -7,7 +7,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use serde::{Deserialize, Serialize};
 
 use super::actions::Action;
-use super::values::{Architecture, Ipv4Block, Ipv6Block, ServerStatus};
+use super::values::{Architecture, ImageKind, Ipv4Block, Ipv6Block, ServerStatus};
 use super::{Client, Listed, bad_answer, decode, query_escape};
 use crate::error::{Error, Result, ServerFacts};
 use crate::http::{Failure, MAX_TRIES, Method};
@@ -62,6 +62,9 @@ pub struct Image {
     pub description: Option<Untrusted>,
     #[serde(default)]
     pub architecture: Architecture,
+    /// `system`, `snapshot`, `backup` or `app`.
+    #[serde(rename = "type", default)]
+    pub kind: ImageKind,
     /// When Hetzner deprecated it, if it did.
     #[serde(default)]
     pub deprecated: Option<Untrusted>,

@@ -110,6 +110,22 @@ impl Default for Architecture {
 }
 
 api_enum! {
+    /// An image's `type`: a `system` image has only `root` (SPEC §4 step 6).
+    ImageKind {
+        System = "system",
+        Snapshot = "snapshot",
+        Backup = "backup",
+        App = "app",
+    }
+}
+
+impl Default for ImageKind {
+    fn default() -> ImageKind {
+        ImageKind::Other(Untrusted::default())
+    }
+}
+
+api_enum! {
     /// A DNS zone's `mode`: only a primary zone's records can be edited through the API.
     ZoneMode {
         Primary = "primary",

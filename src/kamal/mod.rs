@@ -20,7 +20,7 @@ mod remove;
 mod rules;
 mod section;
 mod splice;
-pub mod ssh_port;
+pub mod ssh;
 mod tree;
 mod verify;
 

@@ -177,6 +177,7 @@ fn exercise(text: &str) {
         }
     }
     let _ = host_lines(text, &[]);
+    let _ = super::ssh::read(text);
 }
 
 #[test]

@@ -49,6 +49,87 @@ impl PublicKey {
     pub fn matches(&self, line: &str) -> bool {
         matches!(parse_line(line), Some((kind, blob, _)) if kind == self.kind && blob == self.blob)
     }
+
+    /// Same key (type and blob)?
+    pub fn same_key(&self, other: &PublicKey) -> bool {
+        self.kind == other.kind && self.blob == other.blob
+    }
+
+    /// The fingerprint as OpenSSH prints it: `SHA256:` and the unpadded base64 of the
+    /// SHA-256 of the key blob.
+    pub fn fingerprint(&self) -> String {
+        let blob = base64_decode(&self.blob).unwrap_or_default();
+        let digest = ring::digest::digest(&ring::digest::SHA256, &blob);
+        format!("SHA256:{}", base64_encode(digest.as_ref()))
+    }
+
+    /// The private key that goes with this public key: `X` beside `X.pub` (or the file
+    /// itself for a key derived from its private key with `ssh-keygen -y`), when it exists.
+    pub fn private_key(&self) -> Option<PathBuf> {
+        let name = self.path.file_name()?.to_str()?;
+        let private = match name.strip_suffix(".pub") {
+            Some(stem) if !stem.is_empty() => self.path.with_file_name(stem),
+            Some(_) => return None,
+            None => self.path.clone(),
+        };
+        private.is_file().then_some(private)
+    }
+}
+
+/// Why the public half of a private key could not be had.
+#[derive(Debug, PartialEq)]
+pub enum HalfError {
+    /// The private key file does not exist.
+    Missing,
+    /// No `KEY.pub`, and `ssh-keygen -y` could not derive it: why, in words (its first
+    /// line of output, unescaped).
+    Underivable(String),
+}
+
+/// The public half of the private key `key`: `KEY.pub` when it holds a public key, else
+/// what `ssh-keygen -y -P '' -f KEY` prints (which never prompts: a key with a passphrase
+/// fails). `ssh-keygen` runs at most 10 s, and a signal ends it.
+pub fn public_half(key: &Path) -> Result<std::result::Result<PublicKey, HalfError>> {
+    if !key.is_file() {
+        return Ok(Err(HalfError::Missing));
+    }
+    let mut pub_path = key.as_os_str().to_owned();
+    pub_path.push(".pub");
+    if let Ok(k) = read_key(Path::new(&pub_path)) {
+        return Ok(Ok(k));
+    }
+    let mut cmd = std::process::Command::new("ssh-keygen");
+    cmd.args(["-y", "-P", "", "-f"]).arg(key);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let why = match crate::process::child::run(&mut cmd, deadline, &mut |_| {})? {
+        crate::process::child::Outcome::NotFound => "ssh-keygen is not installed".to_string(),
+        crate::process::child::Outcome::NotStarted(e) => {
+            format!(
+                "ssh-keygen could not start: {}",
+                crate::error::io_reason(&e)
+            )
+        }
+        crate::process::child::Outcome::Ran(out) => {
+            let text = String::from_utf8_lossy(&out.stdout);
+            if out.code() == Some(0) {
+                if let Some((kind, blob, comment)) = parse_line(&text) {
+                    return Ok(Ok(PublicKey {
+                        path: key.to_path_buf(),
+                        kind,
+                        blob,
+                        comment,
+                    }));
+                }
+            }
+            let said = String::from_utf8_lossy(&out.stderr);
+            match said.lines().map(str::trim).find(|l| !l.is_empty()) {
+                Some(line) => format!("ssh-keygen -y: {line}"),
+                None if out.status.is_none() => "ssh-keygen -y did not finish".into(),
+                None => "ssh-keygen -y failed".into(),
+            }
+        }
+    };
+    Ok(Err(HalfError::Underivable(why)))
 }
 
 /// What is wrong with a file that should hold a public key.
@@ -180,6 +261,22 @@ pub fn free_name(stem: &str, taken: &[&str]) -> String {
         .unwrap_or_else(|| stem.to_string())
 }
 
+/// Standard base64 without padding (OpenSSH's fingerprints).
+pub fn base64_encode(bytes: &[u8]) -> String {
+    const ABC: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let n = chunk
+            .iter()
+            .enumerate()
+            .fold(0u32, |n, (i, &b)| n | (u32::from(b) << (16 - 8 * i)));
+        for i in 0..=chunk.len() {
+            out.push(char::from(ABC[((n >> (18 - 6 * i)) & 63) as usize]));
+        }
+    }
+    out
+}
+
 /// Standard base64 with padding (what OpenSSH writes). `None` if it is not.
 pub(crate) fn base64_decode(s: &str) -> Option<Vec<u8>> {
     if s.is_empty() || s.len() % 4 != 0 {
@@ -221,6 +318,8 @@ pub(crate) fn base64_decode(s: &str) -> Option<Vec<u8>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    const FIXTURE_FINGERPRINT: &str = "SHA256:lv94zkFTn3FDscjPrx3f09DHEkL+VXt4X7E5Rhg6QLM";
 
     const ED: &str =
         "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIIccHCW76xx2rrPAUrjnuT6IjpEF1O+/U4IByVgv99Oi";
@@ -287,6 +386,44 @@ mod tests {
         let e = load_named(&p.join("missing.pub")).unwrap_err();
         assert!(e.to_string().contains("no such file"), "{e}");
         assert!(scan(&p.join("nope")).unwrap().is_empty());
+    }
+
+    #[test]
+    fn fingerprint_as_openssh_prints_it() {
+        let k = read_key(&crate_fixture("keys/id_ed25519.pub")).unwrap();
+        // `ssh-keygen -lf fixtures/keys/id_ed25519.pub`
+        assert_eq!(k.fingerprint(), FIXTURE_FINGERPRINT);
+        assert_eq!(base64_encode(b"hello"), "aGVsbG8");
+        assert_eq!(base64_encode(b"hi!"), "aGkh");
+        assert_eq!(base64_encode(b""), "");
+    }
+
+    fn crate_fixture(rel: &str) -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("fixtures")
+            .join(rel)
+    }
+
+    #[test]
+    fn the_public_half_of_a_private_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let key = dir.path().join("id_kamal");
+        assert_eq!(public_half(&key).unwrap(), Err(HalfError::Missing));
+        // Beside it, a .pub: read, never derived.
+        fs::write(&key, "not read\n").unwrap();
+        fs::write(dir.path().join("id_kamal.pub"), format!("{ED} k\n")).unwrap();
+        let half = public_half(&key).unwrap().unwrap();
+        assert_eq!(
+            (half.blob.as_str(), half.stem()),
+            (&ED[12..], "id_kamal".into())
+        );
+        assert_eq!(half.private_key(), Some(key.clone()));
+        // No .pub and not a key: ssh-keygen (when installed) says why.
+        fs::remove_file(dir.path().join("id_kamal.pub")).unwrap();
+        let Err(HalfError::Underivable(why)) = public_half(&key).unwrap() else {
+            panic!("derived a key from nonsense");
+        };
+        assert!(why.starts_with("ssh-keygen"), "{why}");
     }
 
     #[test]

@@ -151,6 +151,40 @@ pub fn remove(path: &Path, forms: &[String]) -> io::Result<Removed> {
     ))
 }
 
+/// `home/.ssh/known_hosts`, made when missing before the first `ssh` (SPEC §4 step 11):
+/// `.ssh` with mode 0700, the file with 0600 from its first byte, each owned by the owner
+/// and group of `home` (a run under `sudo` with the user's `HOME` leaves nothing owned by
+/// root). What exists is left as it is.
+pub fn ensure(home: &Path) -> io::Result<PathBuf> {
+    use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt};
+    let owner = fs::metadata(home)?;
+    let give = |path: &Path| -> io::Result<()> {
+        let meta = fs::symlink_metadata(path)?;
+        if (meta.uid(), meta.gid()) != (owner.uid(), owner.gid()) {
+            std::os::unix::fs::chown(path, Some(owner.uid()), Some(owner.gid()))?;
+        }
+        Ok(())
+    };
+    let dir = home.join(".ssh");
+    match fs::DirBuilder::new().mode(0o700).create(&dir) {
+        Ok(()) => give(&dir)?,
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
+        Err(e) => return Err(e),
+    }
+    let file = dir.join("known_hosts");
+    match fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(&file)
+    {
+        Ok(_) => give(&file)?,
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
+        Err(e) => return Err(e),
+    }
+    Ok(file)
+}
+
 /// `known_hosts.old` beside `known_hosts`, as ssh-keygen names it.
 pub fn backup_path(path: &Path) -> PathBuf {
     let mut name = path.file_name().unwrap_or_default().to_os_string();
@@ -161,6 +195,39 @@ pub fn backup_path(path: &Path) -> PathBuf {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ensure_makes_what_is_missing_and_keeps_what_is_there() {
+        let home = tempfile::tempdir().unwrap();
+        let file = ensure(home.path()).unwrap();
+        assert_eq!(file, home.path().join(".ssh/known_hosts"));
+        let mode = |p: &Path| fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&home.path().join(".ssh")), 0o700);
+        assert_eq!(mode(&file), 0o600);
+        fs::write(&file, "kept\n").unwrap();
+        fs::set_permissions(&file, fs::Permissions::from_mode(0o644)).unwrap();
+        ensure(home.path()).unwrap();
+        assert_eq!(fs::read_to_string(&file).unwrap(), "kept\n");
+        assert_eq!(mode(&file), 0o644);
+    }
+
+    /// As under `sudo` with the user's HOME: what is made belongs to HOME's owner. Only
+    /// root can give files away; for another user this test has nothing to check.
+    #[test]
+    fn ensure_gives_what_it_makes_to_the_owner_of_home() {
+        use std::os::unix::fs::MetadataExt;
+        // SAFETY: a plain getter.
+        if unsafe { libc::geteuid() } != 0 {
+            return;
+        }
+        let home = tempfile::tempdir().unwrap();
+        std::os::unix::fs::chown(home.path(), Some(4321), Some(4322)).unwrap();
+        let file = ensure(home.path()).unwrap();
+        for p in [home.path().join(".ssh"), file] {
+            let m = fs::metadata(&p).unwrap();
+            assert_eq!((m.uid(), m.gid()), (4321, 4322), "{}", p.display());
+        }
+    }
 
     /// `|1|salt|hash` for `host`, as ssh-keygen -H writes it.
     fn hashed(host: &str, salt: &[u8]) -> String {

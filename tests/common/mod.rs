@@ -9,6 +9,7 @@ pub mod fake;
 pub mod openapi;
 pub mod proxy;
 pub mod pty;
+pub mod sshd;
 pub mod tls_relay;
 
 use std::io::Write;

@@ -32,7 +32,17 @@
 //! | answers             | server on 127.0.0.10 closes connections until R + T (R = spawn +  |
 //! |                     | 1 s, about when the server runs), then sends `SSH-2.0-…`; figure |
 //! |                     | = CLI exit − (R + T), T = 1.0, 1.25, 1.5, 1.75 s (the CLI retries |
-//! |                     | every second, so these sample its phase); max of the 4            |
+//! |                     | every second, so these sample its phase); max of the 4 (no `ssh` |
+//! |                     | on the PATH: the banner part alone)                               |
+//! | return after        | a real sshd on 127.0.0.10 (tests/common/sshd.rs) whose stub       |
+//! | cloud-init          | cloud-init sleeps C s and then writes the wall clock to a file;   |
+//! |                     | figure = CLI exit − that moment, C = 3.0, 3.3, 3.6 s; max of 3    |
+//! | SSH handshakes      | the connections sshd logged ("Connection from") during those      |
+//! | while waiting       | creates, per second of step 11 (the CLI's `login.seconds`, at     |
+//! |                     | least C); max of 3                                                |
+//! | peak memory, login  | VmHWM of the CLI (sampled from /proc every 2 ms) in the first of  |
+//! |                     | those creates; `ssh` is its own process (wait4's figure, which    |
+//! |                     | counts reaped children too, is in the notes)                      |
 //! | Kamal edit          | `pegasus::kamal::edit(text, "203.0.113.10")` over every `*.yml`   |
 //! |                     | of the corpus (`fixtures/corpus/kamal/`, plus the files of        |
 //! |                     | `../shared/corpus/kamal/` not vendored when that folder is there),|
@@ -54,13 +64,15 @@ mod banner;
 mod corpus;
 #[path = "../common/fake.rs"]
 mod fake;
+#[path = "../common/sshd.rs"]
+mod sshd;
 
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicI32, Ordering};
 use std::sync::{Arc, mpsc};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 const DEFAULT_BIN: &str = "target/x86_64-unknown-linux-musl/release/pegasus";
 const STARTUP_RUNS: usize = 200;
@@ -79,6 +91,8 @@ const SSH_ACTION: Duration = Duration::from_millis(500);
 /// The banner server starts answering this long after the spawn, plus T.
 const SSH_RUNNING: Duration = Duration::from_millis(1000);
 const SSH_T: [u64; 4] = [1000, 1250, 1500, 1750];
+/// The login figures: the stub cloud-init takes this long (ms), one create each.
+const CLOUD_INIT_MS: [u64; 3] = [3000, 3300, 3600];
 const NEW_HOST: &str = "203.0.113.10";
 /// A create that takes longer than this is killed (the bench must not hang).
 const CHILD_LIMIT: Duration = Duration::from_secs(60);
@@ -149,6 +163,11 @@ fn main() {
         SSH_T.len()
     );
     rows.push(ssh_answers(&bin, manifest, &mut notes));
+    eprintln!(
+        "bench: the login and the cloud-init wait ({} creates against a real sshd, about 5 s each) ...",
+        CLOUD_INIT_MS.len()
+    );
+    rows.extend(login(&bin, &me, manifest, &mut notes));
     eprintln!("bench: Kamal edit ...");
     rows.push(kamal(&mut notes));
     eprintln!();
@@ -576,7 +595,10 @@ fn ssh_answers(bin: &Path, manifest: &Path, notes: &mut Vec<String>) -> Row {
         let name = format!("bench-ssh{}", n + 1);
         let mut cmd = Command::new(bin);
         project.create_command(&mut cmd, &api, &name);
-        cmd.args(["--ssh-port", &ssh.port().to_string()]);
+        // The banner part alone: without `ssh` the login is skipped (a banner server
+        // speaks no more SSH than its first line; the login has its own figures).
+        cmd.args(["--ssh-port", &ssh.port().to_string()])
+            .env("PATH", "/nonexistent/pegasus-bench-no-ssh");
         let exit = spawn_wait(&mut cmd).unwrap_or_else(|e| fail(&format!("pegasus: {e}")));
         project.check(&exit, "create that waits for SSH");
         let out: serde_json::Value = serde_json::from_str(
@@ -629,6 +651,204 @@ fn ssh_answers(bin: &Path, manifest: &Path, notes: &mut Vec<String>) -> Row {
             SSH_T.len()
         ),
     }
+}
+
+/// The login figures: a real sshd with a stub cloud-init that takes C s and writes the
+/// wall clock when it is done; the CLI's exit after that, the SSH handshakes per second of
+/// waiting, and the CLI's peak memory.
+fn login(bin: &Path, me: &Path, manifest: &Path, notes: &mut Vec<String>) -> Vec<Row> {
+    if let Some(why) = sshd::missing() {
+        fail(&format!("login: {why}"));
+    }
+    let mut lags = Vec::new();
+    let mut rates = Vec::new();
+    let mut each = Vec::new();
+    let mut peak: Option<(i64, i64)> = None;
+    for (n, c) in CLOUD_INIT_MS.iter().enumerate() {
+        let api = fake::Fake::start();
+        api.set_action_duration(Some(SSH_ACTION));
+        api.set_loopback_addresses(true);
+        let project = Project::new(manifest, &api);
+        // A real key pair, already on the fake (the create must not upload it).
+        let private = project.home.path().join(".ssh/id_ed25519");
+        let line = sshd::keypair(&private, "bench@pegasus");
+        api.add_ssh_key("bench-login", &line);
+        let mut key = private.clone().into_os_string();
+        key.push(".pub");
+        let key = PathBuf::from(key);
+        let done = project.dir.path().join("cloud-init-done");
+        let stub = format!(
+            "#!/bin/sh\ncase \"$1 $2\" in\n  \"status --wait\") sleep {:.1}; date +%s.%N > {}; echo; echo 'status: done' ;;\n  *) echo 'status: done' ;;\nesac\n",
+            *c as f64 / 1000.0,
+            done.display()
+        );
+        let mut options = sshd::Options::new("127.0.0.10", std::slice::from_ref(&line));
+        options.cloud_init = Some(sshd::CloudInit::Script(stub));
+        let server = sshd::Sshd::start_with(options);
+        let name = format!("bench-login{}", n + 1);
+        let mut cmd = Command::new(me);
+        cmd.arg("--wait4")
+            .arg(project.dir.path().join("rusage"))
+            .arg(bin);
+        project.create_command(&mut cmd, &api, &name);
+        // The generated key in place of the bench's `-k` (which has no private half).
+        let args: Vec<std::ffi::OsString> = cmd
+            .get_args()
+            .map(|a| {
+                if Path::new(a) == project.key {
+                    key.clone().into_os_string()
+                } else {
+                    a.to_owned()
+                }
+            })
+            .collect();
+        let mut cmd2 = Command::new(me);
+        cmd2.args(args)
+            .args(["--ssh-port", &server.port().to_string()]);
+        if !sshd::is_root() {
+            let config = project.dir.path().join("config/deploy.yml");
+            let mut text = std::fs::read_to_string(&config).unwrap_or_default();
+            text.push_str(&format!("\nssh:\n  user: {}\n", sshd::login_user()));
+            std::fs::write(&config, text).unwrap_or_else(|e| fail(&e.to_string()));
+            std::fs::write(project.dir.path().join("cloud.yml"), "#cloud-config\n")
+                .unwrap_or_else(|e| fail(&e.to_string()));
+            cmd2.args(["--user-data", "cloud.yml"]);
+        }
+        project.create_command_env(&mut cmd2, &api);
+        let (helper, hwm) = spawn_sampling(&mut cmd2, n == 0);
+        let exit = read_helper(&project.dir.path().join("rusage"), &helper);
+        project.check(&exit, "create that logs in and waits for cloud-init");
+        let out: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(project.dir.path().join("stdout")).unwrap_or_default(),
+        )
+        .unwrap_or_default();
+        if out["login"]["ok"] != serde_json::Value::Bool(true)
+            || out["login"]["cloud_init"] != "done"
+        {
+            fail(&format!("login: the create did not log in: {out}"));
+        }
+        let done_at: f64 = std::fs::read_to_string(&done)
+            .ok()
+            .and_then(|t| t.trim().parse().ok())
+            .unwrap_or_else(|| fail("login: the stub cloud-init did not finish"));
+        // The CLI's exit on the wall clock: now, minus how long ago wait4 returned.
+        let exit_wall = SystemTime::now()
+            .checked_sub(exit.at.elapsed())
+            .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
+            .map_or(0.0, |d| d.as_secs_f64());
+        let lag = exit_wall - done_at;
+        let waited = out["login"]["seconds"].as_u64().unwrap_or(0).max(*c / 1000);
+        let conns = server.connections();
+        let rate = conns as f64 / waited.max(1) as f64;
+        each.push(format!(
+            "C={:.1} s: exit {:.0} ms after cloud-init, {conns} connection(s) ({} login) in {waited} s",
+            *c as f64 / 1000.0,
+            lag * 1e3,
+            server.logins()
+        ));
+        lags.push(lag);
+        rates.push(rate);
+        if let Some(hwm) = hwm {
+            peak = Some((hwm, exit.maxrss_kib));
+        }
+    }
+    lags.sort_by(f64::total_cmp);
+    rates.sort_by(f64::total_cmp);
+    let max_lag = lags[lags.len() - 1];
+    let max_rate = rates[rates.len() - 1];
+    notes.push(format!(
+        "login: a real sshd on 127.0.0.10, the stub cloud-init sleeps C then writes the time; {}",
+        each.join("; ")
+    ));
+    let mut rows = vec![
+        Row {
+            figure: "return after cloud-init",
+            measured: format!(
+                "max {:.0} ms (median {:.0}, min {:.0})",
+                max_lag * 1e3,
+                lags[lags.len() / 2] * 1e3,
+                lags[0] * 1e3
+            ),
+            budget: "≤ 1100 ms".into(),
+            ok: Some(max_lag <= 1.1),
+            how: format!(
+                "CLI exit minus the moment the stub cloud-init is done, {} creates, C = 3.0…3.6 s",
+                CLOUD_INIT_MS.len()
+            ),
+        },
+        Row {
+            figure: "SSH handshakes while waiting",
+            measured: format!("max {max_rate:.2} per second"),
+            budget: "≤ 1 per second".into(),
+            ok: Some(max_rate <= 1.0),
+            how: "connections sshd logged per second of step 11 (banner check + one login)".into(),
+        },
+    ];
+    match peak {
+        Some((hwm, with_children)) => {
+            notes.push(format!(
+                "peak memory, login: wait4 reports {:.2} MiB for the same create; on Linux that \
+                 is the larger of the CLI's peak and its reaped children's (`ssh`)",
+                with_children as f64 / 1024.0
+            ));
+            let budget_kib = 8 * 1024;
+            rows.push(Row {
+                figure: "peak memory, login",
+                measured: format!("{:.2} MiB ({hwm} KiB)", hwm as f64 / 1024.0),
+                budget: format!("≤ 8 MiB ({budget_kib} KiB)"),
+                ok: Some(hwm <= budget_kib),
+                how: "VmHWM of the CLI during a create that logs in and waits (sampled every 2 ms)"
+                    .into(),
+            });
+        }
+        None => fail("login: the CLI's memory could not be sampled"),
+    }
+    rows
+}
+
+/// Spawn the helper (`--wait4 … pegasus …`) and, when `sample`, read the CLI's VmHWM from
+/// /proc every 2 ms until it ends (the CLI is the helper's only child).
+fn spawn_sampling(cmd: &mut Command, sample: bool) -> (Exit, Option<i64>) {
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let helper_pid = Arc::new(AtomicI32::new(0));
+    let sampler = sample.then(|| {
+        let stop = Arc::clone(&stop);
+        let helper_pid = Arc::clone(&helper_pid);
+        std::thread::spawn(move || {
+            let mut max = 0i64;
+            while !stop.load(Ordering::SeqCst) {
+                let helper = helper_pid.load(Ordering::SeqCst);
+                if helper > 0 {
+                    for pid in children(helper as u32) {
+                        max = max.max(vm_hwm(pid).unwrap_or(0));
+                    }
+                }
+                std::thread::sleep(Duration::from_millis(2));
+            }
+            max
+        })
+    });
+    let exit =
+        spawn_wait_noting(cmd, &helper_pid).unwrap_or_else(|e| fail(&format!("bench helper: {e}")));
+    stop.store(true, Ordering::SeqCst);
+    let hwm = sampler.and_then(|s| s.join().ok()).filter(|m| *m > 0);
+    (exit, hwm)
+}
+
+/// The pids whose parent is `pid`.
+fn children(pid: u32) -> Vec<u32> {
+    let text =
+        std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children")).unwrap_or_default();
+    text.split_whitespace()
+        .filter_map(|p| p.parse().ok())
+        .collect()
+}
+
+/// `VmHWM` of a process, KiB.
+fn vm_hwm(pid: u32) -> Option<i64> {
+    let text = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = text.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
 }
 
 struct Overshoot {
@@ -777,6 +997,29 @@ impl Project {
             .stderr(err);
     }
 
+    /// The environment and output files of [`Project::create_command`], for a command
+    /// whose arguments are already there.
+    fn create_command_env(&self, cmd: &mut Command, api: &fake::Fake) {
+        let out =
+            File::create(self.dir.path().join("stdout")).unwrap_or_else(|e| fail(&e.to_string()));
+        let err =
+            File::create(self.dir.path().join("stderr")).unwrap_or_else(|e| fail(&e.to_string()));
+        cmd.current_dir(self.dir.path())
+            .env("HOME", self.home.path())
+            .env("HCLOUD_ENDPOINT", api.endpoint())
+            .env("HETZNER_API_TOKEN", fake::TOKEN)
+            .env_remove("HCLOUD_TOKEN")
+            .env_remove("PEGASUS_TEST_POLL_MS")
+            .env_remove("PEGASUS_TEST_BACKOFF_MS")
+            .env_remove("PEGASUS_TEST_WAIT_LIMIT_MS")
+            .env_remove("PEGASUS_TEST_SSH_RETRY_MS")
+            .env_remove("PEGASUS_TEST_SSH_LIMIT_MS")
+            .env_remove("PEGASUS_TEST_LOCK_FILES")
+            .stdin(Stdio::null())
+            .stdout(out)
+            .stderr(err);
+    }
+
     /// The create succeeded, used the key already there, and edited the config.
     fn check(&self, exit: &Exit, what: &str) {
         let read = |f: &str| std::fs::read_to_string(self.dir.path().join(f)).unwrap_or_default();
@@ -844,7 +1087,12 @@ impl Exit {
 /// after [`CHILD_LIMIT`] is killed. The watchdog thread is started before the clock, and
 /// sleeps through a normal run, so it costs the measured child nothing.
 fn spawn_wait(cmd: &mut Command) -> std::io::Result<Exit> {
-    let pid = Arc::new(AtomicI32::new(0));
+    spawn_wait_noting(cmd, &Arc::new(AtomicI32::new(0)))
+}
+
+/// [`spawn_wait`], with the child's pid stored in `pid` once it runs.
+fn spawn_wait_noting(cmd: &mut Command, pid: &Arc<AtomicI32>) -> std::io::Result<Exit> {
+    let pid = Arc::clone(pid);
     let (done, watch) = mpsc::channel::<()>();
     let watched = Arc::clone(&pid);
     let watchdog = std::thread::spawn(move || {

@@ -3,18 +3,21 @@
 //! Starts the fake Hetzner API from the tests on 127.0.0.1, makes a throwaway HOME with
 //! an SSH key and a project with a SaaS Pegasus style `config/deploy.yml`, then runs
 //! the real binary (path in argv[1]): create (firewall, stale host keys, Kamal edit, DNS
-//! with `--dns`: the fake holds the zone of the config's `proxy.host`, the wait for SSH),
-//! list, destroy. The fake hands out loopback addresses, and a small SSH banner server on
-//! 127.0.0.10 stands in for the new server's sshd.
+//! with `--dns`: the fake holds the zone of the config's `proxy.host`, the wait for SSH,
+//! the login as Kamal and the wait for cloud-init), list, destroy. The fake hands out
+//! loopback addresses, and a real OpenSSH sshd on 127.0.0.10 (with a stub cloud-init that
+//! takes a few seconds) stands in for the new server.
 
-#[path = "../common/banner.rs"]
-mod banner;
 #[path = "../common/fake.rs"]
 mod fake;
+#[path = "../common/sshd.rs"]
+mod sshd;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::time::Duration;
+
+/// How long the stub cloud-init of the demo's server takes.
+const CLOUD_INIT_SECS: u32 = 4;
 
 fn main() {
     let bin = std::env::args()
@@ -33,15 +36,33 @@ fn main() {
     let project = tempfile::tempdir().unwrap_or_else(|e| fail(&e.to_string()));
     let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
 
-    let key_note = make_key(home.path(), manifest);
+    if let Some(why) = sshd::missing() {
+        fail(&why);
+    }
+    let key_line = sshd::keypair(&home.path().join(".ssh/id_ed25519"), "demo@pegasus");
+    let key_note = "a key just made by ssh-keygen";
     let config = project.path().join("config/deploy.yml");
     std::fs::create_dir_all(config.parent().unwrap_or(project.path()))
         .unwrap_or_else(|e| fail(&e.to_string()));
     std::fs::copy(manifest.join("fixtures/pegasus/deploy.yml"), &config)
         .unwrap_or_else(|e| fail(&e.to_string()));
+    // sshd can log in only as the user it runs as: Kamal's ssh.user is that user (root
+    // is Kamal's default), and user data lets a system image through the preflight.
+    let mut extra: Vec<String> = Vec::new();
+    if !sshd::is_root() {
+        let mut text = std::fs::read_to_string(&config).unwrap_or_default();
+        text.push_str(&format!("\nssh:\n  user: {}\n", sshd::login_user()));
+        std::fs::write(&config, text).unwrap_or_else(|e| fail(&e.to_string()));
+        let user_data = project.path().join("cloud-init.yml");
+        std::fs::write(&user_data, "#cloud-config\n").unwrap_or_else(|e| fail(&e.to_string()));
+        extra = vec!["--user-data".into(), "cloud-init.yml".into()];
+    }
 
-    // sshd of the new server: answers a few seconds after the server runs.
-    let sshd = banner::Banner::start("127.0.0.10", banner::Mode::After(Duration::from_secs(4)));
+    // The new server: a real sshd (its own host key, the key above authorized) whose
+    // cloud-init takes a few seconds to finish.
+    let mut options = sshd::Options::new("127.0.0.10", std::slice::from_ref(&key_line));
+    options.cloud_init = Some(sshd::CloudInit::DoneAfter(CLOUD_INIT_SECS));
+    let sshd = sshd::Sshd::start_with(options);
     let port = sshd.port().to_string();
     let known_hosts = home.path().join(".ssh/known_hosts");
     let stale = format!(
@@ -56,8 +77,9 @@ fn main() {
          and a ~/.ssh/known_hosts that still has a host key of a former machine at 127.0.0.10:{port};\n\
          the project is {} with a SaaS Pegasus style config/deploy.yml (<IP-ADDRESS> x5,\n\
          proxy.host acme.example), and the fake project holds the DNS zone acme.example.\n\
-         The fake hands out loopback addresses; an SSH banner server on 127.0.0.10:{port} plays the\n\
-         new server's sshd and starts answering 4 s from now (--ssh-port points pegasus at it).",
+         The fake hands out loopback addresses; a real OpenSSH sshd on 127.0.0.10:{port} plays the\n\
+         new server (--ssh-port points pegasus at it), with its own host key, your key authorized,\n\
+         and a stub cloud-init that is done {CLOUD_INIT_SECS} s after pegasus logs in.",
         api.endpoint(),
         home.path().display(),
         project.path().display()
@@ -77,7 +99,9 @@ fn main() {
             fail(&format!("pegasus {} failed ({status})", args.join(" ")));
         }
     };
-    run(&["server", "create", "web1", "--ssh-port", &port, "--dns"]);
+    let mut create: Vec<&str> = vec!["server", "create", "web1", "--ssh-port", &port, "--dns"];
+    create.extend(extra.iter().map(String::as_str));
+    run(&create);
     println!("\n$ grep -n '127.0.0.10' config/deploy.yml");
     let text = std::fs::read_to_string(&config).unwrap_or_default();
     for (n, line) in text.lines().enumerate() {
@@ -90,14 +114,12 @@ fn main() {
         "{}",
         std::fs::read_to_string(&known_hosts).unwrap_or_default()
     );
-    let seen = sshd.connections();
     println!(
-        "(the SSH banner server saw {seen} connection(s): {})",
-        if seen > 1 {
-            "pegasus retried until it answered"
-        } else {
-            "it was answering by the time pegasus asked"
-        }
+        "(the old [127.0.0.10]:{port} key is gone; the line above is the new server's own host key,\n \
+         recorded in the plain form Kamal reads. sshd saw {} connection(s) and {} login(s): the\n \
+         banner check, then one login that waited on the server for cloud-init)",
+        sshd.connections(),
+        sshd.logins()
     );
     println!("\n# the zone acme.example in the fake Hetzner DNS now:");
     for set in api.rrsets("acme.example") {
@@ -116,30 +138,10 @@ fn main() {
     ]);
     run(&["server", "destroy", "worker1", "--yes"]);
     banner(
-        "Done: the server runs behind a firewall, SSH answers on it, no stale host key is left,\n\
-         config/deploy.yml and acme.example point at it, and `kamal setup` is what you would run next.",
+        "Done: the server runs behind a firewall, Kamal's login works on it, cloud-init is done and\n\
+         the package manager idle, no stale host key is left, config/deploy.yml and acme.example\n\
+         point at it, and `kamal setup` is what you would run next.",
     );
-}
-
-/// A key made by ssh-keygen when it is installed, else the test fixture's public key.
-fn make_key(home: &Path, manifest: &Path) -> String {
-    let ssh = home.join(".ssh");
-    std::fs::create_dir_all(&ssh).unwrap_or_else(|e| fail(&e.to_string()));
-    let key = ssh.join("id_ed25519");
-    let made = Command::new("ssh-keygen")
-        .args(["-q", "-t", "ed25519", "-N", "", "-C", "demo@pegasus", "-f"])
-        .arg(&key)
-        .status()
-        .is_ok_and(|s| s.success());
-    if made {
-        return "a key just made by ssh-keygen".into();
-    }
-    std::fs::copy(
-        manifest.join("fixtures/keys/id_ed25519.pub"),
-        ssh.join("id_ed25519.pub"),
-    )
-    .unwrap_or_else(|e| fail(&e.to_string()));
-    "the test key from fixtures/ (ssh-keygen is not installed)".into()
 }
 
 fn banner(text: &str) {

@@ -18,6 +18,8 @@
 mod banner;
 #[path = "../common/fake.rs"]
 mod fake;
+#[path = "../common/sshd.rs"]
+pub mod sshd;
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -211,8 +213,15 @@ fn intro(api: &fake::Fake, opts: &Options, port: u16) {
                 ""
             }
         ),
-        format!("SSH: {}", SshServer::KIND),
+        format!("SSH: {}", SshServer::kind()),
     ]);
+    if sshd::missing().is_none() && !sshd::is_root() {
+        lines.push(format!(
+            "sshd runs as you, so it lets in only {user}: set `ssh: {{user: {user}}}` in \
+             config/deploy.yml (and pass --user-data, as for any non-root Kamal user)",
+            user = sshd::login_user()
+        ));
+    }
     if !opts.zones.is_empty() {
         lines.push(format!("DNS zones (for --dns): {}", opts.zones.join(", ")));
     }
@@ -243,26 +252,46 @@ fn shell_quote(text: &str) -> String {
 
 /// The SSH server that stands in for a server's sshd.
 enum SshServer {
-    /// A banner server (`tests/common/banner.rs`): it answers pegasus's SSH wait with
-    /// an OpenSSH version line; it takes no login.
+    /// A real OpenSSH sshd (`tests/common/sshd.rs`) that lets in the server's keys, with
+    /// a stub cloud-init that is done at once: pegasus's login as Kamal works on it.
+    Sshd(sshd::Sshd),
+    /// A banner server (`tests/common/banner.rs`), where sshd is not installed: it answers
+    /// pegasus's SSH wait with an OpenSSH version line; it takes no login.
     Banner(banner::Banner),
 }
 
 impl SshServer {
-    const KIND: &str = "banner servers (they answer pegasus's wait for SSH; they take no login)";
+    fn kind() -> String {
+        match sshd::missing() {
+            None => "real OpenSSH servers that let in the server's SSH keys (pegasus logs in \
+                     as Kamal will; their cloud-init is a stub that is done at once)"
+                .into(),
+            Some(why) => format!(
+                "banner servers (they answer pegasus's wait for SSH but take no login: {why}; \
+                 until then pass --ssh-timeout 0 to pegasus server create)"
+            ),
+        }
+    }
 
     fn addr(&self) -> SocketAddr {
         match self {
+            SshServer::Sshd(s) => s.addr(),
             SshServer::Banner(b) => b.addr(),
         }
     }
 }
 
-/// The SSH server for a new server at `ip:port`, made with `public_keys` (what a real
-/// sshd would authorise). This is where a real `sshd` plugs in, where one is installed:
-/// the harness for it (`tests/common/sshd.rs`) is not in this tree yet, so every server
-/// gets a banner server.
-fn ssh_for(ip: IpAddr, port: u16, _public_keys: &[String]) -> std::io::Result<SshServer> {
+/// The SSH server for a new server at `ip:port` that lets in `public_keys`: a real sshd
+/// where one is installed, else a banner server.
+fn ssh_for(ip: IpAddr, port: u16, public_keys: &[String]) -> std::io::Result<SshServer> {
+    if sshd::missing().is_none() {
+        let mut o = sshd::Options::new(&ip.to_string(), public_keys);
+        o.port = port;
+        o.cloud_init = Some(sshd::CloudInit::DoneAfter(0));
+        return sshd::Sshd::try_start_with(o)
+            .map(SshServer::Sshd)
+            .map_err(std::io::Error::other);
+    }
     banner::Banner::try_start_at(SocketAddr::new(ip, port), banner::Mode::AtOnce)
         .map(SshServer::Banner)
 }

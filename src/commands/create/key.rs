@@ -1,6 +1,6 @@
 //! The SSH key: chosen locally (step 2), found on Hetzner or uploaded (steps 5 and 7).
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use crate::cli::CreateArgs;
 use crate::credentials::Source;
@@ -8,7 +8,7 @@ use crate::error::{Error, Result};
 use crate::hetzner::{Client, SshKey};
 use crate::http::Endpoint;
 use crate::session::{self, tilde};
-use crate::ssh::keys::{self as ssh_keys, PublicKey};
+use crate::ssh::keys::{self as ssh_keys, HalfError, PublicKey};
 use crate::ui::{Ui, escape};
 
 const KEY_TRIES: u32 = 3;
@@ -17,10 +17,13 @@ const KEY_TRIES: u32 = 3;
 /// proved. With several keys to choose from and a token known without asking, the key
 /// list comes first, so the choice can mark the keys already on Hetzner (SPEC §4 step 2);
 /// when the token still has to be asked for, the key is chosen first, without marks.
+///
+/// Kamal's `ssh.keys` (`kamal_keys`, resolved) decides the key when the config sets it.
 pub fn choose_and_connect<'a>(
     args: &CreateArgs,
     home: Option<&Path>,
     endpoint: &Endpoint,
+    kamal_keys: &[PathBuf],
     ui: &'a Ui,
 ) -> Result<(PublicKey, Connected<'a>)> {
     let save = match args.dry_run {
@@ -28,6 +31,10 @@ pub fn choose_and_connect<'a>(
         false => session::Save::Yes,
     };
     let connect = || session::connect_with(ui, endpoint, home, &|c| c.list_ssh_keys(), save);
+    if !kamal_keys.is_empty() {
+        let key = kamal_key(args, home, kamal_keys, ui)?;
+        return Ok((key, connect()?));
+    }
     let keys = match local_keys(args, home, ui)? {
         Local::One(key) => return Ok((key, connect()?)),
         Local::Several(keys) => keys,
@@ -48,6 +55,70 @@ pub type Connected<'a> = (Client<'a>, Vec<SshKey>, Source);
 enum Local {
     One(PublicKey),
     Several(Vec<PublicKey>),
+}
+
+/// Step 2 with Kamal's `ssh.keys`: the public half of its first key (`KEY.pub`, or from
+/// `ssh-keygen -y`), with no prompt. `-k` given as well must be the public half of one of
+/// the keys (else exit 2: Kamal would log in with another key).
+fn kamal_key(
+    args: &CreateArgs,
+    home: Option<&Path>,
+    keys: &[PathBuf],
+    ui: &Ui,
+) -> Result<PublicKey> {
+    let shown = |p: &Path| match home {
+        Some(h) => tilde(p, h),
+        None => p.display().to_string(),
+    };
+    if let Some(path) = &args.ssh_key {
+        let given = ssh_keys::load_named(path)?;
+        for k in keys {
+            if let Ok(half) = ssh_keys::public_half(k)? {
+                if half.same_key(&given) {
+                    ui.note(&format!(
+                        "Using SSH key {} (the public half of {}, one of Kamal's ssh.keys)",
+                        path.display(),
+                        escape(&shown(k))
+                    ));
+                    return Ok(given);
+                }
+            }
+        }
+        let names: Vec<String> = keys
+            .iter()
+            .map(|k| escape(&shown(k)).into_owned())
+            .collect();
+        return Err(Error::Invalid(format!(
+            "--ssh-key {} is not the public half of any of Kamal's ssh.keys ({}): Kamal would log in \
+             with another key. Drop -k (pegasus then uses the first of ssh.keys), or add the key's \
+             private half to ssh.keys",
+            path.display(),
+            names.join(", ")
+        )));
+    }
+    let first = &keys[0];
+    let name = escape(&shown(first)).into_owned();
+    let quoted = super::ssh::shell_path(first, home);
+    match ssh_keys::public_half(first)? {
+        Ok(key) => {
+            let how = if key.path == *first {
+                format!("the public half of {name}, from ssh-keygen -y")
+            } else {
+                escape(&shown(&key.path)).into_owned()
+            };
+            ui.note(&format!("Using SSH key {how} (Kamal's ssh.keys)"));
+            Ok(key)
+        }
+        Err(HalfError::Missing) => Err(Error::Failed(format!(
+            "Kamal's ssh.keys names {name} first, and there is no such file: Kamal could not log in \
+             with it. Fix ssh.keys in the Kamal config, or make the key (`ssh-keygen -t ed25519 -f {quoted}`)"
+        ))),
+        Err(HalfError::Underivable(why)) => Err(Error::Failed(format!(
+            "Kamal's ssh.keys names {name} first; there is no {name}.pub beside it, and its public half \
+             could not be had ({}). Write it with:\n  ssh-keygen -y -f {quoted} > {quoted}.pub\nthen run this again",
+            escape(&why)
+        ))),
+    }
 }
 
 /// Step 2, the local part: `--ssh-key`, the only key in `~/.ssh`, or the keys to choose from.

@@ -7,8 +7,8 @@
 //!   key), `kamal` (steps 3 and 10), `preflight` (step 6), `firewall` (steps 6 and 7),
 //!   `dns` (steps 6 and 12, SPEC §10), `price` (steps 6 and 13);
 //! - `make` (step 7: key, firewall, the safe point, `POST /servers`, or the pick-up),
-//!   `wait` (step 8), `super::hostkeys` (step 9), `ssh` (the port; step 11), `output`
-//!   (step 13).
+//!   `wait` (step 8), `super::hostkeys` (step 9), `ssh` (Kamal's `ssh` section; step 11,
+//!   the banner and the login as Kamal will), `output` (step 13).
 //!
 //! A step returns a plain `Error`; once `POST /servers` has been sent, [`run`] adds the
 //! server's facts to any error, once (`Error::about_server`), and in `--json` mode still
@@ -248,8 +248,13 @@ fn create(
         .insert(ways(args, &local.kamal.located, false))
         .clone();
     // Steps 2, 4, 5: the key, and the client whose token the key listing proved.
-    let (key, (client, keys, source)) =
-        key::choose_and_connect(args, local.home.as_deref(), &local.endpoint, ui)?;
+    let (key, (client, keys, source)) = key::choose_and_connect(
+        args,
+        local.home.as_deref(),
+        &local.endpoint,
+        &local.ssh.keys,
+        ui,
+    )?;
     // Step 6: the preflight reads, side by side.
     let plan = CreatePlan::preflight(&client, args, local, (key, keys, source), ui)?;
     signals::check()?;
@@ -316,16 +321,13 @@ fn after_create(
     let suspects = ssh::Suspects {
         firewall: firewall.as_ref().map(|f| &f.name),
         user_data: args.user_data.as_deref(),
-        port_source: plan.ssh.source,
     };
-    let readiness = ssh::wait(
-        &server.name,
+    let target = ssh::Target {
+        name: &server.name,
         address,
-        plan.ssh.port,
-        args.ssh_timeout,
-        &suspects,
-        ui,
-    )?;
+        key: &plan.key,
+    };
+    let readiness = ssh::wait(&target, &plan.ssh, args.ssh_timeout, &suspects, ui)?;
     // Step 12, DNS: only once the server is ready (or the wait was skipped).
     // DNS follows the Kamal decision: none when the file, read again, no longer gave the
     // plan the preflight checked.
@@ -356,10 +358,7 @@ fn after_create(
     }
 
     // Step 13, the output.
-    let ssh = match plan.ssh.port {
-        22 => format!("ssh root@{address}"),
-        p => format!("ssh -p {p} root@{address}"),
-    };
+    let ssh = plan.ssh.command(address);
     if args.json {
         let out = JsonOut {
             server: ServerOut::from(&server),
@@ -369,6 +368,7 @@ fn after_create(
             ssh_key: ssh_key.map(KeyOut::from),
             firewall: firewall.clone(),
             known_hosts: KnownHostsOut { removed },
+            login: readiness.login.clone(),
             kamal: report,
             dns: records,
             // SPEC §4: a failure after the POST still prints one object, plus "error".
@@ -385,6 +385,8 @@ fn after_create(
             price: plan.priced.of(&server),
             firewall: firewall.as_ref(),
             ssh_ready: readiness.ready,
+            login: readiness.login.as_ref(),
+            failed: readiness.failure.is_some(),
             // A server that joins another role (--role) does not serve the proxy names.
             dns: if args.role.is_some() {
                 Vec::new()

@@ -23,6 +23,7 @@ pub struct JsonOut {
     pub ssh_key: Option<KeyOut>,
     pub firewall: Option<FirewallOut>,
     pub known_hosts: KnownHostsOut,
+    pub login: Option<super::ssh::LoginOut>,
     pub kamal: Report,
     pub dns: Vec<dns::RecordOut>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -74,6 +75,9 @@ pub struct Facts<'a> {
     pub price: Option<Price>,
     pub firewall: Option<&'a FirewallOut>,
     pub ssh_ready: Option<bool>,
+    pub login: Option<&'a super::ssh::LoginOut>,
+    /// Step 11 failed (its error follows the summary).
+    pub failed: bool,
     /// The records set, or still to make (SPEC §10).
     pub dns: Vec<String>,
 }
@@ -100,12 +104,15 @@ pub fn human(
         Some(false) => "did not answer in time",
         None => "not checked",
     };
+    let login = facts
+        .login
+        .map_or_else(|| "not checked".to_string(), super::ssh::LoginOut::row);
     let price = match &facts.price {
         Some(p) => format!("\n  price     {p}"),
         None => String::new(),
     };
     let mut out = format!(
-        "Server {} is running.\n  type      {}\n  image     {}\n  location  {}{price}\n  IPv4      {ipv4}\n  IPv6      {ipv6}\n  firewall  {firewall}\n  SSH       {ssh_state}\n\n  {}\n",
+        "Server {} is running.\n  type      {}\n  image     {}\n  location  {}{price}\n  IPv4      {ipv4}\n  IPv6      {ipv6}\n  firewall  {firewall}\n  SSH       {ssh_state}\n  login     {login}\n\n  {}\n",
         server.name,
         server.type_name(),
         server.image_name(),
@@ -128,7 +135,7 @@ pub fn human(
             out.push('\n');
         }
     }
-    if facts.ssh_ready != Some(false)
+    if !facts.failed
         && matches!(
             report.status,
             deploy_file::Status::Updated | deploy_file::Status::Unchanged

@@ -25,7 +25,8 @@ pub struct Local {
     pub kamal: deploy_file::Plan,
     /// `--user-data`, read and checked.
     pub user_data: Option<String>,
-    pub ssh: ssh::Port,
+    /// How Kamal gets in: its `ssh` section (user, port, keys, jump host).
+    pub ssh: ssh::Access,
     /// The proxy host names (the zones come in the preflight).
     pub dns: dns::Plan,
 }
@@ -37,7 +38,7 @@ impl Local {
         let home = session::home_dir();
         let kamal = kamal::plan(args, ui)?;
         let user_data = user_data::load(args.user_data.as_deref())?;
-        let ssh = ssh::port(args, kamal.text.as_deref());
+        let ssh = ssh::access(args, &kamal, home.as_deref(), ui);
         let dns = dns::plan(args, &kamal)?;
         Ok(Local {
             endpoint,
@@ -55,7 +56,7 @@ impl Local {
 pub struct CreatePlan {
     pub kamal: deploy_file::Plan,
     pub user_data: Option<String>,
-    pub ssh: ssh::Port,
+    pub ssh: ssh::Access,
     /// The proxy host names and, with `--dns`, their zones.
     pub dns: dns::Plan,
     /// The public key the server will trust.

@@ -8,7 +8,9 @@ use super::plan::Local;
 use super::{dns, firewall, kamal, price};
 use crate::cli::{CreateArgs, MANAGED_BY};
 use crate::error::{Error, Result};
-use crate::hetzner::{self, Architecture, Client, Image, Server, ServerStatus, ServerType};
+use crate::hetzner::{
+    self, Architecture, Client, Image, ImageKind, Server, ServerStatus, ServerType,
+};
 use crate::kamal::ProjectServer;
 use crate::text::Untrusted;
 use crate::ui::{Ui, escape};
@@ -44,7 +46,7 @@ pub fn run(client: &Client, args: &CreateArgs, local: &Local, ui: &Ui) -> Result
         let fw = s.spawn(|| firewall::preflight(client, &args.firewall, local.ssh.port));
         let zones = s.spawn(|| dns::preflight(client, &local.dns));
         let pricing = s.spawn(|| client.pricing());
-        let pre = check(client, args, ui);
+        let pre = check(client, args, local.ssh.non_root_user(), ui);
         let pricing = joined(pricing);
         (pre, joined(project), joined(fw), joined(zones), pricing)
     });
@@ -72,8 +74,13 @@ pub fn run(client: &Client, args: &CreateArgs, local: &Local, ui: &Ui) -> Result
 
 /// The name is free (or names a server pegasus made, which is picked up); the type
 /// exists and can be ordered in the location; the image exists for the type's
-/// architecture.
-pub fn check(client: &Client, args: &CreateArgs, ui: &Ui) -> Result<Preflight> {
+/// architecture, and has Kamal's `ssh.user` (`kamal_user`, when it is not `root`).
+pub fn check(
+    client: &Client,
+    args: &CreateArgs,
+    kamal_user: Option<&str>,
+    ui: &Ui,
+) -> Result<Preflight> {
     let (stype, images, named) = std::thread::scope(|s| {
         let images = s.spawn(|| client.images_named(&args.image));
         let named = s.spawn(|| client.find_server(&args.name));
@@ -95,7 +102,8 @@ pub fn check(client: &Client, args: &CreateArgs, ui: &Ui) -> Result<Preflight> {
         )));
     };
     check_location(client, &stype, args, ui)?;
-    check_image(client, &stype, &images?, args, ui)?;
+    let image = check_image(client, &stype, &images?, args, ui)?;
+    check_user(&image, kamal_user, args)?;
     Ok(Preflight {
         existing: None,
         server_type: Some(stype),
@@ -193,6 +201,25 @@ fn check_location(client: &Client, stype: &ServerType, args: &CreateArgs, ui: &U
     Ok(())
 }
 
+/// Kamal's `ssh.user` other than `root` on a system image without `--user-data`: the
+/// server would have only `root`, and Kamal's login would fail (SPEC §4 step 6).
+fn check_user(image: &Image, user: Option<&str>, args: &CreateArgs) -> Result<()> {
+    let Some(user) = user.filter(|u| *u != "root") else {
+        return Ok(());
+    };
+    if image.kind != ImageKind::System || args.user_data.is_some() {
+        return Ok(());
+    }
+    Err(Error::Failed(format!(
+        "Kamal logs in as '{}' (ssh.user), but a new server from the system image {} has only \
+         root. Pass --user-data with cloud-init user data that makes the user, with your key, in \
+         the docker group and with sudo without a password (pegasus's README has an example, \
+         \"A non-root Kamal user\"), or set ssh.user to root. Nothing was created",
+        escape(user),
+        escape(&args.image)
+    )))
+}
+
 /// The image exists for the type's architecture; when not, the images that do.
 fn check_image(
     client: &Client,
@@ -200,7 +227,7 @@ fn check_image(
     images: &[Image],
     args: &CreateArgs,
     ui: &Ui,
-) -> Result<()> {
+) -> Result<Image> {
     let arch = &stype.architecture;
     // A type whose architecture this version does not know takes any image.
     let fits = |i: &&Image| matches!(arch, Architecture::Other(_)) || i.architecture == *arch;
@@ -212,7 +239,7 @@ fn check_image(
                 escape(crate::timefmt::date_part(since.raw()))
             ));
         }
-        return Ok(());
+        return Ok(image.clone());
     }
     let what = if images.is_empty() {
         format!("image '{}' does not exist", escape(&args.image))
