@@ -100,6 +100,8 @@ pub fn run(
         Err(e) => return Ok(Outcome::NotStarted(e)),
     };
     let group = Group::of(&child);
+    // A second signal ends the program from the handler: it ends this group too.
+    let _armed = signals::ChildGroup::new(group.0);
     let mut out = Stream {
         pipe: child.stdout.take(),
         kept: Vec::new(),

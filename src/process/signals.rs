@@ -42,6 +42,9 @@ static CRITICAL: AtomicUsize = AtomicUsize::new(0);
 /// the program. Leaked, never freed: the handler may read them at any time.
 static LAST_WORDS: AtomicPtr<String> = AtomicPtr::new(std::ptr::null_mut());
 static LAST_JSON: AtomicPtr<String> = AtomicPtr::new(std::ptr::null_mut());
+/// The process group of an outside program running now (`process::child`), 0 for none:
+/// a signal that ends the program from the handler ends that group too.
+static CHILD_GROUP: AtomicI32 = AtomicI32::new(0);
 /// The one `--json` object is (being) written: by the program or by the handler, never
 /// both ([`claim_stdout`]).
 static STDOUT_CLAIMED: AtomicBool = AtomicBool::new(false);
@@ -57,8 +60,14 @@ extern "C" fn on_signal(sig: libc::c_int) {
     }
 }
 
-/// From the handler: terminal back, last words out, then death by `sig`.
+/// From the handler: an outside program's group ended, terminal back, last words out,
+/// then death by `sig`.
 fn end_now(sig: i32) {
+    let group = CHILD_GROUP.load(Ordering::SeqCst);
+    if group > 0 {
+        // SAFETY: kill(2) is async-signal-safe; the group is one this program made.
+        unsafe { libc::kill(-group, libc::SIGKILL) };
+    }
     super::terminal::restore_from_handler();
     write_all(2, last(&LAST_WORDS).unwrap_or("\nInterrupted\n"));
     if let Some(json) = last(&LAST_JSON) {
@@ -139,6 +148,23 @@ pub fn install() {
             action.sa_flags = libc::SA_RESTART;
             libc::sigaction(sig, &action, std::ptr::null_mut());
         }
+    }
+}
+
+/// While alive, a signal that ends the program from the handler also ends this process
+/// group (an outside program's, started in a group of its own): no child is left behind.
+pub struct ChildGroup(());
+
+impl ChildGroup {
+    pub fn new(pgid: i32) -> ChildGroup {
+        CHILD_GROUP.store(pgid, Ordering::SeqCst);
+        ChildGroup(())
+    }
+}
+
+impl Drop for ChildGroup {
+    fn drop(&mut self) {
+        CHILD_GROUP.store(0, Ordering::SeqCst);
     }
 }
 
