@@ -18,6 +18,7 @@ pub mod kamal;
 pub mod observer;
 pub mod process;
 pub mod session;
+pub mod sort;
 pub mod ssh;
 pub mod text;
 pub mod timefmt;

@@ -630,7 +630,7 @@ fn destination_files(path: &Path) -> Vec<String> {
                 .collect()
         })
         .unwrap_or_default();
-    names.sort();
+    crate::sort::sort(&mut names);
     names
 }
 

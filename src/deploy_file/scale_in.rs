@@ -385,7 +385,7 @@ fn base_lines(
         Removal::Blocked { lines, .. } => lines,
     };
     lines.retain(|(_, text)| addresses.iter().any(|a| kamal::mentions(text, *a)));
-    lines.sort();
+    crate::sort::sort(&mut lines);
     lines.dedup();
     (!lines.is_empty()).then_some((base, lines))
 }

@@ -48,7 +48,7 @@ impl Expected {
             Edit::Manual { .. } => Outcome::Manual,
         };
         let mut proxy = proxy.to_vec();
-        proxy.sort();
+        crate::sort::sort(&mut proxy);
         Expected { outcome, proxy }
     }
 

@@ -87,7 +87,7 @@ impl Client<'_> {
     ) -> Result<Waited> {
         let mut probe = || -> Result<Poll> {
             let mut actions = self.actions(ids)?;
-            actions.sort_by_key(|a| a.id);
+            crate::sort::sort_by_key(&mut actions, |a| a.id);
             if let Some(failed) = actions.iter().find(|a| a.is_failed()) {
                 let why = match &failed.error {
                     Some(e) => format!(

@@ -82,7 +82,7 @@ impl Client<'_> {
     /// Every firewall of the project, by name.
     pub fn list_firewalls(&self) -> Result<Vec<Firewall>> {
         let mut all: Vec<Firewall> = self.get_all("/firewalls", "firewalls")?;
-        all.sort_by(|a, b| a.name.cmp(&b.name));
+        crate::sort::sort_by(&mut all, |a, b| a.name.cmp(&b.name));
         Ok(all)
     }
 

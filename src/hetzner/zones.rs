@@ -100,7 +100,7 @@ impl Client<'_> {
     /// Every zone of the project (all pages).
     pub fn zones(&self) -> Result<Vec<Zone>> {
         let mut zones: Vec<Zone> = self.get_all("/zones", "zones")?;
-        zones.sort_by_key(|z| z.id);
+        crate::sort::sort_by_key(&mut zones, |z| z.id);
         zones.dedup_by_key(|z| z.id);
         Ok(zones)
     }

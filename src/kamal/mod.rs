@@ -8,6 +8,9 @@
 //! ([`splice`]). The result is parsed again and must give the same events except the
 //! intended scalars; otherwise the edit is refused. Kamal's own host-dependent validations
 //! are mirrored in [`rules`]. Pure: no I/O, no printing, no panics on any input.
+//!
+//! Below it only `crate::text` and `crate::sort` (the program's one sort: a sort of our own
+//! here would compile its own copy of the standard library's).
 
 mod doc;
 mod erb;
@@ -606,7 +609,7 @@ impl<'a> Config<'a> {
                 new: new_host.to_owned(),
             });
         }
-        changes.sort_by_key(|c| c.line);
+        crate::sort::sort_by_key(&mut changes, |c| c.line);
         let expected = Expectation {
             old: &source.doc.events,
             replaced,
@@ -667,7 +670,7 @@ impl<'a> Config<'a> {
             .filter(|h| is_placeholder(&h.value))
             .collect();
         let mut distinct: Vec<String> = hosts.iter().map(|h| self.host_text(*h)).collect();
-        distinct.sort();
+        crate::sort::sort(&mut distinct);
         distinct.dedup();
         let hosts_before = distinct.len();
         let reals: Vec<&String> = distinct.iter().filter(|h| !is_placeholder(h)).collect();
@@ -916,7 +919,7 @@ impl<'a> Config<'a> {
                 });
             }
         }
-        spots.sort_by_key(|a| (a.layer, a.line));
+        crate::sort::sort_by_key(&mut spots, |a| (a.layer, a.line));
         spots.dedup();
         spots
     }

@@ -116,7 +116,7 @@ impl Source<'_> {
             };
             found.push((node.line, node.start.unwrap_or(0), id, reference));
         }
-        found.sort_by_key(|(line, start, ..)| (*line, *start));
+        crate::sort::sort_by_key(&mut found, |(line, start, ..)| (*line, *start));
         found.dedup_by(|a, b| a.3 == b.3);
         found.into_iter().map(|(_, _, id, r)| (id, r)).collect()
     }

@@ -418,7 +418,7 @@ impl Source<'_> {
                 }
             }
         }
-        changes.sort_by_key(|c| c.line);
+        crate::sort::sort_by_key(&mut changes, |c| c.line);
         let splices: Vec<Splice> = cuts.iter().map(|c| c.splice.clone()).collect();
         if overlapping(&splices) {
             let host = changes.first().map_or(0, |c| c.line);
@@ -667,7 +667,7 @@ impl Source<'_> {
                 _ => {}
             }
         }
-        out.sort_by_key(|d| (d.line, d.kind));
+        crate::sort::sort_by_key(&mut out, |d| (d.line, d.kind));
         out.dedup();
         out
     }
@@ -720,7 +720,7 @@ impl Source<'_> {
             .filter(|n| matches!(self.host(*n), Err(Why::Erb(_))))
             .map(|n| (doc.line(n), self.trimmed_line(doc.line(n))))
             .collect();
-        found.sort();
+        crate::sort::sort(&mut found);
         found.dedup();
         found
     }
@@ -756,7 +756,7 @@ impl Source<'_> {
                 },
             ));
         }
-        found.sort_by_key(|(line, start, _)| (*line, *start));
+        crate::sort::sort_by_key(&mut found, |(line, start, _)| (*line, *start));
         found.dedup_by(|a, b| a.2 == b.2);
         found.into_iter().map(|(_, _, r)| r).collect()
     }
@@ -845,9 +845,9 @@ fn host_sites(doc: &Doc, root: NodeId) -> (Vec<NodeId>, Vec<NodeId>) {
             }
         }
     }
-    lists.sort_unstable();
+    crate::sort::sort(&mut lists);
     lists.dedup();
-    singles.sort_unstable();
+    crate::sort::sort(&mut singles);
     singles.dedup();
     (lists, singles)
 }
@@ -877,7 +877,7 @@ fn overlapping(splices: &[Splice]) -> bool {
         .map(|s| &s.range)
         .filter(|r| !r.is_empty())
         .collect();
-    ranges.sort_by_key(|r| r.start);
+    crate::sort::sort_by_key(&mut ranges, |r| r.start);
     ranges.windows(2).any(|w| match w {
         [a, b] => b.start < a.end,
         _ => false,

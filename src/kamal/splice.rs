@@ -181,7 +181,7 @@ pub(crate) fn last_line(doc: &Doc, text: &str, id: NodeId) -> Option<usize> {
 /// Applies non-overlapping splices to `text`.
 pub(crate) fn apply(text: &str, splices: &[Splice]) -> Option<String> {
     let mut sorted: Vec<&Splice> = splices.iter().collect();
-    sorted.sort_by_key(|s| s.range.start);
+    crate::sort::sort_by_key(&mut sorted, |s| s.range.start);
     let mut out = String::with_capacity(text.len() + 64);
     let mut pos = 0;
     for splice in sorted {

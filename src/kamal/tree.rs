@@ -395,7 +395,7 @@ impl<'d> Tree<'d> {
             let hosts = self.accessory_hosts(&accessory);
             found.extend(hosts.into_iter().map(|h| (h, holder.clone())));
         }
-        found.sort_by_key(|(at, _)| *at);
+        crate::sort::sort_by_key(&mut found, |(at, _)| *at);
         found
     }
 

@@ -246,7 +246,7 @@ pub fn scan(ssh_dir: &Path) -> Result<Vec<PublicKey>> {
             name.ends_with(".pub") && !name.ends_with("-cert.pub") && p.is_file()
         })
         .collect();
-    paths.sort();
+    crate::sort::sort(&mut paths);
     Ok(paths.iter().filter_map(|p| read_key(p).ok()).collect())
 }
 

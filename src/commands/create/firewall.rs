@@ -85,7 +85,9 @@ pub fn ensure(client: &Client, plan: &Plan, ui: &Ui) -> Result<Option<FirewallOu
             (f.clone(), false)
         }
         Plan::Make { name, ssh_port } => {
-            let labels = BTreeMap::from([(MANAGED_BY.0.to_string(), MANAGED_BY.1.to_string())]);
+            // (`BTreeMap::from` an array compiles a sort of its own: see `crate::sort`.)
+            let mut labels = BTreeMap::new();
+            labels.insert(MANAGED_BY.0.to_string(), MANAGED_BY.1.to_string());
             let new = NewFirewall {
                 name: name.clone(),
                 labels,

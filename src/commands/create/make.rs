@@ -130,7 +130,11 @@ fn post(
     firewall: &Option<FirewallOut>,
     ui: &Ui,
 ) -> Result<Created> {
-    let mut labels: BTreeMap<String, String> = args.labels.iter().cloned().collect();
+    // Inserted one by one: `collect` into a map compiles a sort of its own (`crate::sort`).
+    let mut labels = BTreeMap::new();
+    for (key, value) in &args.labels {
+        labels.insert(key.clone(), value.clone());
+    }
     labels.insert(MANAGED_BY.0.into(), MANAGED_BY.1.into());
     let new = NewServer {
         name: &args.name,

@@ -256,7 +256,7 @@ fn check_image(
         .filter_map(|i| i.name.as_ref())
         .map(ToString::to_string)
         .collect();
-    names.sort();
+    crate::sort::sort(&mut names);
     names.dedup();
     let list = if names.is_empty() {
         String::new()

@@ -324,7 +324,7 @@ pub fn apply(
                 kept: Vec::new(),
             });
         }
-        send.sort_unstable();
+        crate::sort::sort(&mut send);
         send.dedup();
         let kept: Vec<Untrusted> = held
             .iter()

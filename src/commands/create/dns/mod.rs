@@ -362,7 +362,7 @@ fn addresses_of(host: &str, project: &[ProjectServer]) -> Vec<IpAddr> {
             }
         }
     }
-    out.sort();
+    crate::sort::sort(&mut out);
     out.dedup();
     out
 }
