@@ -185,13 +185,13 @@ impl<'a> Http<'a> {
         body: Option<&str>,
         tries: &mut u32,
     ) -> Result<String, Failure> {
-        self.run(method, path_and_query, body, tries, &|text| Ok(text))
+        self.run_into(method, path_and_query, body, tries, &mut Ok)
     }
 
     /// `GET` and decode; an answer that cannot be decoded is retried like a gateway
     /// error (it may have been cut or mangled on the way).
     pub fn get<T: DeserializeOwned>(&self, path_and_query: &str) -> Result<T> {
-        self.get_with(path_and_query, &|text| {
+        self.get_with(path_and_query, &mut |text| {
             serde_json::from_str(&text).map_err(unreadable)
         })
     }
@@ -200,20 +200,41 @@ impl<'a> Http<'a> {
     pub fn get_with<T>(
         &self,
         path_and_query: &str,
-        decode: &dyn Fn(String) -> Result<T>,
+        decode: &mut dyn FnMut(String) -> Result<T>,
     ) -> Result<T> {
-        self.run(Method::Get, path_and_query, None, &mut 0, decode)
+        self.run_into(Method::Get, path_and_query, None, &mut 0, decode)
             .map_err(Failure::into_error)
     }
 
-    fn run<T>(
+    /// [`run`](Self::run) for an `accept` that gives a value back: the one part of a
+    /// request that depends on what it decodes into (`run` itself is compiled once).
+    fn run_into<T>(
         &self,
         method: Method,
         path_and_query: &str,
         body: Option<&str>,
         tries: &mut u32,
-        accept: &dyn Fn(String) -> Result<T>,
+        accept: &mut dyn FnMut(String) -> Result<T>,
     ) -> Result<T, Failure> {
+        let mut accepted = None;
+        self.run(method, path_and_query, body, tries, &mut |text| {
+            accepted = Some(accept(text)?);
+            Ok(())
+        })?;
+        // `run` returns `Ok` only after `accept` has.
+        accepted.ok_or_else(|| Failure::Clear(unreadable("no answer")))
+    }
+
+    /// Send the request until an answer is accepted (`accept` returns `Ok`) or the
+    /// retry rules stop.
+    fn run(
+        &self,
+        method: Method,
+        path_and_query: &str,
+        body: Option<&str>,
+        tries: &mut u32,
+        accept: &mut dyn FnMut(String) -> Result<()>,
+    ) -> Result<(), Failure> {
         let url = format!("{}{}", self.endpoint.base, path_and_query);
         let mut refused_before = false;
         // A DELETE try that may have been carried out although no answer came back.

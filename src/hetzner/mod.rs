@@ -53,29 +53,46 @@ impl<'a> Client<'a> {
     /// `meta.pagination.last_page`, and a page that repeats an id already seen, lies
     /// past the `total_entries` it announces, or goes beyond [`MAX_PAGES`] is an error.
     fn get_all<T: Listed>(&self, path: &str, key: &str) -> Result<Vec<T>> {
-        let sep = if path.contains('?') { '&' } else { '?' };
         let mut items: Vec<T> = Vec::new();
+        self.each_page(path, key, &mut |text| {
+            let page = page::decode::<T>(&text, key)?;
+            let ids = page.items.iter().map(T::id).collect();
+            items.extend(page.items);
+            Ok((ids, page.pagination))
+        })?;
+        Ok(items)
+    }
+
+    /// [`get_all`](Self::get_all)'s loop, compiled once for every item type: `take`
+    /// decodes one page's text, keeps its items and gives back their ids and the page's
+    /// pagination (a page that cannot be decoded is asked for again, and kept once).
+    fn each_page(
+        &self,
+        path: &str,
+        key: &str,
+        take: &mut dyn FnMut(String) -> Result<(Vec<u64>, Option<page::Pagination>)>,
+    ) -> Result<()> {
+        let sep = if path.contains('?') { '&' } else { '?' };
+        let what = key.replace('_', " ");
         let mut seen = std::collections::HashSet::new();
         let mut page = 1u64;
         loop {
             let url = format!("{path}{sep}page={page}&per_page={PER_PAGE}");
-            let got: page::Page<T> = self.http.get_with(&url, &|text| page::decode(&text, key))?;
-            let what = key.replace('_', " ");
-            for item in &got.items {
-                if !seen.insert(item.id()) {
+            let (ids, pagination) = self.http.get_with(&url, take)?;
+            for id in ids {
+                if !seen.insert(id) {
                     return Err(Error::Failed(format!(
-                        "the Hetzner API repeated id {} on page {page} of the {what}; \
-                         stopped reading a listing that does not end",
-                        item.id()
+                        "the Hetzner API repeated id {id} on page {page} of the {what}; \
+                         stopped reading a listing that does not end"
                     )));
                 }
             }
-            items.extend(got.items);
-            let Some(p) = got.pagination else { break };
+            let Some(p) = pagination else { break };
             if let Some(total) = p.total_entries {
                 let per_page = p.per_page.unwrap_or(PER_PAGE).max(1);
                 let past = page.saturating_sub(1).saturating_mul(per_page) >= total.max(1);
-                if past || items.len() as u64 > total {
+                // (Every item kept so far has its own id.)
+                if past || seen.len() as u64 > total {
                     return Err(Error::Failed(format!(
                         "the Hetzner API announced {total} {what} but kept sending pages \
                          (page {page}); stopped reading a listing that does not end"
@@ -94,7 +111,7 @@ impl<'a> Client<'a> {
             }
             page = next;
         }
-        Ok(items)
+        Ok(())
     }
 }
 

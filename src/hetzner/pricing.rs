@@ -338,7 +338,7 @@ impl Client<'_> {
     /// `GET /pricing`: the currency and the primary IPv4's prices.
     pub fn pricing(&self) -> Result<Pricing> {
         self.http
-            .get_with("/pricing", &|text| Pricing::decode(&text))
+            .get_with("/pricing", &mut |text| Pricing::decode(&text))
     }
 }
 
