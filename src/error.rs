@@ -21,8 +21,9 @@ pub enum Error {
     /// an invalid name or label, a `--ssh-key` file that is not a public key, a missing
     /// config file named by a flag, a malformed `HCLOUD_ENDPOINT`.
     Invalid(String),
-    /// The Hetzner API answered with an error.
-    Api(ApiError),
+    /// The Hetzner API answered with an error (boxed: it is the largest variant, and
+    /// every `Result` carrying an `Error` is as large as its largest variant).
+    Api(Box<ApiError>),
     /// The request never got an answer: DNS, refused connection, TLS, timeout, proxy.
     Network(String),
     /// A local file operation failed.
@@ -284,12 +285,12 @@ mod tests {
 
     #[test]
     fn api_error_shows_message_and_code() {
-        let e = Error::Api(ApiError {
+        let e = Error::Api(Box::new(ApiError {
             status: 422,
             code: Some("invalid_input".into()),
             message: "invalid input in field 'name'".into(),
             fields: vec!["name: Name must be a valid hostname.".into()],
-        });
+        }));
         assert_eq!(
             e.to_string(),
             "Hetzner API: invalid input in field 'name' (invalid_input, HTTP 422)\n  - name: Name must be a valid hostname."
@@ -346,12 +347,12 @@ mod tests {
 
     #[test]
     fn api_text_is_escaped() {
-        let e = Error::Api(ApiError {
+        let e = Error::Api(Box::new(ApiError {
             status: 422,
             code: Some("bad\x1b[2J".into()),
             message: "evil\x1b]0;title\x07\nerror: fake line".into(),
             fields: vec!["name: \x1b[31mred".into()],
-        });
+        }));
         let shown = e.to_string();
         assert!(
             !shown.contains('\x1b') && !shown.contains('\x07'),
@@ -362,12 +363,12 @@ mod tests {
             shown.contains("evil\\x1b]0;title\\x07\\nerror: fake line"),
             "{shown}"
         );
-        let plain = Error::Api(ApiError {
+        let plain = Error::Api(Box::new(ApiError {
             status: 502,
             code: None,
             message: "<html>\x1b[2J</html>".into(),
             fields: vec![],
-        });
+        }));
         assert_eq!(
             plain.to_string(),
             "Hetzner API answered HTTP 502: <html>\\x1b[2J</html>"

@@ -266,7 +266,7 @@ impl<'a> Http<'a> {
                     if method == Method::Delete && (500..600).contains(&answer.status) {
                         maybe_deleted = true;
                     }
-                    let api = decode_error(answer.status, &answer.body);
+                    let api = Box::new(decode_error(answer.status, &answer.body));
                     self.judge_status(method, attempt, api, answer.reset)
                 }
                 Err(err) => {
@@ -302,7 +302,7 @@ impl<'a> Http<'a> {
         &self,
         method: Method,
         attempt: u32,
-        api: ApiError,
+        api: Box<ApiError>,
         reset: Option<u64>,
     ) -> Verdict {
         let backoff = self.timing.backoff_for(attempt);
