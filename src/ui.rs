@@ -196,13 +196,15 @@ impl Observer for Ui {
     }
 }
 
-/// "trying again in 1.5s": tenths below 10 s, whole seconds above.
+/// "trying again in 1.5s": tenths below 10 s, whole seconds above, rounded to the
+/// nearest (halves up). In integers: float formatting would add 12 KB to the binary.
 fn retry_words(wait: Duration) -> String {
-    let secs = wait.as_secs_f64();
-    if secs < 10.0 {
-        format!("trying again in {secs:.1}s")
+    let ms = wait.as_millis();
+    if ms < 10_000 {
+        let tenths = (ms + 50) / 100;
+        format!("trying again in {}.{}s", tenths / 10, tenths % 10)
     } else {
-        format!("trying again in {secs:.0}s")
+        format!("trying again in {}s", (ms + 500) / 1000)
     }
 }
 
@@ -359,5 +361,16 @@ mod tests {
             "trying again in 0.8s"
         );
         assert_eq!(retry_words(Duration::from_secs(60)), "trying again in 60s");
+        for (ms, words) in [
+            (0, "0.0s"),
+            (1049, "1.0s"),
+            (9949, "9.9s"),
+            (9950, "10.0s"),
+            (10_000, "10s"),
+            (29_499, "29s"),
+        ] {
+            let got = retry_words(Duration::from_millis(ms));
+            assert_eq!(got, format!("trying again in {words}"), "{ms} ms");
+        }
     }
 }

@@ -20,10 +20,10 @@ pub struct Timing {
     pub poll: Duration,
     /// Give up waiting for an action after this long.
     pub wait_limit: Duration,
-    /// Retry waits are slept this many times as long as announced (1 outside tests;
-    /// `PEGASUS_TEST_SLEEP_SCALE`, so a test sees a 60 s rate-limit wait announced
-    /// without sleeping it).
-    pub sleep_scale: f64,
+    /// Retry waits are slept this many millionths as long as announced (all of it
+    /// outside tests; `PEGASUS_TEST_SLEEP_SCALE`, so a test sees a 60 s rate-limit wait
+    /// announced without sleeping it).
+    pub sleep_scale: u32,
 }
 
 impl Default for Timing {
@@ -32,7 +32,7 @@ impl Default for Timing {
             backoff: Duration::from_secs(1),
             poll: Duration::from_millis(500),
             wait_limit: Duration::from_secs(600),
-            sleep_scale: 1.0,
+            sleep_scale: MILLION,
         }
     }
 }
@@ -57,8 +57,8 @@ impl Timing {
         t.poll = ms("PEGASUS_TEST_POLL_MS").unwrap_or(t.poll);
         t.wait_limit = ms("PEGASUS_TEST_WAIT_LIMIT_MS").unwrap_or(t.wait_limit);
         t.sleep_scale = var("PEGASUS_TEST_SLEEP_SCALE")
-            .and_then(|v| v.trim().parse::<f64>().ok())
-            .filter(|f| f.is_finite() && (0.0..=1.0).contains(f))
+            .and_then(|v| millionths(v.trim()))
+            .filter(|m| *m <= MILLION)
             .unwrap_or(t.sleep_scale);
         t
     }
@@ -91,8 +91,32 @@ impl Timing {
 
     /// Sleep for a retry wait (scaled in tests); a signal ends it early (SPEC §8).
     pub fn sleep(&self, wait: Duration) -> crate::error::Result<()> {
-        crate::process::signals::sleep(wait.mul_f64(self.sleep_scale))
+        let scaled = wait.as_nanos() * u128::from(self.sleep_scale) / u128::from(MILLION);
+        crate::process::signals::sleep(Duration::from_nanos(
+            u64::try_from(scaled).unwrap_or(u64::MAX),
+        ))
     }
+}
+
+const MILLION: u32 = 1_000_000;
+
+/// A factor written as a plain decimal ("1", "0.01", ".5"), in millionths (digits past
+/// the sixth decimal are dropped); `None` for anything else. Parsed by hand: a float
+/// parser would add 15 KB to the binary for one test knob (SPEC §1).
+fn millionths(text: &str) -> Option<u32> {
+    let (whole, frac) = text.split_once('.').unwrap_or((text, ""));
+    let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+    // (At most 3 digits before the point: 999.999999 still fits.)
+    if whole.len() + frac.len() == 0 || !digits(whole) || !digits(frac) || whole.len() > 3 {
+        return None;
+    }
+    let whole: u32 = if whole.is_empty() {
+        0
+    } else {
+        whole.parse().ok()?
+    };
+    let frac = frac.bytes().chain(std::iter::repeat(b'0')).take(6);
+    Some(frac.fold(whole, |n, b| n * 10 + u32::from(b - b'0')))
 }
 
 /// `RateLimit-Reset` as a UNIX time: digits only; too many digits is the far future.
@@ -152,6 +176,19 @@ mod tests {
     }
 
     #[test]
+    fn sleep_scale_in_millionths() {
+        assert_eq!(millionths("1"), Some(1_000_000));
+        assert_eq!(millionths("0.01"), Some(10_000));
+        assert_eq!(millionths(".5"), Some(500_000));
+        assert_eq!(millionths("0"), Some(0));
+        assert_eq!(millionths("0.1234567"), Some(123_456));
+        assert_eq!(millionths("999.9999999"), Some(999_999_999));
+        for bad in ["", ".", "-0.5", "1e-2", "0,5", "x", "1000"] {
+            assert_eq!(millionths(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
     fn reset_header_values() {
         assert_eq!(parse_reset(" 1800000000 "), Some(1_800_000_000));
         assert_eq!(parse_reset("99999999999999999999999"), Some(u64::MAX));
@@ -175,7 +212,7 @@ mod tests {
         assert_eq!(local.backoff, Duration::from_millis(7));
         assert_eq!(local.poll, Duration::from_millis(3));
         assert_eq!(local.wait_limit, Duration::from_millis(50));
-        assert_eq!(local.sleep_scale, 0.01);
+        assert_eq!(local.sleep_scale, 10_000);
         for remote in [
             "https://api.hetzner.cloud/v1",
             "https://127.0.0.1.example.com/v1",

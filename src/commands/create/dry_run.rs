@@ -166,11 +166,26 @@ fn firewall_plan(plan: &CreatePlan) -> Option<FirewallPlan> {
     }
 }
 
+/// A size in GB as the API gives it (0.5, 4, 160) as `{}` writes a float, to the
+/// millionth: in integers, as float formatting would add 12 KB to the binary (SPEC §1).
+fn gb(size: f64) -> String {
+    // (`as` saturates: a negative or NaN size is 0.)
+    let millionths = (size * 1e6).round() as u64;
+    let (whole, frac) = (millionths / 1_000_000, millionths % 1_000_000);
+    if frac == 0 {
+        return whole.to_string();
+    }
+    let frac = format!("{frac:06}");
+    format!("{whole}.{}", frac.trim_end_matches('0'))
+}
+
 /// The plan at a glance.
 fn human(args: &CreateArgs, plan: &CreatePlan, out: &PlanOut, new: &str, ui: &Ui) -> String {
     let s = &out.server;
     let size = match (s.cores, s.memory_gb, s.disk_gb) {
-        (Some(c), Some(m), Some(d)) => format!(" ({c} vCPU, {m} GB RAM, {d} GB disk)"),
+        (Some(c), Some(m), Some(d)) => {
+            format!(" ({c} vCPU, {} GB RAM, {} GB disk)", gb(m), gb(d))
+        }
         _ => String::new(),
     };
     let mut text = format!(
@@ -238,4 +253,20 @@ fn human(args: &CreateArgs, plan: &CreatePlan, out: &PlanOut, new: &str, ui: &Ui
         });
     }
     text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::gb;
+
+    #[test]
+    fn sizes_read_as_float_display_would() {
+        for size in [
+            0.5, 1.0, 4.0, 16.0, 160.0, 240.0, 2.5, 0.25, 1.125, 3.7, 0.0,
+        ] {
+            assert_eq!(gb(size), format!("{size}"));
+        }
+        assert_eq!(gb(-1.0), "0");
+        assert_eq!(gb(f64::NAN), "0");
+    }
 }
