@@ -52,10 +52,35 @@ pub fn connect_with<'a, T>(
     first: &dyn Fn(&Client) -> Result<T>,
     save: Save,
 ) -> Result<(Client<'a>, T, Source)> {
+    let mut answer = None;
+    let (client, source) = connect_once(
+        ui,
+        endpoint,
+        home,
+        &mut |client| {
+            answer = Some(first(client)?);
+            Ok(())
+        },
+        save,
+    )?;
+    // `connect_once` returns a client only once `first` has succeeded with it.
+    let answer = answer.ok_or_else(|| Error::Failed("the first API call gave no answer".into()))?;
+    Ok((client, answer, source))
+}
+
+/// [`connect_with`] compiled once, whatever the first call answers: `first` keeps its
+/// answer itself.
+fn connect_once<'a>(
+    ui: &'a Ui,
+    endpoint: &Endpoint,
+    home: Option<&Path>,
+    first: &mut dyn FnMut(&Client) -> Result<()>,
+    save: Save,
+) -> Result<(Client<'a>, Source)> {
     let env = |k: &str| std::env::var(k).ok();
     if let Some(token) = credentials::from_env(&env)? {
         return match attempt(ui, endpoint, &token, first)? {
-            Some((c, v)) => Ok((c, v, token.source)),
+            Some(c) => Ok((c, token.source)),
             None => {
                 // Point at the saved token only when there is one.
                 let saved = home
@@ -83,8 +108,8 @@ pub fn connect_with<'a, T>(
         if let Some(w) = credentials::loose_mode_warning(&path, &tilde(&path, home)) {
             ui.warn(&w);
         }
-        if let Some((c, v)) = attempt(ui, endpoint, &token, first)? {
-            return Ok((c, v, token.source));
+        if let Some(c) = attempt(ui, endpoint, &token, first)? {
+            return Ok((c, token.source));
         }
         rejected = Some(token.source);
     }
@@ -103,8 +128,8 @@ pub fn connect_with<'a, T>(
                         crate::ui::escape(name)
                     ));
                 }
-                if let Some((c, v)) = attempt(ui, endpoint, &token, first)? {
-                    return Ok((c, v, token.source));
+                if let Some(c) = attempt(ui, endpoint, &token, first)? {
+                    return Ok((c, token.source));
                 }
                 rejected = Some(token.source);
             }
@@ -132,14 +157,14 @@ pub fn connect_with<'a, T>(
                 continue;
             }
         };
-        if let Some((c, v)) = attempt(ui, endpoint, &token, first)? {
+        if let Some(c) = attempt(ui, endpoint, &token, first)? {
             if save == Save::No {
                 ui.note("The token works (not saved: a dry run writes nothing)");
-                return Ok((c, v, Source::Prompt));
+                return Ok((c, Source::Prompt));
             }
             credentials::save(&path, &token)?;
             ui.note(&format!("Saved the token to {}", tilde(&path, home)));
-            return Ok((c, v, Source::File(path)));
+            return Ok((c, Source::File(path)));
         }
         if n < TRIES {
             ui.warn("Hetzner rejected that token (unauthorized); try again");
@@ -153,12 +178,12 @@ pub fn connect_with<'a, T>(
 }
 
 /// `Some` if the token works, `None` if Hetzner says it is not valid.
-fn attempt<'a, T>(
+fn attempt<'a>(
     ui: &'a Ui,
     endpoint: &Endpoint,
     token: &Token,
-    first: &dyn Fn(&Client) -> Result<T>,
-) -> Result<Option<(Client<'a>, T)>> {
+    first: &mut dyn FnMut(&Client) -> Result<()>,
+) -> Result<Option<Client<'a>>> {
     let http = Http::new(
         endpoint.clone(),
         token.secret().to_string(),
@@ -167,7 +192,7 @@ fn attempt<'a, T>(
     )?;
     let client = Client::new(http);
     match first(&client) {
-        Ok(v) => Ok(Some((client, v))),
+        Ok(()) => Ok(Some(client)),
         Err(Error::Api(api))
             if api.code() == "unauthorized"
                 || (api.status == 401 && api.code() != "token_readonly") =>
