@@ -1,6 +1,8 @@
 //! SSH keys: the project's keys and the upload.
 
-use serde::Deserialize;
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
 
 use super::{Client, Listed, decode};
 use crate::error::{Error, Result};
@@ -39,12 +41,21 @@ impl Client<'_> {
         struct Answer {
             ssh_key: SshKey,
         }
-        let body = serde_json::json!({
-            "name": name,
-            "public_key": public_key,
-            "labels": {"managed-by": "pegasus"},
-        })
-        .to_string();
+        /// The body, its fields in alphabetical order as before.
+        #[derive(Serialize)]
+        struct NewKey<'a> {
+            labels: BTreeMap<String, String>,
+            name: &'a str,
+            public_key: &'a str,
+        }
+        let mut labels = BTreeMap::new();
+        labels.insert("managed-by".to_string(), "pegasus".to_string());
+        let new = NewKey {
+            labels,
+            name,
+            public_key,
+        };
+        let body = serde_json::to_string(&new).map_err(|e| Error::Failed(e.to_string()))?;
         let failure = match self.http.execute(Method::Post, "/ssh_keys", Some(&body)) {
             Ok(text) => return Ok((decode::<Answer>(&text)?.ssh_key, true)),
             Err(f) => f,

@@ -6,7 +6,7 @@
 //! 409 because the set was made meanwhile) the set is read again, and when it already holds
 //! what the write asked for, that counts as done.
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use super::values::ZoneMode;
 use super::{Action, Client, Listed, decode, query_escape};
@@ -124,12 +124,21 @@ impl Client<'_> {
         values: &[&str],
         ttl: u32,
     ) -> Result<Written> {
-        let body = serde_json::json!({
-            "name": name,
-            "type": kind,
-            "records": records(values),
-            "ttl": ttl,
-        });
+        /// The body, its fields in alphabetical order as before.
+        #[derive(Serialize)]
+        struct NewRrSet<'a> {
+            name: &'a str,
+            records: Vec<RecordValue<'a>>,
+            ttl: u32,
+            #[serde(rename = "type")]
+            kind: &'a str,
+        }
+        let body = json(&NewRrSet {
+            name,
+            records: records(values),
+            ttl,
+            kind,
+        })?;
         let path = format!("/zones/{zone}/rrsets");
         self.write_rrset(&path, &body, (zone, name, kind), values, Want::Exactly)
     }
@@ -166,7 +175,13 @@ impl Client<'_> {
         want: Want,
     ) -> Result<Written> {
         let (zone, name, kind) = set;
-        let body = serde_json::json!({ "records": records(values) });
+        #[derive(Serialize)]
+        struct Records<'a> {
+            records: Vec<RecordValue<'a>>,
+        }
+        let body = json(&Records {
+            records: records(values),
+        })?;
         let path = format!("/zones/{zone}/rrsets/{name}/{kind}/actions/{action}");
         self.write_rrset(&path, &body, set, values, want)
     }
@@ -174,7 +189,7 @@ impl Client<'_> {
     fn write_rrset(
         &self,
         path: &str,
-        body: &serde_json::Value,
+        body: &str,
         (zone, name, kind): (u64, &str, &str),
         values: &[&str],
         want: Want,
@@ -183,10 +198,7 @@ impl Client<'_> {
         struct Answer {
             action: Action,
         }
-        let failure = match self
-            .http
-            .execute(Method::Post, path, Some(&body.to_string()))
-        {
+        let failure = match self.http.execute(Method::Post, path, Some(body)) {
             Ok(text) => return Ok(Written::Action(decode::<Answer>(&text)?.action)),
             Err(f) => f,
         };
@@ -212,11 +224,19 @@ impl Client<'_> {
     }
 }
 
-fn records(values: &[&str]) -> Vec<serde_json::Value> {
-    values
-        .iter()
-        .map(|v| serde_json::json!({ "value": v }))
-        .collect()
+/// A record in a request body: `{"value": "203.0.113.10"}`.
+#[derive(Serialize)]
+struct RecordValue<'a> {
+    value: &'a str,
+}
+
+fn records<'a>(values: &[&'a str]) -> Vec<RecordValue<'a>> {
+    values.iter().map(|&value| RecordValue { value }).collect()
+}
+
+/// A request body as JSON text (typed bodies, not `json!`: one serializer in the binary).
+fn json(body: &impl Serialize) -> Result<String> {
+    serde_json::to_string(body).map_err(|e| Error::Failed(e.to_string()))
 }
 
 fn reached(have: &[&str], values: &[&str], want: Want) -> bool {
