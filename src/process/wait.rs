@@ -9,6 +9,7 @@
 //! on the calling thread, plus the cost of one thread (tens of microseconds).
 
 use std::sync::mpsc::{self, RecvTimeoutError};
+use std::sync::{Arc, Mutex};
 
 use super::signals;
 use crate::error::{Error, Result};
@@ -23,40 +24,65 @@ where
     interruptible_watching(work, &signals::pending)
 }
 
-/// [`interruptible`] with the signal source given (tested with a fake one).
+/// [`interruptible`] with the signal source given (tested with a fake one). The answer
+/// comes back through a shared slot, so the thread, the wait and the channel are
+/// compiled once ([`run_waiting`]) whatever the call returns.
 fn interruptible_watching<T, F>(work: F, pending: &dyn Fn() -> Option<i32>) -> Result<T>
 where
     T: Send + 'static,
     F: FnOnce() -> T + Send + 'static,
 {
+    let answer = Arc::new(Mutex::new(None));
+    let slot = Arc::clone(&answer);
+    run_waiting(
+        Box::new(move || {
+            let value = work();
+            if let Ok(mut slot) = slot.lock() {
+                *slot = Some(value);
+            }
+        }),
+        pending,
+    )?;
+    // `run_waiting` returns `Ok` only once `work` has finished and left its answer.
+    let value = answer.lock().ok().and_then(|mut a| a.take());
+    value.ok_or_else(|| Error::Failed("a blocking call stopped without an answer".into()))
+}
+
+/// Run `work` on a worker thread and wait until it has finished, in slices, looking for
+/// a signal between them.
+fn run_waiting(work: Box<dyn FnOnce() + Send>, pending: &dyn Fn() -> Option<i32>) -> Result<()> {
     if let Some(signal) = pending() {
         return Err(Error::Interrupted {
             signal,
             kept: Vec::new(),
         });
     }
-    let (tx, rx) = mpsc::sync_channel::<T>(1);
+    let (tx, rx) = mpsc::sync_channel::<()>(1);
     // `work` moves into the thread only if it starts; otherwise it comes back to run here.
-    let slot = std::sync::Arc::new(std::sync::Mutex::new(Some(work)));
-    let theirs = std::sync::Arc::clone(&slot);
+    let slot = Arc::new(Mutex::new(Some(work)));
+    let theirs = Arc::clone(&slot);
     let spawned = std::thread::Builder::new()
         .name("pegasus-call".into())
         .spawn(move || {
             let work = theirs.lock().ok().and_then(|mut w| w.take());
             if let Some(work) = work {
-                let _ = tx.send(work());
+                work();
+                let _ = tx.send(());
             }
         });
     if spawned.is_err() {
         let work = slot.lock().ok().and_then(|mut w| w.take());
         return match work {
-            Some(work) => Ok(work()),
+            Some(work) => {
+                work();
+                Ok(())
+            }
             None => Err(Error::Failed("a blocking call could not be started".into())),
         };
     }
     loop {
         match rx.recv_timeout(signals::SLICE) {
-            Ok(value) => return Ok(value),
+            Ok(()) => return Ok(()),
             Err(RecvTimeoutError::Timeout) => {
                 if let Some(signal) = pending() {
                     return Err(Error::Interrupted {
