@@ -1,8 +1,10 @@
 //! pegasus: provision a Hetzner Cloud server for Kamal and point the Kamal config at it.
 //!
-//! Data flows one way: arguments (`cli`) → plan (local checks in `commands`) → API
-//! calls (`hetzner` over `http`) → output (`ui`) → Kamal edit (`deploy_file`, `kamal`).
-//! `main.rs` only maps the result to an exit code.
+//! Data flows one way: arguments (`cli`) → plan (local checks and the preflight in
+//! `commands`) → API calls (`hetzner` over `http`) → the steps on the server (`ssh`, the
+//! Kamal edit in `deploy_file` over the pure `kamal`) → output (`ui`). `process` holds
+//! signals, the interruptible wait and outside programs; `text` the one type for text
+//! shown as it came. `main.rs` only maps the result to an exit code.
 
 pub mod cli;
 pub mod commands;

@@ -128,3 +128,56 @@ fn create_never_writes_or_connects_to_a_value_that_is_not_an_address() {
     assert_eq!(p.fake.count("POST", "/v1/servers"), 1, "{}", run.dump());
     assert_stderr(&run, "pegasus server list");
 }
+
+/// No raw control character from the API or a file on the terminal.
+fn assert_no_control(run: &Run) {
+    for (what, text) in [("stdout", &run.stdout), ("stderr", &run.stderr)] {
+        assert!(
+            !text.chars().any(|c| c == '\x1b' || c == '\x07'),
+            "raw control character on {what}:\n{}",
+            run.dump().replace('\x1b', "<ESC>").replace('\x07', "<BEL>")
+        );
+    }
+}
+
+#[test]
+fn a_hostile_record_value_in_the_dns_tables_is_escaped() {
+    let p = Project::new();
+    p.write(
+        "config/deploy.yml",
+        "service: acme\nimage: acme/app\nservers:\n  web:\n    - <IP-ADDRESS>\nproxy:\n  host: app.example.com\n",
+    );
+    p.fake.add_zone("example.com");
+    p.fake
+        .add_rrset("example.com", "app", "A", &["\u{1b}]0;pwned\u{7}"], None);
+    // The consent question's listing (refused: no terminal) and the dry-run plan.
+    let run = p.run(&["server", "create", "web1", "--dns"]);
+    assert_exit(&run, 1);
+    assert_no_control(&run);
+    assert_stderr(
+        &run,
+        "app.example.com A \\x1b]0;pwned\\x07 → the new server",
+    );
+    let run = p.run(&["server", "create", "web1", "--dns", "--yes", "--dry-run"]);
+    assert_exit(&run, 0);
+    assert_no_control(&run);
+    assert!(
+        run.stdout.contains("\\x1b]0;pwned\\x07 → <new IPv4>"),
+        "{}",
+        run.dump()
+    );
+}
+
+#[test]
+fn a_hostile_line_of_the_kamal_file_in_the_hand_edit_advice_is_escaped() {
+    let p = Project::new();
+    // A web host the editor cannot place (ERB), on a line with a terminal escape.
+    p.write(
+        "config/deploy.yml",
+        "service: acme\nimage: acme/app\nservers:\n  web:\n    - <%= ENV[\"WEB\"] %> # \u{1b}]0;pwned\u{7}\n",
+    );
+    let run = p.run(&["server", "create", "web1", "--ssh-timeout", "0"]);
+    assert_exit(&run, 0);
+    assert_no_control(&run);
+    assert!(run.stdout.contains("config/deploy.yml:5"), "{}", run.dump());
+}

@@ -126,30 +126,10 @@ fn one_file(doc: &Doc) -> Option<(Tree<'_>, Val)> {
 
 /// Every host scalar of every role and accessory of one file, each physical scalar once,
 /// in file order.
-#[allow(dead_code)] // for single-file readers (scale-in); the editor walks a `Tree`
 pub(crate) fn all_hosts(doc: &Doc, _root: NodeId) -> Vec<NodeId> {
     one_file(doc).map_or_else(Vec::new, |(tree, root)| {
         tree.all_hosts(&root).into_iter().map(|at| at.id).collect()
     })
-}
-
-/// Every host scalar of one file with the role or accessory it belongs to, in file order.
-/// A scalar shared through an alias appears once per holder.
-#[allow(dead_code)] // for single-file readers (scale-in); the editor walks a `Tree`
-pub(crate) fn holders(doc: &Doc, _root: NodeId) -> Vec<(NodeId, Holder)> {
-    one_file(doc).map_or_else(Vec::new, |(tree, root)| {
-        tree.holders(&root)
-            .into_iter()
-            .map(|(at, holder)| (at.id, holder))
-            .collect()
-    })
-}
-
-/// The role Kamal treats as primary in one file: `primary_role` when it is a plain name,
-/// else `web`.
-#[allow(dead_code)] // for single-file readers (scale-in); the editor walks a `Tree`
-pub(crate) fn primary_role(doc: &Doc, _root: NodeId) -> String {
-    one_file(doc).map_or_else(|| "web".to_owned(), |(tree, root)| tree.primary_role(&root))
 }
 
 #[cfg(test)]
@@ -176,8 +156,8 @@ mod tests {
             .map(|h| doc.text_of(*h))
             .collect();
         assert_eq!(names, ["a", "b", "c", "d", "f"]);
-        let holders = holders(&doc, root);
-        assert_eq!(holders.len(), 7);
-        assert_eq!(primary_role(&doc, root), "web");
+        let (tree, top) = one_file(&doc).unwrap_or_else(|| panic!("no root"));
+        assert_eq!(tree.holders(&top).len(), 7);
+        assert_eq!(tree.primary_role(&top), "web");
     }
 }

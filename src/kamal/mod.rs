@@ -1018,7 +1018,6 @@ impl<'a> Source<'a> {
     }
 
     /// The top-level mapping of this file alone (for the single-file editors).
-    #[allow(dead_code)] // used by the scale-in editor (remove.rs)
     fn root(&self) -> Option<NodeId> {
         self.doc.root.filter(|root| self.doc.is_map(*root))
     }
