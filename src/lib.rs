@@ -4,7 +4,8 @@
 //! `commands`) → API calls (`hetzner` over `http`) → the steps on the server (`ssh`, the
 //! Kamal edit in `deploy_file` over the pure `kamal`) → output (`ui`). `process` holds
 //! signals, the interruptible wait and outside programs; `text` the one type for text
-//! shown as it came. `main.rs` only maps the result to an exit code.
+//! shown as it came; `sort` the program's one sort (SPEC §1, size). `main.rs` only maps
+//! the result to an exit code.
 
 pub mod cli;
 pub mod commands;
