@@ -46,15 +46,10 @@ pub static CIPHER_SUITES: &[SupportedCipherSuite] = &[
     suite::TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
 ];
 
-/// P-256 (secp256r1), the key exchange every TLS 1.3 server must implement (RFC 8446
-/// §9.1) and every TLS 1.2 ECDHE server offers.
-///
-/// X25519 is left out as ChaCha20 is (and P-384): a SHOULD in RFC 8446, it adds no server
-/// pegasus could not reach, only *ring*'s Curve25519 code and its 24 KB table (about 37 KB
-/// on x86_64; SPEC §1, 2.0 MiB per binary). A server that offers only X25519 ends the
-/// handshake (a `handshake_failure` alert, said in words). Adding `kx_group::X25519`
-/// first here brings it back.
-pub static KX_GROUPS: &[&dyn SupportedKxGroup] = &[kx_group::SECP256R1];
+/// X25519, the group servers and proxies prefer (and the first rustls, curl and browsers
+/// offer), then P-256 (secp256r1), the one every TLS 1.3 server must implement (RFC 8446
+/// §9.1) and every TLS 1.2 ECDHE server offers. P-384 is left out: no server needs it.
+pub static KX_GROUPS: &[&dyn SupportedKxGroup] = &[kx_group::X25519, kx_group::SECP256R1];
 
 /// The signatures found in the chains of the bundled roots and in TLS handshakes: ECDSA
 /// (P-256, P-384), RSA PKCS#1 and RSA-PSS (2048 to 8192 bits). Ed25519 is left out: no
@@ -435,12 +430,15 @@ mod tests {
 
     /// Every suite of the narrowed provider, over the TLS version it belongs to, with an
     /// ECDSA P-256 certificate (ECDHE-ECDSA) or an RSA 2048 one (ECDHE-RSA, RSA-PSS in
-    /// TLS 1.3), and its one key exchange.
+    /// TLS 1.3), and each key exchange.
     #[test]
     fn every_suite_and_key_exchange_completes_a_handshake() {
         use rustls::version::{TLS12, TLS13};
         let groups: Vec<_> = KX_GROUPS.iter().map(|g| g.name()).collect();
-        assert_eq!(groups, [rustls::NamedGroup::secp256r1]);
+        assert_eq!(
+            groups,
+            [rustls::NamedGroup::X25519, rustls::NamedGroup::secp256r1]
+        );
         let names: Vec<String> = CIPHER_SUITES
             .iter()
             .map(|s| format!("{:?}", s.suite()))
@@ -474,20 +472,19 @@ mod tests {
         }
     }
 
-    /// What was left out is refused: a server that offers only X25519 or only P-384 key
-    /// exchange (in TLS 1.3 and 1.2), only an Ed25519 certificate or only
+    /// What was left out is refused: a server that offers only P-384 key exchange (in
+    /// TLS 1.3 and 1.2), only an Ed25519 certificate or only
     /// ChaCha20-Poly1305; and no client key can be loaded.
     #[test]
     fn what_was_left_out_is_refused() {
         use rustls::crypto::ring::cipher_suite as cs;
-        use rustls::crypto::ring::kx_group::{SECP256R1, SECP384R1, X25519};
+        use rustls::crypto::ring::kx_group::{SECP256R1, SECP384R1};
         use rustls::version::{TLS12, TLS13};
         let aes = cs::TLS13_AES_128_GCM_SHA256;
         let ecdhe = cs::TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256;
         for (suite, group, version, key) in [
-            (aes, X25519, &TLS13, Key::P256),
             (aes, SECP384R1, &TLS13, Key::P256),
-            (ecdhe, X25519, &TLS12, Key::P256),
+            (ecdhe, SECP384R1, &TLS12, Key::P256),
             (aes, SECP256R1, &TLS13, Key::Ed25519),
             (
                 cs::TLS13_CHACHA20_POLY1305_SHA256,
