@@ -24,7 +24,7 @@ pub use servers::{Created, FirewallRef, Image, Named, NewServer, Protection, Pub
 pub use values::{
     ActionStatus, Architecture, ImageKind, Ipv4Block, Ipv6Block, ServerStatus, ZoneMode,
 };
-pub use zones::{Nameservers, Record, RrSet, Written, Zone, zone_for};
+pub use zones::{Nameservers, Placed, Record, RrSet, Unplaced, Written, Zone, place, zone_for};
 
 use serde::de::DeserializeOwned;
 

@@ -263,6 +263,88 @@ pub fn zone_for<'z>(zones: &'z [Zone], name: &str) -> Option<(&'z Zone, String)>
         .map(|(z, record, _)| (z, record))
 }
 
+/// A name placed in the project's zone that holds it.
+#[derive(Debug)]
+pub struct Placed<'z> {
+    /// `app.example.com`.
+    pub name: String,
+    pub zone: &'z Zone,
+    /// Relative to the zone (`app`, `@`).
+    pub record: String,
+}
+
+/// Why the names cannot all be placed. `Display` says what was found; the caller adds
+/// what it will not do and what the user can do.
+#[derive(Debug)]
+pub enum Unplaced<'z> {
+    /// No zone of the project holds these names.
+    NoZone {
+        names: Vec<String>,
+        zones: &'z [Zone],
+    },
+    /// The zone holding `name` is not primary: its records are not edited through the API.
+    NotPrimary { name: String, zone: &'z Zone },
+}
+
+/// Each name in the project's zone that is its longest suffix ([`zone_for`]), all in
+/// primary zones; else why not.
+pub fn place<'z>(
+    zones: &'z [Zone],
+    names: &[String],
+) -> std::result::Result<Vec<Placed<'z>>, Unplaced<'z>> {
+    let mut placed = Vec::new();
+    let mut missing = Vec::new();
+    for name in names {
+        match zone_for(zones, name) {
+            Some((zone, record)) => placed.push(Placed {
+                name: name.clone(),
+                zone,
+                record,
+            }),
+            None => missing.push(name.clone()),
+        }
+    }
+    if !missing.is_empty() {
+        return Err(Unplaced::NoZone {
+            names: missing,
+            zones,
+        });
+    }
+    match placed.iter().find(|p| p.zone.mode != ZoneMode::Primary) {
+        Some(p) => Err(Unplaced::NotPrimary {
+            name: p.name.clone(),
+            zone: p.zone,
+        }),
+        None => Ok(placed),
+    }
+}
+
+impl std::fmt::Display for Unplaced<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Unplaced::NoZone { names, zones } => {
+                write!(
+                    f,
+                    "no DNS zone in this Hetzner project holds {} (",
+                    names.join(", ")
+                )?;
+                if zones.is_empty() {
+                    f.write_str("the project has no DNS zones")?;
+                } else {
+                    let zones: Vec<String> = zones.iter().map(|z| z.name.to_string()).collect();
+                    write!(f, "the project's zones: {}", zones.join(", "))?;
+                }
+                f.write_str(")")
+            }
+            Unplaced::NotPrimary { name, zone } => write!(
+                f,
+                "zone {} is a {} zone: its records come from its primary name servers, so pegasus cannot change {name} there",
+                zone.name, zone.mode
+            ),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -302,5 +384,49 @@ mod tests {
         .unwrap();
         assert_eq!((set.kind.raw(), set.ttl), ("A", None));
         assert_eq!(set.values(), ["198.51.100.1"]);
+    }
+
+    fn zone(id: u64, name: &str, mode: &str) -> Zone {
+        let json = format!(r#"{{"id": {id}, "name": "{name}", "mode": "{mode}"}}"#);
+        serde_json::from_str(&json).unwrap()
+    }
+
+    #[test]
+    fn names_are_placed_in_the_longest_zone_or_refused() {
+        let zones = [
+            zone(1, "example.com", "primary"),
+            zone(2, "eu.example.com", "primary"),
+            zone(3, "example.org", "secondary"),
+        ];
+        let names = |n: &[&str]| n.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let placed = place(&zones, &names(&["app.eu.example.com", "example.com"])).unwrap();
+        let got: Vec<_> = placed
+            .iter()
+            .map(|p| (p.name.as_str(), p.zone.id, p.record.as_str()))
+            .collect();
+        assert_eq!(
+            got,
+            [("app.eu.example.com", 2, "app"), ("example.com", 1, "@")]
+        );
+
+        let e = place(
+            &zones,
+            &names(&["a.example.net", "b.example.com", "c.test"]),
+        )
+        .unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "no DNS zone in this Hetzner project holds a.example.net, c.test (the project's zones: example.com, eu.example.com, example.org)"
+        );
+        let e = place(&[], &names(&["a.example.net"])).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "no DNS zone in this Hetzner project holds a.example.net (the project has no DNS zones)"
+        );
+        let e = place(&zones, &names(&["example.com", "www.example.org"])).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "zone example.org is a secondary zone: its records come from its primary name servers, so pegasus cannot change www.example.org there"
+        );
     }
 }

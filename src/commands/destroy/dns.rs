@@ -13,8 +13,7 @@ use super::super::aligned as table;
 use crate::cli::DestroyArgs;
 use crate::deploy_file::Located;
 use crate::error::{Error, Result};
-use crate::hetzner::ZoneMode;
-use crate::hetzner::{Client, Server, Waited, Written, Zone, zone_for};
+use crate::hetzner::{Client, Placed, Server, Unplaced, Waited, Written, place};
 use crate::kamal::proxy;
 use crate::text::{Untrusted, escape};
 use crate::ui::Ui;
@@ -146,38 +145,22 @@ fn base_file(path: &Path, destination: &str) -> Option<PathBuf> {
 /// `A`/`AAAA` sets that hold an address of `servers`.
 pub fn preflight(client: &Client, names: &Names, servers: &[Server]) -> Result<Plan> {
     let zones = client.zones()?;
-    let mut targets: Vec<(&String, &Zone, String)> = Vec::new();
-    let mut missing = Vec::new();
-    for name in &names.names {
-        match zone_for(&zones, name) {
-            Some((zone, record)) => targets.push((name, zone, record)),
-            None => missing.push(name.as_str()),
-        }
-    }
-    if !missing.is_empty() {
-        let have: Vec<String> = zones.iter().map(|z| z.name.to_string()).collect();
-        let have = if have.is_empty() {
-            "the project has no DNS zones".to_string()
-        } else {
-            format!("the project's zones: {}", have.join(", "))
-        };
-        return Err(Error::Failed(format!(
-            "no DNS zone in this Hetzner project holds {} ({have}); nothing was deleted. Drop --dns and remove the records by hand",
-            missing.join(", ")
-        )));
-    }
-    if let Some((name, zone, _)) = targets.iter().find(|t| t.1.mode != ZoneMode::Primary) {
-        return Err(Error::Failed(format!(
-            "zone {} is a {} zone: its records come from its primary name servers, so pegasus cannot change {name} there; nothing was deleted. Drop --dns and change the records at the primary",
-            zone.name, zone.mode
-        )));
-    }
+    let targets = place(&zones, &names.names).map_err(|e| {
+        Error::Failed(match e {
+            Unplaced::NoZone { .. } => {
+                format!("{e}; nothing was deleted. Drop --dns and remove the records by hand")
+            }
+            Unplaced::NotPrimary { .. } => format!(
+                "{e}; nothing was deleted. Drop --dns and change the records at the primary"
+            ),
+        })
+    })?;
     let addresses: Vec<IpAddr> = servers.iter().flat_map(Server::addresses).collect();
     let mut plan = Plan {
         names: names.names.clone(),
         sets: Vec::new(),
     };
-    for (name, zone, record) in targets {
+    for Placed { name, zone, record } in targets {
         for set in client.rrsets(zone.id, &record, &["A", "AAAA"])? {
             let kind = match set.kind.raw() {
                 "A" => "A",

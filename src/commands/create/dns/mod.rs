@@ -23,7 +23,7 @@ use super::super::aligned as table;
 use crate::cli::CreateArgs;
 use crate::deploy_file::{self, Located};
 use crate::error::{Error, Result};
-use crate::hetzner::{self, Client, RrSet, Server, Waited, Written, Zone, ZoneMode};
+use crate::hetzner::{self, Client, RrSet, Server, Unplaced, Waited, Written, Zone};
 use crate::kamal::proxy::{self, ProxyHosts};
 use crate::kamal::{Mode, ProjectServer};
 use crate::text::Untrusted;
@@ -204,37 +204,25 @@ pub fn preflight(client: &Client, plan: &Plan) -> Result<Vec<Target>> {
         return Ok(Vec::new());
     }
     let zones = client.zones()?;
-    let mut targets = Vec::new();
-    let mut missing = Vec::new();
-    for name in &plan.hosts.names {
-        match hetzner::zone_for(&zones, name) {
-            Some((zone, record)) => targets.push(Target {
-                name: name.clone(),
-                zone: zone.clone(),
-                record,
-                sets: [Vec::new(), Vec::new()],
-            }),
-            None => missing.push(name.as_str()),
-        }
-    }
-    if !missing.is_empty() {
-        let names: Vec<String> = zones.iter().map(|z| z.name.to_string()).collect();
-        let have = if names.is_empty() {
-            "the project has no DNS zones".to_string()
-        } else {
-            format!("the project's zones: {}", names.join(", "))
-        };
-        return Err(Error::Failed(format!(
-            "no DNS zone in this Hetzner project holds {} ({have}); add the domain's zone in the Hetzner console (DNS), or drop --dns and make the records by hand",
-            missing.join(", ")
-        )));
-    }
-    if let Some(t) = targets.iter().find(|t| t.zone.mode != ZoneMode::Primary) {
-        return Err(Error::Failed(format!(
-            "zone {} is a {} zone: its records come from its primary name servers, so pegasus cannot set {} there; set the records at the primary, or drop --dns",
-            t.zone.name, t.zone.mode, t.name
-        )));
-    }
+    let placed = hetzner::place(&zones, &plan.hosts.names).map_err(|e| {
+        Error::Failed(match e {
+            Unplaced::NoZone { .. } => format!(
+                "{e}; add the domain's zone in the Hetzner console (DNS), or drop --dns and make the records by hand"
+            ),
+            Unplaced::NotPrimary { .. } => {
+                format!("{e}; set the records at the primary, or drop --dns")
+            }
+        })
+    })?;
+    let mut targets: Vec<Target> = placed
+        .into_iter()
+        .map(|p| Target {
+            name: p.name,
+            zone: p.zone.clone(),
+            record: p.record,
+            sets: [Vec::new(), Vec::new()],
+        })
+        .collect();
     // The names' sets, a few names at a time, side by side.
     for chunk in targets.chunks_mut(READ_AT_ONCE) {
         let read: Vec<Result<Vec<RrSet>>> = std::thread::scope(|s| {
@@ -837,6 +825,7 @@ pub fn human_lines(plan: &Plan, records: &[RecordOut], server: &Server) -> Vec<S
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::hetzner::ZoneMode;
 
     fn zone(id: u64, name: &str) -> Zone {
         Zone {
