@@ -101,15 +101,15 @@ ssh-deps:
 	done
 
 fmt:
-	$(CARGO) fmt --check
+	$(CARGO) fmt --all --check
 
 # The second run lints the binary as shipped (src/no_unwinder.rs is in it only then).
 clippy:
-	$(CARGO) clippy --all-targets -- -D warnings
+	$(CARGO) clippy --workspace --all-targets -- -D warnings
 	$(CARGO) clippy --release --bin pegasus -- --cfg pegasus_no_unwinder -D warnings
 
 unit:
-	$(CARGO) test
+	$(CARGO) test --workspace
 
 # The static build needs the musl target and musl-gcc (ring, under rustls, has C parts).
 static-deps:

@@ -11,7 +11,7 @@
 use std::collections::HashMap;
 use std::ops::Range;
 
-use yaml_rust2::parser::{Event, MarkedEventReceiver, Parser};
+use yaml_rust2::parser::{Event, MarkedEventReceiver};
 use yaml_rust2::scanner::{Marker, ScanError, TScalarStyle};
 
 pub(crate) type NodeId = usize;
@@ -68,7 +68,7 @@ pub(crate) struct Doc {
 /// Parses `text` (already ERB-masked, without a BOM).
 pub(crate) fn parse(text: &str) -> Result<Doc, ScanError> {
     let mut builder = Builder::new(text);
-    Parser::new_from_str(text).load(&mut builder, true)?;
+    pegasus_yaml_events::load(text, &mut builder)?;
     Ok(builder.finish())
 }
 
