@@ -37,8 +37,8 @@ static GLOBAL: heap::Heap = heap::Heap;
 #[cfg(any(target_env = "musl", test))]
 mod heap {
     //! dlmalloc behind a lock of one atomic exchange: the YAML parser allocates for every
-    //! token, and a mutex's two exchanges per call (a pthread mutex's, or std's) took 17%
-    //! of the Kamal edit. Threads rarely allocate at the same moment (the workers wait on
+    //! token, and a mutex's two exchanges per call (a pthread mutex's, or std's) took
+    //! about 19% of the Kamal edit (README, "Performance"). Threads rarely allocate at the same moment (the workers wait on
     //! the network), so a waiter spins briefly, then yields its time slice.
 
     use std::alloc::{GlobalAlloc, Layout};
@@ -66,7 +66,7 @@ mod heap {
         let mut spins = 0u32;
         while HEAP.taken.swap(true, Ordering::Acquire) {
             while HEAP.taken.load(Ordering::Relaxed) {
-                spins += 1;
+                spins = spins.wrapping_add(1);
                 if spins % 64 == 0 {
                     std::thread::yield_now();
                 } else {
