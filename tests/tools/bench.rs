@@ -14,9 +14,12 @@
 //! |                     | one not built is skipped; budget 2.0 MiB each                     |
 //! | requests per create | a create with the key already on the fake (same blob) and each    |
 //! |                     | action finishing on its 4th poll; every request is counted and    |
-//! |                     | the polls (`GET /v1/actions…`) split out; budget 7 + polls (keys, |
-//! |                     | then type, image, name and firewall side by side, create, server; |
-//! |                     | the firewall exists, as after a project's first create)           |
+//! |                     | the polls (`GET /v1/actions…`) split out; budget 8 + polls (keys, |
+//! |                     | then type, image, name, price and firewall side by side, create,  |
+//! |                     | server; the firewall exists, as after a project's first create)   |
+//! | preflight round     | a project's first create (key upload, firewall made), every answer|
+//! | trips               | of the fake 100 ms late: whole 100 ms steps until the fake reads  |
+//! |                     | `POST /v1/servers` (real run) or until the exit (`--dry-run`)     |
 //! | overshoot           | clock mode: create_server takes T/2, start_server T/2 after it,   |
 //! |                     | so both are done T after the fake read the `POST /v1/servers`     |
 //! |                     | head; figure = when `wait4` returns for the CLI minus that; T =   |
@@ -153,6 +156,8 @@ fn main() {
     eprintln!("bench: requests and memory (one create, about 4 s) ...");
     let (requests, memory) = requests_and_memory(&bin, &me, manifest, &mut notes);
     rows.push(requests);
+    eprintln!("bench: preflight round trips (a real and a dry run, answers 100 ms late) ...");
+    rows.push(preflight_round_trips(&bin, manifest, &mut notes));
     eprintln!("bench: overshoot ({OVERSHOOT_RUNS} creates, about 4 s each) ...");
     rows.push(overshoot(&bin, manifest, &mut notes));
     rows.push(memory);
@@ -430,6 +435,81 @@ fn requests_and_memory(
         how: "ru_maxrss of the create above, read by wait4 in a small helper process".into(),
     };
     (requests_row, memory_row)
+}
+
+/// Round trips to the end of the preflight (SPEC §4 steps 1–7), every answer of the fake
+/// 100 ms late, on a project's first create (the key is uploaded, the firewall made): for
+/// a real run, until the fake reads `POST /servers`; for a dry run, until it exits.
+fn preflight_round_trips(bin: &Path, manifest: &Path, notes: &mut Vec<String>) -> Row {
+    const LATE: Duration = Duration::from_millis(100);
+    let mut measured = Vec::new();
+    for dry in [false, true] {
+        let api = fake::Fake::start();
+        let project = Project::fresh(manifest);
+        for method in ["GET", "POST", "PUT", "DELETE"] {
+            api.inject(method, "/v1", fake::Fault::Delay(LATE), 1000);
+        }
+        let mut cmd = Command::new(bin);
+        project.create_command(&mut cmd, &api, "bench-rt");
+        if dry {
+            cmd.arg("--dry-run");
+        }
+        cmd.env("PATH", "/nonexistent/pegasus-bench-no-ssh");
+        let started = Instant::now();
+        let status = cmd
+            .status()
+            .unwrap_or_else(|e| fail(&format!("pegasus: {e}")));
+        let ended = started.elapsed();
+        if !status.success() {
+            fail(&format!("round trips: the create ended with {status:?}"));
+        }
+        let reqs = api.requests();
+        let end = if dry {
+            ended
+        } else {
+            match reqs
+                .iter()
+                .find(|r| r.method == "POST" && r.path == "/v1/servers")
+            {
+                Some(post) => post.at.saturating_duration_since(started),
+                None => fail("round trips: no POST /servers"),
+            }
+        };
+        let before: Vec<String> = reqs
+            .iter()
+            .take_while(|r| !(r.method == "POST" && r.path == "/v1/servers"))
+            .map(|r| format!("{} {}", r.method, r.path))
+            .collect();
+        notes.push(format!(
+            "round trips, {}: {} ms to {}; the requests before it: {}",
+            if dry { "dry run" } else { "real run" },
+            end.as_millis(),
+            if dry { "the exit" } else { "POST /servers" },
+            before.join(", ")
+        ));
+        measured.push(end);
+    }
+    // Each round trip takes at least 100 ms and the CLI's own time is far less: the whole
+    // 100 ms steps are the round trips.
+    let rounds = |d: Duration| d.as_millis() / LATE.as_millis();
+    let worst = measured
+        .iter()
+        .map(|d| rounds(*d))
+        .max()
+        .unwrap_or_default();
+    Row {
+        figure: "preflight round trips",
+        measured: format!(
+            "real run {} ({} ms), dry run {} ({} ms)",
+            rounds(measured[0]),
+            measured[0].as_millis(),
+            rounds(measured[1]),
+            measured[1].as_millis()
+        ),
+        budget: "≤ 3".into(),
+        ok: Some(worst <= 3),
+        how: "a project's first create, every answer 100 ms late: whole 100 ms steps until the fake reads POST /servers (real run) or until the exit (dry run)".into(),
+    }
 }
 
 /// Peak RSS of `server list --json` over [`LIST_SERVERS`] servers (SPEC §7 bounds).
@@ -1065,13 +1145,19 @@ struct Project {
 
 impl Project {
     fn new(manifest: &Path, api: &fake::Fake) -> Project {
+        let project = Project::fresh(manifest);
+        api.add_ssh_key("bench", &fake::test_public_key("bench", "bench@pegasus"));
+        api.add_firewall("pegasus-kamal", &[("managed-by", "pegasus")]);
+        project
+    }
+
+    /// A project's first create: neither its key nor the firewall is on Hetzner yet.
+    fn fresh(manifest: &Path) -> Project {
         let home = tempfile::tempdir().unwrap_or_else(|e| fail(&e.to_string()));
         let dir = tempfile::tempdir().unwrap_or_else(|e| fail(&e.to_string()));
         let line = fake::test_public_key("bench", "bench@pegasus");
         let key = home.path().join("bench_ed25519.pub");
         std::fs::write(&key, format!("{line}\n")).unwrap_or_else(|e| fail(&e.to_string()));
-        api.add_ssh_key("bench", &line);
-        api.add_firewall("pegasus-kamal", &[("managed-by", "pegasus")]);
         let config = dir.path().join("config/deploy.yml");
         std::fs::create_dir_all(dir.path().join("config")).unwrap_or_else(|e| fail(&e.to_string()));
         std::fs::copy(manifest.join("fixtures/pegasus/deploy.yml"), &config)
