@@ -53,7 +53,7 @@ REMAP := --remap-path-prefix=$(CURDIR)=pegasus \
 UNWIND_LD := $(CURDIR)/target/no-unwind-tables.ld
 NO_UNWIND := -C link-arg=-Wl,-T,$(UNWIND_LD)
 # On x86_64, loops are not padded to 16-byte boundaries (`-align-loops=1`, what
-# `opt-level = "z"` code gets anyway; it applies to the opt-level 3 crates): about 5 KB,
+# `opt-level = "z"` code gets anyway; it applies to the crate built for speed): about 5 KB,
 # and the Kamal edit measured no slower (README, "Size").
 X86_LOOPS := -C llvm-args=-align-loops=1
 # No unwinder and no backtrace symbolizer in any shipped binary: with panic = "abort"

@@ -4,7 +4,7 @@
 //! are compiled in the crate that calls them. Called from pegasus, they would be built at
 //! pegasus's `opt-level = "z"`, where the scanner's small per-character functions are not
 //! inlined; called through this crate, which the root `Cargo.toml` builds at `opt-level =
-//! 3`, they are compiled here, for speed. The Kamal edit parses the file twice (to edit
+//! 2`, they are compiled here, for speed. The Kamal edit parses the file twice (to edit
 //! and to verify); see the README ("Performance") for what this changed.
 
 use yaml_rust2::parser::{Event, MarkedEventReceiver, Parser};
