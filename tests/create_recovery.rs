@@ -173,12 +173,7 @@ fn signal_and_wait(child: Child, signal: i32) -> (Run, Duration) {
     assert_eq!(rc, 0);
     let sent = Instant::now();
     let out = child.wait_with_output().unwrap();
-    let run = Run {
-        code: shell_code(&out.status),
-        signal: std::os::unix::process::ExitStatusExt::signal(&out.status),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    };
+    let run = Run::from_output(&out);
     (run, sent.elapsed())
 }
 

@@ -612,12 +612,7 @@ fn ctrl_c_during_the_login_leaves_no_ssh_behind() {
     let sent = Instant::now();
     let out = child.wait_with_output().unwrap();
     let took = sent.elapsed();
-    let run = Run {
-        code: shell_code(&out.status),
-        signal: std::os::unix::process::ExitStatusExt::signal(&out.status),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    };
+    let run = Run::from_output(&out);
     assert_exit(&run, 130);
     assert!(
         took < Duration::from_secs(5),

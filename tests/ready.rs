@@ -668,12 +668,7 @@ fn sigint_during_the_ssh_wait_ends_it_at_once() {
     assert_eq!(unsafe { libc::kill(child.id() as i32, libc::SIGINT) }, 0);
     let out = child.wait_with_output().unwrap();
     let took = sent.elapsed();
-    let run = Run {
-        code: shell_code(&out.status),
-        signal: std::os::unix::process::ExitStatusExt::signal(&out.status),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    };
+    let run = Run::from_output(&out);
     assert_exit(&run, 130);
     assert!(
         took < Duration::from_secs(2),

@@ -4,7 +4,7 @@
 
 mod common;
 
-use std::os::unix::process::{CommandExt, ExitStatusExt};
+use std::os::unix::process::CommandExt;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -32,12 +32,7 @@ fn spawn(mut cmd: Command) -> Child {
 
 fn collect(child: Child) -> Run {
     let out = child.wait_with_output().unwrap();
-    Run {
-        code: shell_code(&out.status),
-        signal: out.status.signal(),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+    Run::from_output(&out)
 }
 
 fn kill(pid: u32, sig: i32) {

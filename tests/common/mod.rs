@@ -55,6 +55,16 @@ pub struct Run {
 }
 
 impl Run {
+    /// What a finished child left: its status as a shell reports it, and its output.
+    pub fn from_output(out: &std::process::Output) -> Run {
+        Run {
+            code: shell_code(&out.status),
+            signal: std::os::unix::process::ExitStatusExt::signal(&out.status),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+
     /// The output, for assertion messages.
     pub fn dump(&self) -> String {
         format!(
@@ -163,13 +173,7 @@ pub fn run_command(mut cmd: Command, stdin: &str) -> Run {
     // The program may exit before reading everything; that is not a test failure.
     let _ = input.write_all(stdin.as_bytes());
     drop(input);
-    let out = child.wait_with_output().unwrap();
-    Run {
-        code: shell_code(&out.status),
-        signal: std::os::unix::process::ExitStatusExt::signal(&out.status),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+    Run::from_output(&child.wait_with_output().unwrap())
 }
 
 /// The exit status as `$?` shows it: the code, or 128 + the signal that ended it.
