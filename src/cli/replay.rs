@@ -14,21 +14,16 @@
 //! caller passes that folder, else as passed. A relative path that starts with `-`
 //! gets `./` in front, so it cannot read as an option.
 //!
-//! **Quoting** is for POSIX `sh` (and works the same in bash, zsh and fish): a word of
-//! plain characters (`A-Z a-z 0-9 _ . / : @ , + = -`, not starting with `=`) stays bare;
-//! anything else goes in single quotes, a quote as `'\''`. Characters that a terminal
-//! would not show as themselves (control characters but the newline, line and paragraph
-//! separators, bidirectional overrides), a backslash, and bytes that are not UTF-8 are
-//! written as `"$(printf '\NNN')"` (octal bytes), so the printed line never carries a
-//! raw escape sequence and means the same in every one of those shells. A newline stays
-//! a newline inside the quotes (a command substitution would drop it).
+//! **Quoting** is [`crate::text::shell`]'s: a pasted line means the same in `sh`, bash, zsh
+//! and fish, and never carries a raw escape sequence.
 
-use std::ffi::{OsStr, OsString};
+use std::ffi::OsString;
 use std::path::{Component, Path, PathBuf};
 
 use super::table::{self, CreateKey, DestroyKey, Row};
 use super::{CreateArgs, DEFAULT_SSH_TIMEOUT, FirewallChoice, KamalArgs};
 use crate::kamal::Mode;
+use crate::text::shell::shell_line;
 
 /// `pegasus server create NAME …` repeating every option of this run that changes what a
 /// run does (SPEC §4), one line, shell-quoted.
@@ -216,108 +211,5 @@ fn path_word(p: &Path) -> OsString {
         Path::new(".").join(p).into_os_string()
     } else {
         p.as_os_str().to_owned()
-    }
-}
-
-/// The words, each quoted, joined by spaces.
-pub fn shell_line(words: &[OsString]) -> String {
-    words
-        .iter()
-        .map(|w| shell_quote(w))
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
-/// One word for POSIX `sh` (see the module's notes): bare when plain, else single
-/// quotes, with what a terminal would not show as itself written as octal bytes for
-/// `printf`.
-pub fn shell_quote(word: &OsStr) -> String {
-    let bytes = word.as_encoded_bytes();
-    let bare = |b: &u8| b.is_ascii_alphanumeric() || b"_./:@,+=-".contains(b);
-    if !bytes.is_empty() && bytes.iter().all(bare) && bytes[0] != b'=' {
-        return String::from_utf8_lossy(bytes).into_owned();
-    }
-    let mut q = Quoted::default();
-    for chunk in bytes.utf8_chunks() {
-        for c in chunk.valid().chars() {
-            if shown_as_itself(c) {
-                q.char(c);
-            } else {
-                let mut buf = [0u8; 4];
-                q.bytes(c.encode_utf8(&mut buf).as_bytes());
-            }
-        }
-        q.bytes(chunk.invalid());
-    }
-    q.finish()
-}
-
-/// Whether a character may stand in the printed command as itself: not a control
-/// character (but the newline), not a line or paragraph separator, not a bidirectional
-/// control (it would show the command in another order than it runs), not a backslash
-/// (fish reads `\\` and `\'` inside single quotes).
-fn shown_as_itself(c: char) -> bool {
-    let bidi = matches!(c, '\u{061c}' | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}');
-    c == '\n' || !(c.is_control() || bidi || matches!(c, '\u{2028}' | '\u{2029}' | '\\'))
-}
-
-/// A quoted word being built.
-#[derive(Default)]
-struct Quoted {
-    out: String,
-    /// Inside `'…'`.
-    open: bool,
-    /// Bytes for the next `printf`.
-    pending: Vec<u8>,
-}
-
-impl Quoted {
-    fn char(&mut self, c: char) {
-        self.flush();
-        if c == '\'' {
-            self.close();
-            self.out.push_str("\\'");
-            return;
-        }
-        if !self.open {
-            self.out.push('\'');
-            self.open = true;
-        }
-        self.out.push(c);
-    }
-
-    fn bytes(&mut self, bytes: &[u8]) {
-        if !bytes.is_empty() {
-            self.close();
-            self.pending.extend_from_slice(bytes);
-        }
-    }
-
-    /// The pending bytes as `"$(printf '\NNN…')"`.
-    fn flush(&mut self) {
-        if self.pending.is_empty() {
-            return;
-        }
-        self.out.push_str("\"$(printf '");
-        for b in self.pending.drain(..) {
-            self.out.push_str(&format!("\\{b:03o}"));
-        }
-        self.out.push_str("')\"");
-    }
-
-    fn close(&mut self) {
-        if self.open {
-            self.out.push('\'');
-            self.open = false;
-        }
-    }
-
-    fn finish(mut self) -> String {
-        self.flush();
-        self.close();
-        if self.out.is_empty() {
-            self.out.push_str("''");
-        }
-        self.out
     }
 }

@@ -235,7 +235,7 @@ impl Plan {
             }
             hop.extend(["-l".into(), jump.user.clone(), "-W".into(), "%h:%p".into()]);
             hop.extend(["--".into(), jump.host.clone()]);
-            let line: Vec<String> = hop.iter().map(|a| shell_quote(a)).collect();
+            let line: Vec<String> = hop.iter().map(|a| proxy_word(a)).collect();
             args.extend(["-o".into(), format!("ProxyCommand={}", line.join(" "))]);
         } else if let Some(c) = &self.proxy_command {
             args.extend(["-o".into(), format!("ProxyCommand={c}")]);
@@ -298,8 +298,11 @@ pub fn command_hint(
     s
 }
 
-/// `'text'` for `sh`, unless it is made of characters that need no quoting.
-pub fn shell_quote(text: &str) -> String {
+/// A word of a jump host's `ProxyCommand` (run by `sh`, after ssh expands its `%`
+/// tokens): `'text'`, unless it is made of characters that need no quoting. Its words
+/// passed [`valid_user`] or [`safe_path`], or are pegasus's own; a command line a person
+/// reads is quoted by [`crate::text::shell`] instead.
+fn proxy_word(text: &str) -> String {
     let plain = !text.is_empty()
         && text.bytes().all(|b| {
             b.is_ascii_alphanumeric()
@@ -787,8 +790,8 @@ mod tests {
             ),
             "ssh -J root@bastion -i ~/.ssh/id_kamal deploy@2001:db8::1"
         );
-        assert_eq!(shell_quote("a b'c"), "'a b'\\''c'");
-        assert_eq!(shell_quote("/x/y-1"), "/x/y-1");
+        assert_eq!(proxy_word("a b'c"), "'a b'\\''c'");
+        assert_eq!(proxy_word("/x/y-1"), "/x/y-1");
     }
 
     #[test]

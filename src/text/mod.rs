@@ -4,6 +4,7 @@
 use std::borrow::Cow;
 
 pub mod hostname;
+pub mod shell;
 
 /// Text from the API or from a file, made safe for a terminal (SPEC §8): control
 /// characters (C0 but tab, DEL, C1, and line breaks) become visible escapes such as

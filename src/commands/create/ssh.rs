@@ -19,6 +19,7 @@ use crate::ssh::banner::{self, Outcome as Banner, Timing};
 use crate::ssh::keys::PublicKey;
 use crate::ssh::login::{self, CloudInit, ConfigFile, Jump, Outcome, Progress};
 use crate::text::Untrusted;
+use crate::text::shell::shell_quote;
 use crate::ui::{Ui, escape};
 
 /// Where the port came from, for the messages.
@@ -94,13 +95,13 @@ impl Access {
 pub fn shell_path(path: &Path, home: Option<&Path>) -> String {
     if let Some(h) = home {
         if let Ok(rest) = path.strip_prefix(h) {
-            let rest = rest.display().to_string();
-            if login::shell_quote(&rest) == rest {
-                return format!("~/{rest}");
+            let quoted = shell_quote(rest.as_os_str());
+            if quoted.as_bytes() == rest.as_os_str().as_encoded_bytes() {
+                return format!("~/{quoted}");
             }
         }
     }
-    login::shell_quote(&path.display().to_string())
+    shell_quote(path.as_os_str())
 }
 
 /// Step 3 (with the config read): Kamal's `ssh` section, each setting pegasus cannot use
